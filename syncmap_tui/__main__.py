@@ -1,0 +1,3 @@
+from syncmap_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Headless Sync domain code: models, client, errors, validation, merge. Never imports Textual."""

@@ -1,0 +1,157 @@
+"""Services, Maps and Map Items as Twilio's JSON describes them, with the spec's field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from syncmap_tui.sync.errors import BadResponse
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""Twilio's only datetime form: UTC, whole seconds. twilio-python parses nothing else."""
+
+
+def format_datetime(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime(DATETIME_FORMAT)
+
+
+def parse_datetime(text: str) -> datetime:
+    return datetime.strptime(text, DATETIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def _field(payload: Mapping[str, Any], name: str, kind: str) -> Any:
+    if name not in payload:
+        raise BadResponse(f"the server's {kind} has no {name!r} field")
+    return payload[name]
+
+
+def _text(payload: Mapping[str, Any], name: str, kind: str, *, nullable: bool = False) -> Any:
+    value = _field(payload, name, kind)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise BadResponse(f"the server's {kind} has a {name!r} that is not a string")
+    return value
+
+
+def _date(payload: Mapping[str, Any], name: str, kind: str, *, nullable: bool = False) -> datetime | None:
+    value = _text(payload, name, kind, nullable=nullable)
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise BadResponse(f"the server's {kind} has a {name!r} that is not a Twilio datetime") from None
+
+
+def _require_object(payload: Any, kind: str) -> Mapping[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise BadResponse(f"the server sent something that is not a {kind}")
+    return payload
+
+
+@dataclass(frozen=True)
+class Service:
+    sid: str
+    unique_name: str | None
+    friendly_name: str | None
+    account_sid: str
+    date_created: datetime
+    date_updated: datetime
+    url: str
+    webhook_url: str | None
+    webhooks_from_rest_enabled: bool
+    acl_enabled: bool
+
+    @classmethod
+    def from_api(cls, payload: Any) -> "Service":
+        kind = "service"
+        payload = _require_object(payload, kind)
+        return cls(
+            sid=_text(payload, "sid", kind),
+            unique_name=_text(payload, "unique_name", kind, nullable=True),
+            friendly_name=_text(payload, "friendly_name", kind, nullable=True),
+            account_sid=_text(payload, "account_sid", kind),
+            date_created=_date(payload, "date_created", kind),
+            date_updated=_date(payload, "date_updated", kind),
+            url=_text(payload, "url", kind),
+            webhook_url=payload.get("webhook_url"),
+            webhooks_from_rest_enabled=bool(payload.get("webhooks_from_rest_enabled")),
+            acl_enabled=bool(payload.get("acl_enabled")),
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.friendly_name or self.unique_name or self.sid
+
+
+@dataclass(frozen=True)
+class SyncMap:
+    sid: str
+    unique_name: str | None
+    account_sid: str
+    service_sid: str
+    url: str
+    revision: str
+    date_expires: datetime | None
+    date_created: datetime
+    date_updated: datetime
+    created_by: str
+
+    @classmethod
+    def from_api(cls, payload: Any) -> "SyncMap":
+        kind = "map"
+        payload = _require_object(payload, kind)
+        return cls(
+            sid=_text(payload, "sid", kind),
+            unique_name=_text(payload, "unique_name", kind, nullable=True),
+            account_sid=_text(payload, "account_sid", kind),
+            service_sid=_text(payload, "service_sid", kind),
+            url=_text(payload, "url", kind),
+            revision=_text(payload, "revision", kind),
+            date_expires=_date(payload, "date_expires", kind, nullable=True),
+            date_created=_date(payload, "date_created", kind),
+            date_updated=_date(payload, "date_updated", kind),
+            created_by=_text(payload, "created_by", kind),
+        )
+
+    @property
+    def display_name(self) -> str:
+        return self.unique_name or self.sid
+
+
+@dataclass(frozen=True)
+class MapItem:
+    key: str
+    account_sid: str
+    service_sid: str
+    map_sid: str
+    url: str
+    revision: str
+    data: dict[str, Any]
+    date_expires: datetime | None
+    date_created: datetime
+    date_updated: datetime
+    created_by: str
+
+    @classmethod
+    def from_api(cls, payload: Any) -> "MapItem":
+        kind = "map item"
+        payload = _require_object(payload, kind)
+        data = _field(payload, "data", kind)
+        if not isinstance(data, dict):
+            raise BadResponse("the server's map item has data that is not a JSON object")
+        return cls(
+            key=_text(payload, "key", kind),
+            account_sid=_text(payload, "account_sid", kind),
+            service_sid=_text(payload, "service_sid", kind),
+            map_sid=_text(payload, "map_sid", kind),
+            url=_text(payload, "url", kind),
+            revision=_text(payload, "revision", kind),
+            data=data,
+            date_expires=_date(payload, "date_expires", kind, nullable=True),
+            date_created=_date(payload, "date_created", kind),
+            date_updated=_date(payload, "date_updated", kind),
+            created_by=_text(payload, "created_by", kind),
+        )
