@@ -1,0 +1,354 @@
+"""An async client for the Sync v1 REST API: services, maps and map items, on one httpx.AsyncClient.
+
+Reads retry on 429, 5xx and dropped connections with capped, jittered exponential backoff that
+honours Retry-After. Writes are never retried here: whether a write that failed mid-way was
+applied is for the caller to settle, by fetching the item and comparing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from syncmap_tui.sync.auth import Credentials
+from syncmap_tui.sync.errors import (
+    BadResponse,
+    NetworkError,
+    RateLimited,
+    ReadOnlyRefused,
+    RequestTimedOut,
+    ServerError,
+    SyncError,
+    error_from_response,
+)
+from syncmap_tui.sync.models import MapItem, Service, SyncMap
+from syncmap_tui.sync.validation import check_key, check_size, check_ttl, encode_data
+
+TWILIO_SYNC_URL = "https://sync.twilio.com"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+MAX_PAGE_SIZE = 100
+
+Order = Literal["asc", "desc"]
+Bounds = Literal["inclusive", "exclusive"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How reads are retried. Twilio asks clients to back off on 429; Retry-After wins when sent."""
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay * 4)
+        capped = min(self.max_delay, self.base_delay * 2**attempt)
+        return random.uniform(capped / 2, capped)  # "equal jitter": spread retries, keep a floor
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    records: list[T]
+    next_page_url: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_page_url is not None
+
+
+def _path_segment(value: str) -> str:
+    # Keys may hold "/", "?" and "#": encode every reserved character so the server decodes once.
+    return quote(value, safe="")
+
+
+def _form_ttl(value: int | None) -> str | None:
+    return None if value is None else str(check_ttl(value))
+
+
+class SyncClient:
+    """One Sync account. `base_url` may be real Twilio, an emulator URL, or any URL with `transport`."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str = TWILIO_SYNC_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        read_only: bool = False,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self.read_only = read_only
+        self.retry = retry
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(credentials.username, credentials.secret),
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json", "User-Agent": "syncmap-tui"},
+        )
+
+    def __repr__(self) -> str:
+        return f"SyncClient(base_url={self.base_url!r}, account_sid={self.credentials.account_sid!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "SyncClient":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        form: dict[str, str | None] | None = None,
+        if_match: str | None = None,
+    ) -> httpx.Response:
+        is_write = method != "GET"
+        if is_write and self.read_only:
+            raise ReadOnlyRefused(f"read-only: refused to send {method} {url}")
+        headers = {"If-Match": if_match} if if_match is not None else None
+        data = {k: v for k, v in form.items() if v is not None} if form is not None else None
+        attempts = 1 if is_write else self.retry.attempts
+        for attempt in range(attempts):
+            try:
+                response = await self._http.request(method, url, params=params, data=data, headers=headers)
+                if response.is_success:
+                    return response
+                raise error_from_response(response.status_code, _json_or_none(response), response.headers)
+            except (RateLimited, ServerError) as exc:
+                if attempt + 1 >= attempts:
+                    raise
+                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                await self._sleep(self.retry.delay(attempt, retry_after))
+            except httpx.TimeoutException as exc:
+                # A read that timed out is safe to repeat; a write's outcome is unknown.
+                if attempt + 1 >= attempts:
+                    raise RequestTimedOut(
+                        f"no answer from {self.base_url} in time" + (" (the write may have been applied)" if is_write else "")
+                    ) from exc
+                await self._sleep(self.retry.delay(attempt, None))
+            except httpx.TransportError as exc:
+                if attempt + 1 >= attempts:
+                    raise NetworkError(f"could not reach {self.base_url}: {_describe(exc)}") from exc
+                await self._sleep(self.retry.delay(attempt, None))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self._send(method, url, **kwargs)
+        body = _json_or_none(response)
+        if body is None:
+            raise BadResponse(
+                f"the server's answer to {method} was not JSON "
+                f"(HTTP {response.status_code}, {response.headers.get('content-type', 'no content type')})"
+            )
+        return body
+
+    async def _page(self, url: str, params: dict[str, Any] | None, list_key: str, parse: Callable[[Any], T]) -> Page[T]:
+        body = await self._json("GET", url, params=params)
+        records = body.get(list_key) if isinstance(body, dict) else None
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not isinstance(meta, dict):
+            raise BadResponse(f"the server's list of {list_key} has no {list_key!r} array or no 'meta'")
+        next_url = meta.get("next_page_url")
+        if next_url is not None and not isinstance(next_url, str):
+            raise BadResponse("the server's next_page_url is not a string")
+        return Page([parse(record) for record in records], next_url or None)
+
+    async def _iterate(self, first: Callable[[], Awaitable[Page[T]]], list_key: str, parse: Callable[[Any], T]) -> AsyncIterator[T]:
+        page = await first()
+        while True:
+            for record in page.records:
+                yield record
+            if page.next_page_url is None:
+                return
+            page = await self._page(page.next_page_url, None, list_key, parse)
+
+    # -- services ------------------------------------------------------------------------------
+
+    def list_services(self, *, page_size: int = 50) -> AsyncIterator[Service]:
+        return self._iterate(lambda: self.list_service_page(page_size=page_size), "services", Service.from_api)
+
+    async def list_service_page(self, *, page_size: int = 50, page_url: str | None = None) -> Page[Service]:
+        if page_url is not None:
+            return await self._page(page_url, None, "services", Service.from_api)
+        return await self._page("/v1/Services", {"PageSize": page_size}, "services", Service.from_api)
+
+    async def fetch_service(self, sid_or_unique_name: str) -> Service:
+        return Service.from_api(await self._json("GET", f"/v1/Services/{_path_segment(sid_or_unique_name)}"))
+
+    async def create_service(self, *, friendly_name: str | None = None, unique_name: str | None = None) -> Service:
+        form = {"FriendlyName": friendly_name, "UniqueName": unique_name}
+        return Service.from_api(await self._json("POST", "/v1/Services", form=form))
+
+    async def delete_service(self, sid: str) -> None:
+        await self._send("DELETE", f"/v1/Services/{_path_segment(sid)}")
+
+    # -- maps -----------------------------------------------------------------------------------
+
+    def _maps_path(self, service_sid: str) -> str:
+        return f"/v1/Services/{_path_segment(service_sid)}/Maps"
+
+    def list_maps(self, service_sid: str, *, page_size: int = 50) -> AsyncIterator[SyncMap]:
+        return self._iterate(
+            lambda: self.list_map_page(service_sid, page_size=page_size), "maps", SyncMap.from_api
+        )
+
+    async def list_map_page(
+        self, service_sid: str, *, page_size: int = 50, page_url: str | None = None
+    ) -> Page[SyncMap]:
+        if page_url is not None:
+            return await self._page(page_url, None, "maps", SyncMap.from_api)
+        return await self._page(self._maps_path(service_sid), {"PageSize": page_size}, "maps", SyncMap.from_api)
+
+    async def fetch_map(self, service_sid: str, sid_or_unique_name: str) -> SyncMap:
+        url = f"{self._maps_path(service_sid)}/{_path_segment(sid_or_unique_name)}"
+        return SyncMap.from_api(await self._json("GET", url))
+
+    async def create_map(
+        self, service_sid: str, *, unique_name: str | None = None, collection_ttl: int | None = None
+    ) -> SyncMap:
+        form = {"UniqueName": unique_name, "CollectionTtl": _form_ttl(collection_ttl)}
+        return SyncMap.from_api(await self._json("POST", self._maps_path(service_sid), form=form))
+
+    async def update_map(self, service_sid: str, map_sid: str, *, collection_ttl: int) -> SyncMap:
+        url = f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}"
+        return SyncMap.from_api(await self._json("POST", url, form={"CollectionTtl": _form_ttl(collection_ttl)}))
+
+    async def delete_map(self, service_sid: str, map_sid: str) -> None:
+        await self._send("DELETE", f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}")
+
+    # -- map items ------------------------------------------------------------------------------
+
+    def _items_path(self, service_sid: str, map_sid: str) -> str:
+        return f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}/Items"
+
+    def _item_path(self, service_sid: str, map_sid: str, key: str) -> str:
+        return f"{self._items_path(service_sid, map_sid)}/{_path_segment(key)}"
+
+    def list_items(
+        self,
+        service_sid: str,
+        map_sid: str,
+        *,
+        page_size: int = 50,
+        order: Order = "asc",
+        from_key: str | None = None,
+        bounds: Bounds = "inclusive",
+    ) -> AsyncIterator[MapItem]:
+        first = lambda: self.list_item_page(  # noqa: E731
+            service_sid, map_sid, page_size=page_size, order=order, from_key=from_key, bounds=bounds
+        )
+        return self._iterate(first, "items", MapItem.from_api)
+
+    async def list_item_page(
+        self,
+        service_sid: str,
+        map_sid: str,
+        *,
+        page_size: int = 50,
+        order: Order = "asc",
+        from_key: str | None = None,
+        bounds: Bounds = "inclusive",
+        page_url: str | None = None,
+    ) -> Page[MapItem]:
+        """One page of items; pass a previous page's `next_page_url` as `page_url` for the next."""
+        if page_url is not None:
+            return await self._page(page_url, None, "items", MapItem.from_api)
+        params: dict[str, Any] = {"PageSize": min(page_size, MAX_PAGE_SIZE), "Order": order}
+        if from_key is not None:
+            params["From"] = from_key
+            params["Bounds"] = bounds
+        return await self._page(self._items_path(service_sid, map_sid), params, "items", MapItem.from_api)
+
+    async def fetch_item(self, service_sid: str, map_sid: str, key: str) -> MapItem:
+        return MapItem.from_api(await self._json("GET", self._item_path(service_sid, map_sid, key)))
+
+    async def create_item(
+        self,
+        service_sid: str,
+        map_sid: str,
+        key: str,
+        data: dict[str, Any],
+        *,
+        item_ttl: int | None = None,
+        collection_ttl: int | None = None,
+    ) -> MapItem:
+        wire = encode_data(data)
+        check_key(key)
+        check_size(wire)
+        form = {
+            "Key": key,
+            "Data": wire,
+            "ItemTtl": _form_ttl(item_ttl),
+            "CollectionTtl": _form_ttl(collection_ttl),
+        }
+        return MapItem.from_api(await self._json("POST", self._items_path(service_sid, map_sid), form=form))
+
+    async def update_item(
+        self,
+        service_sid: str,
+        map_sid: str,
+        key: str,
+        *,
+        data: dict[str, Any] | None = None,
+        item_ttl: int | None = None,
+        collection_ttl: int | None = None,
+        if_match: str | None,
+    ) -> MapItem:
+        """Update an item. `if_match` is required by name: pass None only to overwrite on purpose."""
+        wire = None
+        if data is not None:
+            wire = encode_data(data)
+            check_size(wire)
+        form = {"Data": wire, "ItemTtl": _form_ttl(item_ttl), "CollectionTtl": _form_ttl(collection_ttl)}
+        url = self._item_path(service_sid, map_sid, key)
+        return MapItem.from_api(await self._json("POST", url, form=form, if_match=if_match))
+
+    async def delete_item(self, service_sid: str, map_sid: str, key: str, *, if_match: str | None) -> None:
+        await self._send("DELETE", self._item_path(service_sid, map_sid, key), if_match=if_match)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    return str(exc) or type(exc).__name__
+
+
+__all__ = [
+    "Bounds",
+    "NO_RETRY",
+    "Order",
+    "Page",
+    "RetryPolicy",
+    "SyncClient",
+    "SyncError",
+    "TWILIO_SYNC_URL",
+]
