@@ -1,0 +1,605 @@
+"""Where syncmap-tui connects, and with which credentials. Headless: this module never imports Textual.
+
+Choosing the target
+-------------------
+The first of these that applies wins:
+
+1. Flags. ``--profile NAME`` picks a profile from the config file. ``--base-url URL`` replaces the
+   URL of whatever target is chosen (by ``--profile``, the environment or the active profile); with
+   no credentials anywhere it is accepted only for a loopback URL, and then uses the local
+   emulator's documented pair (start one with ``syncmap-tui emulator``). ``--demo`` forces the
+   embedded emulator and cannot be combined with the other two. ``--read-only`` adds to (never
+   removes) a profile's ``read_only``.
+2. The environment (twilio-cli's conventions): ``TWILIO_ACCOUNT_SID`` with ``TWILIO_API_KEY`` and
+   ``TWILIO_API_SECRET`` when both are set, or else ``TWILIO_AUTH_TOKEN``. ``TWILIO_EDGE`` and
+   ``TWILIO_REGION`` choose the host ``https://sync.{edge}.{region}.twilio.com`` (an edge without a
+   region means region ``us1``; a region without an edge gives ``https://sync.{region}.twilio.com``);
+   by default ``https://sync.twilio.com``. Half-set credentials (a SID without a secret, or a secret
+   without a SID) are an error rather than silently falling through to a profile.
+3. The active profile of the config file (below).
+4. The embedded local emulator, its database at ``embedded_db_path()``.
+
+The config file
+---------------
+``config.toml`` in the user config directory (``~/.config/syncmap-tui/config.toml`` on Linux, or
+under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it). It holds secrets, so it must be readable
+by you alone: a file that the group or others can read is refused until you run
+``chmod 600 <path>``::
+
+    active_profile = "staging"            # optional: without it, no profile is used by default
+
+    [profiles.staging]
+    account_sid = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   # required
+    api_key = "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"       # with api_secret ...
+    api_secret = "..."
+    # auth_token = "..."                  # ... or the account's Auth Token instead
+    region = "ie1"                        # optional, e.g. with edge = "dublin"
+    edge = "dublin"                       # optional
+    base_url = "http://127.0.0.1:8777"    # optional: replaces the URL made from edge/region
+    read_only = false                     # optional: the client may not send writes
+    production = false                    # optional: header warns, deletes require typing the key
+
+    [profiles."my laptop"]                # names with other characters are quoted
+    account_sid = "AC00000000000000000000000000000000"
+    auth_token = "emulator-token"
+    base_url = "http://127.0.0.1:8777"
+
+When both an API key pair and an auth token are given, the API key is used. Unknown keys are
+refused (so that a typo such as ``api_secert`` is not silently ignored). ``base_url`` must use
+https unless its host is loopback (``localhost``, ``127.0.0.0/8``, ``::1``).
+``save_profile`` rewrites the whole file (mode 0600, atomically); comments are not kept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from syncmap_tui.sync.auth import Credentials
+
+__all__ = [
+    "APP_NAME",
+    "CONFIG_FILE_NAME",
+    "EMBEDDED_DB_NAME",
+    "TWILIO_SYNC_URL",
+    "Config",
+    "ConfigError",
+    "Profile",
+    "Target",
+    "config_path",
+    "data_dir",
+    "dumps_config",
+    "embedded_db_path",
+    "ensure_private_dir",
+    "load_config",
+    "resolve_target",
+    "save_profile",
+    "state_dir",
+    "sync_base_url",
+]
+
+APP_NAME = "syncmap-tui"
+CONFIG_FILE_NAME = "config.toml"
+EMBEDDED_DB_NAME = "emulator.sqlite3"
+TWILIO_SYNC_URL = "https://sync.twilio.com"
+DEFAULT_EDGE_REGION = "us1"  # twilio-python: an edge without a region means us1
+
+ENV_ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
+ENV_AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
+ENV_API_KEY = "TWILIO_API_KEY"
+ENV_API_SECRET = "TWILIO_API_SECRET"
+ENV_EDGE = "TWILIO_EDGE"
+ENV_REGION = "TWILIO_REGION"
+
+_ACCOUNT_SID_RE = re.compile(r"AC[0-9a-fA-F]{32}")
+_API_KEY_RE = re.compile(r"SK[0-9a-fA-F]{32}")
+_HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class ConfigError(Exception):
+    """A user-facing problem with the chosen target or the config file. Never contains a secret."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths (computed on each call, never created on import)
+
+
+def config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def state_dir() -> Path:
+    """Where drafts live."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def embedded_db_path() -> Path:
+    return data_dir() / EMBEDDED_DB_NAME
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) if needed; the leaf is created with mode 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# URLs
+
+
+def sync_base_url(edge: str | None, region: str | None) -> str:
+    """The Sync host for an edge and region, as twilio-python builds it."""
+    edge = _host_label(edge, "edge")
+    region = _host_label(region, "region")
+    if edge and not region:
+        region = DEFAULT_EDGE_REGION
+    if edge:
+        return f"https://sync.{edge}.{region}.twilio.com"
+    if region:
+        return f"https://sync.{region}.twilio.com"
+    return TWILIO_SYNC_URL
+
+
+def _host_label(value: str | None, what: str) -> str | None:
+    if value is None or value.strip() == "":
+        return None
+    label = value.strip().lower()
+    if not _HOST_LABEL_RE.fullmatch(label):
+        raise ConfigError(f"The {what} must be a host name part such as 'ie1' or 'dublin' (letters, digits, '-').")
+    return label
+
+
+def is_loopback_url(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return _is_loopback_host(host)
+
+
+def _is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(url: str, what: str) -> str:
+    """Validate a base URL and return it without a trailing slash. Messages never echo the URL whole
+    (it could carry a password or a token); they name the host at most."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{what} is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:8777.")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{what} must not contain a user name or password; credentials come from a profile or the environment.")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{what} must not contain a query or a fragment.")
+    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"{what} uses plain http for the non-loopback host {parts.hostname!r}: "
+            "credentials would travel unencrypted. Use https://."
+        )
+    return parts.geturl().rstrip("/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles and the config file
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One `[profiles.NAME]` table. The secrets are left out of the repr."""
+
+    account_sid: str
+    api_key: str | None = None
+    api_secret: str | None = field(default=None, repr=False)
+    auth_token: str | None = field(default=None, repr=False)
+    region: str | None = None
+    edge: str | None = None
+    base_url: str | None = None
+    read_only: bool = False
+    production: bool = False
+
+    def credentials(self) -> Credentials:
+        if self.api_key and self.api_secret:
+            return Credentials.api_key(self.account_sid, self.api_key, self.api_secret)
+        if self.auth_token:
+            return Credentials.auth_token(self.account_sid, self.auth_token)
+        raise ConfigError("This profile has no secret: set api_key with api_secret, or auth_token.")
+
+    def url(self) -> str:
+        return self.base_url if self.base_url else sync_base_url(self.edge, self.region)
+
+
+_STR_FIELDS = ("account_sid", "api_key", "api_secret", "auth_token", "region", "edge", "base_url")
+_BOOL_FIELDS = ("read_only", "production")
+
+
+@dataclass(frozen=True)
+class Config:
+    active_profile: str | None = None
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+
+def _validate_profile(name: str, p: Profile, where: str) -> Profile:
+    """Check a profile; return it with base_url/region/edge normalised. Messages name fields, never values."""
+    ctx = f"{where}: profile {name!r}"
+    if not isinstance(name, str) or name == "":
+        raise ConfigError(f"{where}: a profile name must be a non-empty string.")
+    if p.account_sid is None:
+        raise ConfigError(f"{ctx}: account_sid is missing.")
+    for key in _STR_FIELDS:
+        value = getattr(p, key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{ctx}: {key} must be a string.")
+        if value == "":
+            raise ConfigError(f"{ctx}: {key} is empty; remove it or give it a value.")
+    for key in _BOOL_FIELDS:
+        if not isinstance(getattr(p, key), bool):
+            raise ConfigError(f"{ctx}: {key} must be true or false.")
+    if not _ACCOUNT_SID_RE.fullmatch(p.account_sid):
+        raise ConfigError(f"{ctx}: account_sid must be 'AC' followed by 32 hex digits.")
+    if p.api_key is not None and not _API_KEY_RE.fullmatch(p.api_key):
+        raise ConfigError(f"{ctx}: api_key must be an API Key SID: 'SK' followed by 32 hex digits.")
+    if (p.api_key is None) != (p.api_secret is None):
+        raise ConfigError(f"{ctx}: api_key and api_secret go together; set both, or use auth_token.")
+    if p.api_key is None and p.auth_token is None:
+        raise ConfigError(f"{ctx}: no secret; set api_key with api_secret, or auth_token.")
+    try:
+        region = _host_label(p.region, "region")
+        edge = _host_label(p.edge, "edge")
+        base_url = _check_base_url(p.base_url, "base_url") if p.base_url is not None else None
+    except ConfigError as exc:
+        raise ConfigError(f"{ctx}: {exc.message}") from None
+    return replace(p, region=region, edge=edge, base_url=base_url)
+
+
+def _sanitize_toml_error(message: str) -> str:
+    # tomllib quotes the offending character ("Illegal character '\x01'"): it may be part of a secret.
+    return re.sub(r"(character) (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", r"\1", message)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and check the config file. A missing file is an empty config."""
+    path = config_path() if path is None else path
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
+    if os.name == "posix" and st.st_mode & 0o077:
+        raise ConfigError(
+            f"The config file {path} holds secrets but others can read it "
+            f"(mode {st.st_mode & 0o777:o}). Fix it with: chmod 600 {path}",
+            path=path,
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"The config file {path} is not valid UTF-8.", path=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file {path} is not valid TOML: {_sanitize_toml_error(str(exc))}.", path=path
+        ) from None
+    return _config_from_data(data, path)
+
+
+def _config_from_data(data: dict[str, Any], path: Path) -> Config:
+    where = str(path)
+    unknown = sorted(set(data) - {"active_profile", "profiles"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(map(repr, unknown))}; "
+                          "expected active_profile and [profiles.NAME] tables.", path=path)
+    active = data.get("active_profile")
+    if active is not None and not isinstance(active, str):
+        raise ConfigError(f"{where}: active_profile must be a string naming a profile.", path=path)
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{where}: profiles must be tables: [profiles.NAME].", path=path)
+    profiles: dict[str, Profile] = {}
+    allowed = set(_STR_FIELDS) | set(_BOOL_FIELDS)
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: profiles.{_toml_key(name)} must be a table.", path=path)
+        extra = sorted(set(table) - allowed)
+        if extra:
+            raise ConfigError(f"{where}: profile {name!r}: unknown setting(s) {', '.join(map(repr, extra))}; "
+                              f"known: {', '.join(_STR_FIELDS + _BOOL_FIELDS)}.", path=path)
+        try:
+            profile = Profile(
+                account_sid=table.get("account_sid"),
+                **{k: table.get(k) for k in _STR_FIELDS if k != "account_sid"},
+                **{k: table.get(k, False) for k in _BOOL_FIELDS},
+            )
+            profiles[name] = _validate_profile(name, profile, where)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=path) from None
+    if active is not None and active not in profiles:
+        raise ConfigError(f"{where}: active_profile is {active!r}, but there is no such profile "
+                          f"({_known(profiles)}).", path=path)
+    return Config(active_profile=active, profiles=profiles)
+
+
+def _known(profiles: Mapping[str, Profile]) -> str:
+    return "profiles: " + ", ".join(map(repr, profiles)) if profiles else "no profiles are defined"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing TOML: a small serializer for this flat schema (strings, bools, ints; one table level)
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY_RE.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    raise TypeError(f"cannot write a {type(value).__name__} to the config file")
+
+
+def dumps_config(top: Mapping[str, object], tables: Mapping[str, Mapping[str, Mapping[str, object]]]) -> str:
+    """TOML text: `top` key/values first, then `[SECTION.NAME]` tables for each section. None is omitted."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in top.items() if v is not None]
+    for section, named in tables.items():
+        for name, values in named.items():
+            if lines:
+                lines.append("")
+            lines.append(f"[{_toml_key(section)}.{_toml_key(name)}]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items() if v is not None)
+    return "\n".join(lines) + "\n"
+
+
+def _profile_values(p: Profile) -> dict[str, object]:
+    values: dict[str, object] = {k: getattr(p, k) for k in _STR_FIELDS}
+    for k in _BOOL_FIELDS:
+        if getattr(p, k):
+            values[k] = True
+    return values
+
+
+def save_profile(name: str, profile: Profile, *, make_active: bool = False) -> Path:
+    """Add or replace profile `name` and write the config file atomically with mode 0600.
+
+    The existing file is read first (and must be valid); comments in it are not kept.
+    """
+    path = config_path()
+    current = load_config(path)
+    checked = _validate_profile(name, profile, "save_profile")
+    profiles = dict(current.profiles)
+    profiles[name] = checked
+    active = name if make_active else current.active_profile
+    text = dumps_config(
+        {"active_profile": active},
+        {"profiles": {n: _profile_values(p) for n, p in profiles.items()}},
+    )
+    # Belt and braces: never replace a working file with one we would not read back identically.
+    if _config_from_data(tomllib.loads(text), path) != Config(active, profiles):
+        raise ConfigError("Internal error: the config file would not read back as written; nothing was saved.")
+    _atomic_write_private(path, text.encode("utf-8"))
+    return path
+
+
+def _atomic_write_private(path: Path, data: bytes) -> None:
+    ensure_private_dir(path.parent)
+    fd, tmp = _open_private_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable (POSIX); not possible everywhere
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _open_private_temp(path: Path) -> tuple[int, str]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileExistsError:
+            continue
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # exact mode whatever the umask
+        return fd, tmp
+    raise ConfigError(f"Cannot create a temporary file next to {path}.", path=path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The target
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect. `credentials` and `base_url` are None for the embedded emulator.
+
+    `source` is "flag" when --profile, --base-url or --demo decided it, else "env", "profile" or
+    "default" (the embedded emulator). The repr holds no secret (Credentials hides its own).
+    """
+
+    label: str
+    base_url: str | None
+    credentials: Credentials | None
+    read_only: bool = False
+    production: bool = False
+    is_embedded_emulator: bool = False
+    source: str = "default"
+
+
+def shorten_sid(sid: str) -> str:
+    return sid if len(sid) <= 10 else f"{sid[:4]}…{sid[-4:]}"
+
+
+def _embedded_target(read_only: bool, source: str) -> Target:
+    return Target(label="local emulator", base_url=None, credentials=None, read_only=read_only,
+                  production=False, is_embedded_emulator=True, source=source)
+
+
+def _profile_target(name: str, p: Profile, source: str) -> Target:
+    return Target(label=name, base_url=p.url(), credentials=p.credentials(), read_only=p.read_only,
+                  production=p.production, is_embedded_emulator=False, source=source)
+
+
+def _env_target(environ: Mapping[str, str]) -> Target | None:
+    def get(name: str) -> str | None:
+        value = environ.get(name)
+        return value if value else None
+
+    sid, token = get(ENV_ACCOUNT_SID), get(ENV_AUTH_TOKEN)
+    key, secret = get(ENV_API_KEY), get(ENV_API_SECRET)
+    if sid is None:
+        stray = [n for n, v in ((ENV_AUTH_TOKEN, token), (ENV_API_KEY, key), (ENV_API_SECRET, secret)) if v]
+        if stray:
+            raise ConfigError(f"{' and '.join(stray)} {'is' if len(stray) == 1 else 'are'} set but "
+                              f"{ENV_ACCOUNT_SID} is not: set it too, or unset {' and '.join(stray)}.")
+        return None
+    if not _ACCOUNT_SID_RE.fullmatch(sid):
+        raise ConfigError(f"{ENV_ACCOUNT_SID} must be 'AC' followed by 32 hex digits.")
+    if key and secret:
+        if not _API_KEY_RE.fullmatch(key):
+            raise ConfigError(f"{ENV_API_KEY} must be an API Key SID: 'SK' followed by 32 hex digits.")
+        credentials = Credentials.api_key(sid, key, secret)
+    elif token:
+        credentials = Credentials.auth_token(sid, token)
+    else:
+        raise ConfigError(f"{ENV_ACCOUNT_SID} is set but no secret is: set {ENV_AUTH_TOKEN}, "
+                          f"or {ENV_API_KEY} with {ENV_API_SECRET}.")
+    try:
+        url = sync_base_url(get(ENV_EDGE), get(ENV_REGION))
+    except ConfigError as exc:
+        raise ConfigError(f"{ENV_EDGE}/{ENV_REGION}: {exc.message}") from None
+    return Target(label=f"env: {shorten_sid(sid)}", base_url=url, credentials=credentials,
+                  read_only=False, production=False, is_embedded_emulator=False, source="env")
+
+
+def _emulator_pair() -> tuple[str, str]:
+    """The local emulator's documented Account SID and Auth Token."""
+    try:
+        from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+    except ImportError as exc:
+        # TEMPORARY: the emulator package does not define its constants yet. Only that case
+        # falls back; any other import failure inside the emulator is a real error.
+        if exc.name != "syncmap_tui.emulator":
+            raise
+        return "AC" + "0" * 32, "emulator-token"
+    return DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+
+def resolve_target(
+    *,
+    base_url: str | None = None,
+    profile: str | None = None,
+    demo: bool = False,
+    read_only: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Target:
+    """Choose the target from the flags, the environment, the config file, or the embedded emulator."""
+    environ = os.environ if environ is None else environ
+    if demo:
+        if base_url is not None or profile is not None:
+            raise ConfigError("--demo runs the embedded emulator; it cannot be combined with --base-url or --profile.")
+        return _embedded_target(read_only, source="flag")
+    override = _check_base_url(base_url, "--base-url") if base_url is not None else None
+
+    target: Target | None
+    if profile is not None:
+        cfg = load_config()
+        if profile not in cfg.profiles:
+            raise ConfigError(f"There is no profile {profile!r} in {config_path()} ({_known(cfg.profiles)}).",
+                              path=config_path())
+        target = _profile_target(profile, cfg.profiles[profile], source="flag")
+    else:
+        target = _env_target(environ)
+        if target is None:
+            cfg = load_config()
+            if cfg.active_profile is not None:
+                name = cfg.active_profile
+                target = _profile_target(name, cfg.profiles[name], source="profile")
+
+    if override is not None:
+        if target is None:
+            if not is_loopback_url(override):
+                raise ConfigError(
+                    "--base-url needs credentials for a non-loopback host: set TWILIO_ACCOUNT_SID and "
+                    "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), or add --profile NAME."
+                )
+            sid, token = _emulator_pair()
+            return Target(label=f"emulator at {override}", base_url=override,
+                          credentials=Credentials.auth_token(sid, token), read_only=read_only,
+                          production=False, is_embedded_emulator=False, source="flag")
+        target = replace(target, label=f"{target.label} @ {override}", base_url=override, source="flag")
+
+    if target is None:
+        return _embedded_target(read_only, source="default")
+    return replace(target, read_only=target.read_only or read_only)
