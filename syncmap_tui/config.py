@@ -80,9 +80,11 @@ __all__ = [
     "dumps_config",
     "embedded_db_path",
     "ensure_private_dir",
+    "is_loopback_url",
     "load_config",
     "resolve_target",
     "save_profile",
+    "shorten_sid",
     "state_dir",
     "sync_base_url",
 ]
