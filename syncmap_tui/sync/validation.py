@@ -16,7 +16,8 @@ from syncmap_tui.sync.errors import TwilioCode
 MAX_DATA_BYTES = 16_384
 """Twilio's 16 KiB item limit, counted on the UTF-8 bytes of the `Data` form value as sent."""
 
-SIZE_WARNING_RATIO = 0.9
+SIZE_WARNING_BYTES = 14_746
+"""The editor warns from 90 % of the limit (16,384 × 0.9 = 14,745.6, rounded up)."""
 MAX_KEY_LENGTH = 320
 """The OpenAPI spec says 320; Twilio's error page for 54209 says 256. We accept 320 and warn above 256."""
 KEY_WARNING_LENGTH = 256
@@ -36,9 +37,17 @@ def encode_data(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def format_data(value: Any) -> str:
-    """The editor's form of item data: two-space indent, non-ASCII kept literal."""
-    return json.dumps(value, indent=2, ensure_ascii=False)
+_C1_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
+def format_data(value: Any, *, compact: bool = False) -> str:
+    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal.
+
+    json escapes C0 controls but not DEL and C1 (U+009B is a one-byte CSI on some terminals); those
+    can only stand inside strings here, where a \\u escape means the same value.
+    """
+    text = encode_data(value) if compact else json.dumps(value, indent=2, ensure_ascii=False)
+    return _C1_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def wire_size(wire_text: str) -> int:
@@ -108,7 +117,7 @@ class DataCheck:
 
     @property
     def near_limit(self) -> bool:
-        return self.size is not None and self.size >= MAX_DATA_BYTES * SIZE_WARNING_RATIO
+        return self.size is not None and self.size >= SIZE_WARNING_BYTES
 
 
 def check_data(text: str) -> DataCheck:
