@@ -65,6 +65,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from syncmap_tui.sync.auth import Credentials
+from syncmap_tui.sync.client import TWILIO_SYNC_URL
 
 __all__ = [
     "APP_NAME",
@@ -92,7 +93,6 @@ __all__ = [
 APP_NAME = "syncmap-tui"
 CONFIG_FILE_NAME = "config.toml"
 EMBEDDED_DB_NAME = "emulator.sqlite3"
-TWILIO_SYNC_URL = "https://sync.twilio.com"
 DEFAULT_EDGE_REGION = "us1"  # twilio-python: an edge without a region means us1
 
 ENV_ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
