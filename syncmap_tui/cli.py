@@ -5,6 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 
+EPILOG = """\
+Deep links take SIDs or unique names (a service also by its friendly name):
+  syncmap-tui demo-service orders 'order/1001'
+Without credentials (flags, TWILIO_* environment, or a profile) it opens the embedded local emulator.
+Run a standalone emulator with: syncmap-tui emulator --help
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncmap-tui",
+        description="A terminal editor for Twilio Sync Maps.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("service", nargs="?", help="service SID, unique name or friendly name")
+    parser.add_argument("map", nargs="?", help="map SID or unique name")
+    parser.add_argument("key", nargs="?", help="item key: opens it in the editor")
+    parser.add_argument("--base-url", help="Sync API base URL, e.g. http://127.0.0.1:8777 for `syncmap-tui emulator`")
+    parser.add_argument("--profile", help="a profile from the config file")
+    parser.add_argument("--demo", action="store_true", help="open the embedded local emulator with demo data")
+    parser.add_argument("--read-only", action="store_true", help="never send a write request")
+    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (for selecting text)")
+    return parser
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -12,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         from syncmap_tui.emulator.cli import run_emulator_command
 
         return run_emulator_command(argv[1:])
-    parser = argparse.ArgumentParser(prog="syncmap-tui")
-    parser.parse_args(argv)
-    return 0
+    args = build_parser().parse_args(argv)
+
+    from syncmap_tui.config import ConfigError, resolve_target
+
+    try:
+        target = resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only)
+    except ConfigError as error:
+        print(f"syncmap-tui: {error.message}", file=sys.stderr)
+        return 2
+
+    from syncmap_tui.ui.app import DeepLink, make_app
+
+    app = make_app(target, deep_link=DeepLink(args.service, args.map, args.key))
+    app.run(mouse=not args.no_mouse)
+    return app.return_code or 0

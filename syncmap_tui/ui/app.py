@@ -1,0 +1,89 @@
+"""The app shell: global keys, help, the command palette and the connection; MainScreen owns the flows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Provider
+
+from syncmap_tui.config import Target
+from syncmap_tui.sync.client import SyncClient
+
+
+@dataclass(frozen=True)
+class DeepLink:
+    """`syncmap-tui [SERVICE [MAP [KEY]]]`: SIDs or unique names; a service may also be a friendly name."""
+
+    service: str | None = None
+    map: str | None = None
+    key: str | None = None
+
+
+ClientFactory = Callable[[Target], SyncClient]
+
+
+def _sync_commands() -> type[Provider]:
+    from syncmap_tui.ui.commands import SyncCommands
+
+    return SyncCommands
+
+
+class SyncMapApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "syncmap-tui"
+    COMMANDS = App.COMMANDS | {_sync_commands}
+
+    BINDINGS = [
+        Binding("f1,question_mark", "show_help", "Help", id="show-help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        deep_link: DeepLink = DeepLink(),
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.target = target
+        self.deep_link = deep_link
+        self.client_factory = client_factory
+
+    def on_mount(self) -> None:
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
+
+    def action_show_help(self) -> None:
+        from syncmap_tui.ui.help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self._quit_when_nothing_is_lost()
+
+    @work(exclusive=True, group="quit")
+    async def _quit_when_nothing_is_lost(self) -> None:
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None and not await main.confirm_leave("quit"):
+            return
+        self.exit()
+
+
+def make_app(
+    target: Target,
+    *,
+    deep_link: DeepLink = DeepLink(),
+    client_factory: ClientFactory | None = None,
+) -> SyncMapApp:
+    """The one way to build the app: used by the CLI and by the tests."""
+    return SyncMapApp(target, deep_link=deep_link, client_factory=client_factory)

@@ -1,0 +1,105 @@
+"""The command palette: an entry for every action, and jumps to services, maps and items."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Callable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from syncmap_tui.ui.literal import visible
+
+if TYPE_CHECKING:
+    from syncmap_tui.ui.main_screen import MainScreen
+
+ACTIONS: list[tuple[str, str, str]] = [
+    ("Save item", "save_item", "Save the open item with If-Match on its loaded revision"),
+    ("Jump to key", "jump_to_key", "Go to a key or key prefix in the current map"),
+    ("New item", "new_item", "Create an item in the current map"),
+    ("Delete item", "delete_item", "Delete the selected item (If-Match on its revision)"),
+    ("Refresh", "refresh", "Reload the item list from the server"),
+    ("New map", "new_map", "Create a map in the selected service"),
+    ("Delete map", "delete_map", "Delete the selected map and its items"),
+    ("Format JSON", "format_json", "Pretty-print the editor's JSON"),
+    ("Minify JSON", "minify_json", "Compact the editor's JSON"),
+    ("Restore my edit", "restore_mine", "Bring back the edit kept when you took theirs"),
+    ("Toggle tree", "toggle_navigator", "Show or hide the service and map tree"),
+    ("Help", "show_help", "Every key binding"),
+    ("Quit", "quit", "Leave, asking first if there are unsaved changes"),
+]
+
+EDITOR_ACTIONS = {"format_json", "minify_json", "restore_mine"}
+APP_ACTIONS = {"show_help", "quit"}
+
+
+def highlighted(matcher: Matcher, candidate: str) -> Content:
+    """Matcher.highlight parses markup; remote names must show literally, so highlight plain Content."""
+    content = Content(candidate)
+    query = matcher.query if matcher.case_sensitive else matcher.query.lower()
+    haystack = candidate if matcher.case_sensitive else candidate.lower()
+    _, offsets = matcher.fuzzy_search.match(query, haystack)
+    for offset in offsets:
+        content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class SyncCommands(Provider):
+    @property
+    def main(self) -> "MainScreen | None":
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        return next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _run(self, action: str) -> Callable[[], object]:
+        main = self.main
+        if action in APP_ACTIONS or main is None:
+            return partial(self.app.run_action, action)
+        if action in EDITOR_ACTIONS:
+            return partial(main.editor.run_action, action)
+        return partial(main.run_action, action)
+
+    def _targets(self) -> list[tuple[str, Callable[[], object], str]]:
+        main = self.main
+        if main is None:
+            return []
+        targets = []
+        for node in main.navigator.root.children:
+            service = getattr(node.data, "service", None)
+            if service is None:
+                continue
+            targets.append((f"service: {visible(service.display_name)}", partial(main.navigator.move_cursor, node), service.sid))
+            for map_node in node.children:
+                entry = map_node.data
+                if entry is not None and hasattr(entry, "sync_map"):
+                    name = f"map: {visible(service.display_name)} › {visible(entry.sync_map.display_name)}"
+                    targets.append((name, partial(main.open_map_from_palette, entry), entry.sync_map.sid))
+        for key in list(main.item_table.items)[:2000]:
+            targets.append((f"item: {visible(key)}", partial(main.open_key_from_palette, key), "loaded item"))
+        return targets
+
+    async def discover(self) -> Hits:
+        for name, action, help_text in ACTIONS:
+            yield DiscoveryHit(Content(name), self._run(action), text=name, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, help_text in ACTIONS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, highlighted(matcher, name), self._run(action), text=name, help=help_text)
+        for name, callback, help_text in self._targets():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score * 0.9, highlighted(matcher, name), callback, text=name, help=help_text)
+        main = self.main
+        if main is not None and main.current_map is not None and query:
+            prompt = f"Jump to key {visible(query)!r} on the server"
+            yield Hit(
+                0.1,
+                Content(prompt),
+                partial(main.jump_from_palette, query),
+                text=prompt,
+                help="Lists the map from this key on",
+            )

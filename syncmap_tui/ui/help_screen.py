@@ -1,0 +1,62 @@
+"""Every key binding, read from the bindings themselves so that the help cannot drift from the code."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+def _sections() -> list[tuple[str, list[Binding]]]:
+    from syncmap_tui.ui.app import SyncMapApp
+    from syncmap_tui.ui.dialogs import ConflictDialog
+    from syncmap_tui.ui.main_screen import MainScreen
+    from syncmap_tui.ui.widgets.editor import ItemEditor
+    from syncmap_tui.ui.widgets.item_table import ItemTable
+    from syncmap_tui.ui.widgets.navigator import Navigator
+
+    return [
+        ("Everywhere", [*SyncMapApp.BINDINGS, *MainScreen.BINDINGS]),
+        ("Service and map tree", Navigator.BINDINGS),
+        ("Item table", ItemTable.BINDINGS),
+        ("Editor", ItemEditor.BINDINGS),
+        ("Conflict dialog", ConflictDialog.BINDINGS),
+    ]
+
+
+EXTRA_KEYS = [
+    ("Everywhere", "tab / shift+tab", "Move between the tree, the table, the editor and the TTL fields"),
+    ("Everywhere", "ctrl+p", "Command palette: every action, and jump to a service, map or item"),
+    ("Item table", "enter", "Open the item in the editor"),
+    ("Editor", "ctrl+z / ctrl+y", "Undo / redo"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close", id="close-help")]
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("action", ratio=1)
+        extra_by_section: dict[str, list[tuple[str, str]]] = {}
+        for section, keys, description in EXTRA_KEYS:
+            extra_by_section.setdefault(section, []).append((keys, description))
+        for section, bindings in _sections():
+            table.add_row(Text(section, style="underline"), "")
+            for binding in bindings:
+                if not isinstance(binding, Binding):
+                    continue
+                keys = " / ".join(self.app.get_key_display(Binding(key, "")) for key in binding.key.split(","))
+                description = binding.description or binding.action.replace("_", " ")
+                table.add_row(keys, description)
+            for keys, description in extra_by_section.get(section, []):
+                table.add_row(keys, description)
+            table.add_row("", "")
+        with VerticalScroll(classes="dialog -wide", id="help"):
+            yield Label("Keys (escape closes)", classes="dialog-title")
+            yield Static(table)

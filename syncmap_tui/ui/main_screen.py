@@ -1,0 +1,722 @@
+"""The main screen: navigator, item table and editor, and every flow that talks to the server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from syncmap_tui.config import Target
+from syncmap_tui.sync.client import SyncClient
+from syncmap_tui.sync.editing import SavePlan, same_json
+from syncmap_tui.sync.errors import (
+    AlreadyExists,
+    ItemNotFound,
+    MapNotFound,
+    NotFound,
+    RequestTimedOut,
+    RevisionConflict,
+    ServiceNotFound,
+    SyncError,
+)
+from syncmap_tui.sync.models import MapItem, Service, SyncMap
+from syncmap_tui.sync.validation import ValidationError, format_data
+from syncmap_tui.ui.app import DeepLink
+from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.widgets.editor import ItemEditor
+from syncmap_tui.ui.widgets.item_table import ItemTable
+from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
+
+ITEM_PAGE_SIZE = 100
+"""Twilio's largest page: fewest round trips while scrolling a big map."""
+
+
+class HeaderBar(Horizontal):
+    """Which account is open (the local emulator unmistakably so), where we are, and what is running."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; background: $panel; }
+    HeaderBar #brand { width: auto; padding: 0 1; text-style: bold; }
+    HeaderBar #target { width: auto; padding: 0 1; background: $primary-muted; }
+    HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
+    HeaderBar #target.-production { background: $error; color: $text; text-style: bold; }
+    HeaderBar #location { width: 1fr; padding: 0 1; }
+    HeaderBar #activity { width: auto; padding: 0 1; color: $accent; }
+    """
+
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        yield Static("syncmap-tui", id="brand")
+        label = "LOCAL EMULATOR" if self.target.is_embedded_emulator else self.target.label
+        if self.target.production:
+            label = f"PRODUCTION {label}"
+        if self.target.read_only:
+            label = f"{label} (read-only)"
+        target = Static(literal(label), id="target")
+        target.set_class(self.target.is_embedded_emulator, "-emulator")
+        target.set_class(self.target.production, "-production")
+        yield target
+        yield Static("", id="location")
+        yield Static("", id="activity")
+
+    def show_location(self, *parts: str) -> None:
+        location = Text()
+        for index, part in enumerate(p for p in parts if p):
+            if index:
+                location.append(" › ", style="dim")
+            location.append_text(literal(part))
+        self.query_one("#location", Static).update(location)
+
+    def show_activity(self, text: str) -> None:
+        self.query_one("#activity", Static).update(Text(text))
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return error.message
+    return str(error)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
+        Binding("ctrl+f", "jump_to_key", "Jump", id="jump-to-key"),
+        Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", id="refresh"),
+        Binding("ctrl+b", "toggle_navigator", "Tree", show=False, id="toggle-navigator"),
+        Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
+    ]
+
+    def __init__(self, target: Target, deep_link: DeepLink, client_factory=None) -> None:
+        super().__init__()
+        self.target = target
+        self.deep_link = deep_link
+        self.client_factory = client_factory
+        self.client: SyncClient | None = None
+        self.current_map: MapEntry | None = None
+        self.next_page_url: str | None = None
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self.target)
+        with Horizontal(id="body"):
+            yield Navigator(id="navigator")
+            with Vertical(id="workspace"):
+                with Vertical(id="items-pane"):
+                    yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
+                    yield ItemTable(id="items")
+                    yield Static("", id="items-status")
+                yield ItemEditor(id="editor")
+        yield Footer()
+
+    @property
+    def header(self) -> HeaderBar:
+        return self.query_one(HeaderBar)
+
+    @property
+    def navigator(self) -> Navigator:
+        return self.query_one(Navigator)
+
+    @property
+    def item_table(self) -> ItemTable:
+        return self.query_one(ItemTable)
+
+    @property
+    def editor(self) -> ItemEditor:
+        return self.query_one(ItemEditor)
+
+    @property
+    def jump_input(self) -> Input:
+        return self.query_one("#jump", Input)
+
+    def on_mount(self) -> None:
+        self.navigator.focus()
+        self.connect()
+
+    def on_resize(self) -> None:
+        # Wide terminals show the table and the editor side by side; narrow ones stack them.
+        self.query_one("#workspace").set_class(self.size.width >= 140, "-wide")
+
+    def _set_activity(self, text: str = "") -> None:
+        self.header.show_activity(text)
+
+    def _show_location(self) -> None:
+        entry = self.current_map
+        open_item = self.editor.open_item
+        self.header.show_location(
+            entry.service.display_name if entry else "",
+            entry.sync_map.display_name if entry else "",
+            open_item.key if open_item else "",
+        )
+
+    def _show_items_status(self, note: str = "") -> None:
+        table = self.item_table
+        if self.current_map is None:
+            text = "Choose a map in the tree."
+        else:
+            text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
+        if note:
+            text = f"{text} · {note}"
+        self.query_one("#items-status", Static).update(Text(text))
+
+    def _fail(self, doing: str, error: Exception) -> None:
+        self._set_activity()
+        self.notify(f"{doing} failed: {describe(error)}", severity="error", timeout=8, markup=False)
+
+    # -- connecting and the deep link --------------------------------------------------------
+
+    @work(exclusive=True, group="connect")
+    async def connect(self) -> None:
+        from syncmap_tui.connection import open_client
+
+        self._set_activity("connecting…")
+        factory = self.client_factory or open_client
+        try:
+            self.client = await asyncio.to_thread(factory, self.target)
+            services = [service async for service in self.client.list_services()]
+        except SyncError as error:
+            self._fail("Connecting", error)
+            self.query_one("#items-status", Static).update(Text(f"Not connected: {describe(error)}"))
+            return
+        self._set_activity()
+        self.navigator.show_services(services)
+        self._show_items_status()
+        if self.deep_link.service:
+            await self._follow_deep_link(services)
+
+    async def _follow_deep_link(self, services: list[Service]) -> None:
+        link = self.deep_link
+        assert self.client is not None and link.service is not None
+        service = next(
+            (s for s in services if link.service in (s.sid, s.unique_name, s.friendly_name)), None
+        )
+        if service is None:
+            self.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
+            return
+        await self._load_maps(service)
+        node = self.navigator.service_node(service.sid)
+        if node is not None:
+            self.navigator.move_cursor(node)
+        if not link.map:
+            return
+        try:
+            sync_map = await self.client.fetch_map(service.sid, link.map)
+        except SyncError as error:
+            self._fail(f"Opening map {link.map!r}", error)
+            return
+        self.navigator.select_map(service.sid, sync_map.sid)
+        await self._open_map(MapEntry(service, sync_map))
+        if not link.key:
+            self.item_table.focus()
+            return
+        try:
+            item = await self.client.fetch_item(service.sid, sync_map.sid, link.key)
+        except SyncError as error:
+            self._fail(f"Opening item {link.key!r}", error)
+            return
+        self.item_table.select_key(item.key)
+        self._show_item(item)
+
+    # -- navigator ----------------------------------------------------------------------------
+
+    async def _load_maps(self, service: Service) -> None:
+        assert self.client is not None
+        self._set_activity("loading maps…")
+        try:
+            maps = [m async for m in self.client.list_maps(service.sid)]
+        except SyncError as error:
+            self._fail("Loading maps", error)
+            return
+        self._set_activity()
+        self.navigator.show_maps(service.sid, maps)
+
+    @on(Navigator.ServiceExpanded)
+    @work(group="maps")
+    async def _on_service_expanded(self, event: Navigator.ServiceExpanded) -> None:
+        await self._load_maps(event.entry.service)
+
+    @on(Navigator.MapChosen)
+    def _on_map_chosen(self, event: Navigator.MapChosen) -> None:
+        self._open_map_flow(event.entry)
+
+    def open_map_from_palette(self, entry: MapEntry) -> None:
+        self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        self._open_map_flow(entry)
+
+    @work(exclusive=True, group="open")
+    async def _open_map_flow(self, entry: MapEntry) -> None:
+        if not await self.confirm_leave("open another map"):
+            return
+        await self._open_map(entry)
+        self.item_table.focus()
+
+    async def _open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
+        self.current_map = entry
+        self.editor.clear_item()
+        self._show_location()
+        await self._load_first_page(from_key)
+
+    async def _load_first_page(self, from_key: str | None = None) -> bool:
+        """Load the map's items from the start, or from `from_key` on. False if it failed."""
+        entry = self.current_map
+        assert self.client is not None and entry is not None
+        self._set_activity("loading items…")
+        try:
+            page = await self.client.list_item_page(
+                entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE, from_key=from_key
+            )
+        except SyncError as error:
+            self._fail("Loading items", error)
+            return False
+        table = self.item_table
+        table.reset()
+        self.next_page_url = page.next_page_url
+        table.append_page(page.records, page.has_more)
+        self._set_activity()
+        self._show_items_status()
+        return True
+
+    @on(ItemTable.NeedsMore)
+    @work(exclusive=True, group="items")
+    async def _load_next_page(self) -> None:
+        if self.client is None or self.next_page_url is None:
+            return
+        try:
+            page = await self.client.list_item_page("", "", page_url=self.next_page_url)
+        except SyncError as error:
+            self.item_table.loading_more = False
+            self._fail("Loading more items", error)
+            return
+        self.next_page_url = page.next_page_url
+        self.item_table.append_page(page.records, page.has_more)
+        self._show_items_status()
+
+    # -- opening items ------------------------------------------------------------------------
+
+    @on(ItemTable.RowSelected)
+    def _on_row_selected(self, event: ItemTable.RowSelected) -> None:
+        item = self.item_table.current_item
+        if item is not None:
+            self._open_item_flow(item)
+
+    def open_key_from_palette(self, key: str) -> None:
+        if self.item_table.select_key(key):
+            self._open_item_flow(self.item_table.items[key])
+
+    @work(exclusive=True, group="open")
+    async def _open_item_flow(self, item: MapItem) -> None:
+        if self.current_map is None or self.client is None:
+            return
+        open_item = self.editor.open_item
+        if open_item is not None and open_item.key == item.key and self.editor.is_dirty:
+            self.editor.json_area.focus()
+            return
+        if not await self.confirm_leave("open another item"):
+            return
+        entry = self.current_map
+        try:
+            fresh = await self.client.fetch_item(entry.service.sid, entry.sync_map.sid, item.key)
+        except ItemNotFound:
+            self.item_table.remove_item(item.key)
+            self.notify(f"{item.key!r} is gone: it was deleted or expired.", severity="warning", markup=False)
+            return
+        except SyncError as error:
+            self._fail("Opening the item", error)
+            return
+        self.item_table.update_item(fresh)
+        self._show_item(fresh)
+
+    def _show_item(self, item: MapItem) -> None:
+        assert self.current_map is not None
+        self.editor.load(self.current_map.service.sid, self.current_map.sync_map.sid, item)
+        self._show_location()
+        self.editor.json_area.focus()
+
+    async def confirm_leave(self, doing: str) -> bool:
+        """Ask before unsaved changes would be dropped. Call from a worker."""
+        if not self.editor.is_dirty:
+            return True
+        from syncmap_tui.ui.dialogs import UnsavedChangesDialog
+
+        choice = await self.app.push_screen_wait(UnsavedChangesDialog(self.editor.open_item.key, doing))
+        if choice == "save":
+            return await self._save()
+        return choice == "discard"
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def action_save_item(self) -> None:
+        if self.editor.open_item is None:
+            self.notify("No item is open.")
+            return
+        self._save_flow()
+
+    @work(exclusive=True, group="save")
+    async def _save_flow(self) -> None:
+        await self._save()
+
+    async def _save(self) -> bool:
+        """Save the open item with If-Match; True once the server has it. Never drops the text."""
+        editor = self.editor
+        open_item = editor.open_item
+        assert open_item is not None and self.client is not None
+        try:
+            plan = editor.plan_save()
+        except ValidationError as error:
+            self.notify(f"Not saved: {error.message}", severity="error", markup=False)
+            return False
+        return await self._send_update(plan, if_match=open_item.loaded_revision)
+
+    async def _send_update(self, plan: SavePlan, *, if_match: str) -> bool:
+        editor = self.editor
+        open_item = editor.open_item
+        assert open_item is not None and self.client is not None
+        self._set_activity("saving…")
+        try:
+            saved = await self.client.update_item(
+                open_item.service_sid,
+                open_item.map_sid,
+                open_item.key,
+                data=plan.data,
+                item_ttl=plan.item_ttl,
+                collection_ttl=plan.collection_ttl,
+                if_match=if_match,
+            )
+        except RevisionConflict:
+            self._set_activity()
+            return await self._resolve_conflict(plan)
+        except ItemNotFound:
+            self._set_activity()
+            return await self._resolve_deleted(plan)
+        except RequestTimedOut as error:
+            return await self._settle_lost_response(plan, error)
+        except SyncError as error:
+            self._fail("Saving", error)
+            self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
+            return False
+        self._saved(saved)
+        return True
+
+    def _saved(self, item: MapItem) -> None:
+        self._set_activity()
+        self.editor.mark_saved(item)
+        self.item_table.update_item(item)
+        self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
+
+    async def _settle_lost_response(self, plan: SavePlan, error: RequestTimedOut) -> bool:
+        """The save timed out after sending: the server may have applied it. Look before asking."""
+        open_item = self.editor.open_item
+        assert open_item is not None and self.client is not None
+        self._set_activity("checking whether the save arrived…")
+        try:
+            current = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+        except SyncError as check_error:
+            self._fail("Saving", error)
+            self.notify(
+                f"Could not check whether it arrived ({describe(check_error)}). Your edit is still in the "
+                "editor: press ctrl+s to try again; a changed revision will open the conflict dialog.",
+                severity="warning",
+                markup=False,
+            )
+            return False
+        self._set_activity()
+        data_arrived = plan.data is None or same_json(current.data, plan.data)
+        if current.revision != open_item.loaded_revision and data_arrived:
+            self._saved(current)
+            self.notify("The answer was lost on the way, but the server has your edit.", markup=False)
+            return True
+        if current.revision == open_item.loaded_revision:
+            self._fail("Saving", error)
+            self.notify("The server still has the loaded revision. Press ctrl+s to try again.", markup=False)
+            return False
+        return await self._resolve_conflict(plan)
+
+    async def _resolve_conflict(self, plan: SavePlan) -> bool:
+        from syncmap_tui.ui.dialogs import ConflictDialog, MergeDialog
+
+        editor = self.editor
+        open_item = editor.open_item
+        assert open_item is not None and self.client is not None
+        try:
+            theirs = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+        except ItemNotFound:
+            return await self._resolve_deleted(plan)
+        except SyncError as error:
+            self._fail("Fetching their version", error)
+            return False
+        mine = editor.check.value if editor.check.value is not None else open_item.item.data
+        choice = await self.app.push_screen_wait(ConflictDialog(open_item.item, mine, theirs))
+        if choice == "overwrite":
+            return await self._send_update(plan, if_match=theirs.revision)
+        if choice == "theirs":
+            editor.stash_and_replace(format_data(theirs.data))
+            editor.rebase(theirs)
+            editor.saved_text = editor.text
+            editor.mark_saved(theirs)
+            editor.stashed_text = editor.stashed_text
+            self.item_table.update_item(theirs)
+            self.notify("Their version is loaded. Your edit is kept: F4 brings it back.", markup=False)
+            return False
+        if choice == "merge":
+            from syncmap_tui.sync.merge import resolve, three_way_merge
+
+            result = three_way_merge(open_item.item.data, mine, theirs.data)
+            merged: dict[str, Any] | None = result.merged
+            if result.conflicts:
+                choices = await self.app.push_screen_wait(MergeDialog(result.conflicts))
+                if choices is None:
+                    return False
+                merged = resolve(result, choices)
+            editor.rebase(theirs)
+            editor.replace_text(format_data(merged))
+            self.item_table.update_item(theirs)
+            self.notify(
+                f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False
+            )
+            return False
+        return False
+
+    async def _resolve_deleted(self, plan: SavePlan) -> bool:
+        from syncmap_tui.ui.dialogs import DeletedDialog
+
+        editor = self.editor
+        open_item = editor.open_item
+        assert open_item is not None and self.client is not None
+        choice = await self.app.push_screen_wait(DeletedDialog(open_item.key))
+        if choice == "recreate":
+            data = editor.check.value
+            if data is None:
+                self.notify("Fix the JSON first, then save again to recreate.", severity="error")
+                return False
+            try:
+                created = await self.client.create_item(
+                    open_item.service_sid, open_item.map_sid, open_item.key, data, item_ttl=plan.item_ttl,
+                    collection_ttl=plan.collection_ttl,
+                )
+            except AlreadyExists:
+                self.notify("Someone recreated it meanwhile; opening the conflict dialog.", markup=False)
+                return await self._resolve_conflict(plan)
+            except SyncError as error:
+                self._fail("Recreating", error)
+                return False
+            self._saved(created)
+            return True
+        if choice == "discard":
+            self.item_table.remove_item(open_item.key)
+            editor.clear_item()
+            self._show_location()
+            self.notify(f"Discarded the edit of the deleted item {open_item.key!r}.", markup=False)
+            return True
+        return False
+
+    # -- jump, refresh ----------------------------------------------------------------------
+
+    def action_jump_to_key(self) -> None:
+        if self.current_map is None:
+            self.notify("Choose a map first.")
+            return
+        self.jump_input.focus()
+
+    @on(Input.Submitted, "#jump")
+    def _on_jump_submitted(self, event: Input.Submitted) -> None:
+        self._jump_flow(event.value)
+
+    def jump_from_palette(self, prefix: str) -> None:
+        self.jump_input.value = prefix
+        self._jump_flow(prefix)
+
+    @work(exclusive=True, group="open")
+    async def _jump_flow(self, prefix: str) -> None:
+        if self.current_map is None or not prefix:
+            return
+        if not await self.confirm_leave("jump"):
+            return
+        if not await self._load_first_page(from_key=prefix):
+            return
+        table = self.item_table
+        table.focus()
+        first = next(iter(table.items), None)
+        if first is None:
+            self._show_items_status(f"no key at or after {prefix!r}")
+        elif first.startswith(prefix):
+            table.move_cursor(row=0)
+            self._show_items_status(f"from {prefix!r}")
+        else:
+            self._show_items_status(f"no key starts with {prefix!r}; showing the next keys")
+
+    def action_refresh(self) -> None:
+        self._refresh_flow()
+
+    @work(exclusive=True, group="open")
+    async def _refresh_flow(self) -> None:
+        if self.client is None:
+            self.connect()
+            return
+        if self.current_map is None:
+            services = [s async for s in self.client.list_services()]
+            self.navigator.show_services(services)
+            return
+        current = self.item_table.current_item
+        await self._load_first_page()
+        if current is not None:
+            self.item_table.select_key(current.key)
+
+    # -- creating and deleting ------------------------------------------------------------
+
+    def action_new_item(self) -> None:
+        self._new_item_flow()
+
+    @work(exclusive=True, group="open")
+    async def _new_item_flow(self) -> None:
+        from syncmap_tui.ui.dialogs import NewItemDialog
+
+        entry = self.current_map
+        if entry is None or self.client is None:
+            self.notify("Choose a map first.")
+            return
+        if not await self.confirm_leave("create an item"):
+            return
+        request = await self.app.push_screen_wait(NewItemDialog())
+        while request is not None:
+            try:
+                created = await self.client.create_item(
+                    entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
+                )
+            except SyncError as error:
+                message = (
+                    f"An item with the key {request.key!r} already exists."
+                    if isinstance(error, AlreadyExists)
+                    else describe(error)
+                )
+                request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
+                continue
+            self.item_table.append_page([created], self.item_table.has_more)
+            self.item_table.select_key(created.key)
+            self._show_item(created)
+            self.notify(f"Created {created.key!r}.", markup=False)
+            return
+
+    def action_delete_item(self) -> None:
+        self._delete_item_flow()
+
+    @work(exclusive=True, group="open")
+    async def _delete_item_flow(self) -> None:
+        from syncmap_tui.ui.dialogs import ConfirmDialog
+
+        entry = self.current_map
+        item = self.item_table.current_item
+        if entry is None or item is None or self.client is None:
+            self.notify("Select an item in the table first.")
+            return
+        confirmed = await self.app.push_screen_wait(
+            ConfirmDialog(
+                "Delete item",
+                [("key", item.key), ("revision", item.revision), ("map", entry.sync_map.display_name)],
+                confirm_label="Delete",
+                type_to_confirm=item.key if self.target.production else None,
+            )
+        )
+        if not confirmed:
+            return
+        try:
+            await self.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
+        except RevisionConflict:
+            self.notify(
+                f"Not deleted: {item.key!r} changed since revision {item.revision}. Refresh and look again.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        except SyncError as error:
+            self._fail("Deleting", error)
+            return
+        self.item_table.remove_item(item.key)
+        if self.editor.open_item is not None and self.editor.open_item.key == item.key:
+            self.editor.clear_item()
+            self._show_location()
+        self._show_items_status()
+        self.notify(f"Deleted {item.key!r}.", markup=False)
+
+    def action_new_map(self) -> None:
+        self._new_map_flow()
+
+    @work(exclusive=True, group="open")
+    async def _new_map_flow(self) -> None:
+        from syncmap_tui.ui.dialogs import NewMapDialog
+
+        service = self.navigator.current_service
+        if service is None or self.client is None:
+            self.notify("Choose a service in the tree first.")
+            return
+        request = await self.app.push_screen_wait(NewMapDialog(service.display_name))
+        if request is None:
+            return
+        try:
+            created = await self.client.create_map(
+                service.sid, unique_name=request.unique_name, collection_ttl=request.collection_ttl
+            )
+        except SyncError as error:
+            self._fail("Creating the map", error)
+            return
+        await self._load_maps(service)
+        self.navigator.select_map(service.sid, created.sid)
+        self.notify(f"Created map {created.display_name!r}.", markup=False)
+
+    def action_delete_map(self) -> None:
+        self._delete_map_flow()
+
+    @work(exclusive=True, group="open")
+    async def _delete_map_flow(self) -> None:
+        from syncmap_tui.ui.dialogs import ConfirmDialog
+
+        entry = self.navigator.current_map
+        if entry is None or self.client is None:
+            self.notify("Select a map in the tree first.")
+            return
+        name = entry.sync_map.display_name
+        confirmed = await self.app.push_screen_wait(
+            ConfirmDialog(
+                "Delete map and all its items",
+                [("map", name), ("sid", entry.sync_map.sid), ("service", entry.service.display_name)],
+                confirm_label="Delete map",
+                type_to_confirm=name if self.target.production else None,
+            )
+        )
+        if not confirmed:
+            return
+        try:
+            await self.client.delete_map(entry.service.sid, entry.sync_map.sid)
+        except SyncError as error:
+            self._fail("Deleting the map", error)
+            return
+        if self.current_map is not None and self.current_map.sync_map.sid == entry.sync_map.sid:
+            self.current_map = None
+            self.item_table.reset()
+            self.editor.clear_item()
+            self._show_location()
+            self._show_items_status()
+        await self._load_maps(entry.service)
+        self.notify(f"Deleted map {name!r}.", markup=False)
+
+    # -- focus -----------------------------------------------------------------------------
+
+    def action_focus_items(self) -> None:
+        self.item_table.focus()
+
+    def action_toggle_navigator(self) -> None:
+        self.navigator.display = not self.navigator.display
+
+    def action_cancel_or_back(self) -> None:
+        if self.jump_input.has_focus:
+            self.item_table.focus()

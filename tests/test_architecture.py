@@ -1,0 +1,28 @@
+"""The headless layers never import Textual, so they stay usable and testable without a terminal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEADLESS_MODULES = [
+    "syncmap_tui.sync.client",
+    "syncmap_tui.sync.editing",
+    "syncmap_tui.sync.merge",
+    "syncmap_tui.sync.models",
+    "syncmap_tui.sync.validation",
+    "syncmap_tui.config",
+    "syncmap_tui.emulator.app",
+    "syncmap_tui.emulator.store",
+]
+
+
+def test_headless_modules_do_not_import_textual():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {HEADLESS_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
