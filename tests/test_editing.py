@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncmap_tui.sync.editing import plan_update, same_json
+from syncmap_tui.sync.editing import plan_update
 from syncmap_tui.sync.errors import TwilioCode
 from syncmap_tui.sync.validation import ValidationError
 
@@ -44,10 +44,3 @@ def test_invalid_json_and_ttl_are_refused():
     with pytest.raises(ValidationError) as info:
         plan_update(LOADED, '{"n": 2}', "31536001", "")
     assert info.value.code == TwilioCode.TTL_INVALID
-
-
-def test_same_json_is_type_aware():
-    assert same_json({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]})
-    assert not same_json({"a": 1}, {"a": True})
-    assert not same_json({"a": 1}, {"a": 1.0})
-    assert not same_json([1], [1, 2])

@@ -1,0 +1,17 @@
+"""A local Twilio Sync v1 emulator: a Starlette app over SQLite, faithful to Twilio's wire format.
+
+Importing this package is cheap (no Starlette, no uvicorn): the editor imports it for its
+embedded default and must start fast. The pieces live in submodules:
+`store` (SQLite), `app` (the ASGI app), `faults` (fault injection and rate limiting),
+`inprocess` (an httpx transport for the app), `seed` (demo data) and `cli` (`syncmap-tui emulator`).
+"""
+
+from __future__ import annotations
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+"""The documented local account: used when no credentials are given. Not a real Twilio account."""
+
+DEFAULT_AUTH_TOKEN = "emulator-token"
+"""The documented local auth token that goes with DEFAULT_ACCOUNT_SID. Safe to print."""
+
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN"]

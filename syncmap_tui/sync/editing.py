@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncmap_tui.sync.errors import TwilioCode
+from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.validation import ValidationError, check_data, parse_ttl
 
 COLLECTION_TTL_RULE = (
@@ -38,21 +39,10 @@ def plan_update(loaded_data: dict[str, Any], text: str, item_ttl_text: str, coll
         raise checked.error
     item_ttl = parse_optional_ttl(item_ttl_text)
     collection_ttl = parse_optional_ttl(collection_ttl_text)
-    data_changed = not same_json(checked.value, loaded_data)
+    data_changed = not json_equal(checked.value, loaded_data)
     # CollectionTtl alone is refused by Twilio (54010); carrying the unchanged data is harmless under If-Match.
     send_data = data_changed or (collection_ttl is not None and item_ttl is None)
     plan = SavePlan(checked.value if send_data else None, item_ttl, collection_ttl)
     if plan.is_empty:
         raise ValidationError(TwilioCode.NOTHING_TO_UPDATE, "nothing to save: the data and TTLs are unchanged")
     return plan
-
-
-def same_json(a: Any, b: Any) -> bool:
-    """JSON equality: unlike Python's ==, true is not 1 and 1 is not 1.0."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
-    return a == b

@@ -61,6 +61,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from syncmap_tui.sync.validation import escape_unprintable
+
 PathStep = str | int
 Path = tuple[PathStep, ...]
 """Where a value is: object keys (str) and array indexes (int) from the top. `()` is the top."""
@@ -337,24 +339,8 @@ def render_path(path: Path) -> str:
 
 
 def json_text(value: Any) -> str:
-    """One-line JSON with every character that doesn't print escaped as `\\uXXXX`.
-
-    json.dumps already escapes control characters; this also escapes format characters (bidi
-    overrides, zero-width), odd spaces and lone surrogates. They only occur inside JSON strings,
-    so the text stays valid JSON.
-    """
-    return "".join(
-        char if char.isprintable() else _json_escape(char)
-        for char in json.dumps(value, ensure_ascii=False)
-    )
-
-
-def _json_escape(char: str) -> str:
-    code = ord(char)
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000  # JSON spells characters beyond the BMP as a surrogate pair
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    """One-line JSON that is safe to show: every character that doesn't print is escaped."""
+    return escape_unprintable(json.dumps(value, ensure_ascii=False))
 
 
 VALUE_PREVIEW_CHARS = 60

@@ -37,17 +37,29 @@ def encode_data(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-_C1_CONTROLS = re.compile(r"[\x7f-\x9f]")
+def escape_unprintable(json_text: str) -> str:
+    """JSON text with every character that does not print written as a `\\u` escape.
+
+    json.dumps escapes C0 controls but not DEL, C1 (U+009B is a one-byte CSI on some terminals),
+    bidi overrides, zero-width characters or lone surrogates. Outside strings JSON text holds only
+    ASCII, so every such character is inside a string, where the escape means the same value.
+    Newlines are kept: in indented JSON they are structure.
+    """
+    return "".join(char if char.isprintable() or char == "\n" else _json_escape(char) for char in json_text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells characters beyond the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def format_data(value: Any, *, compact: bool = False) -> str:
-    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal.
-
-    json escapes C0 controls but not DEL and C1 (U+009B is a one-byte CSI on some terminals); those
-    can only stand inside strings here, where a \\u escape means the same value.
-    """
+    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal."""
     text = encode_data(value) if compact else json.dumps(value, indent=2, ensure_ascii=False)
-    return _C1_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_unprintable(text)
 
 
 def wire_size(wire_text: str) -> int:

@@ -316,6 +316,15 @@ def _diff_line_text(line: Any) -> Text:
     return text
 
 
+def _value_preview(value: Any, limit: int = 70) -> str:
+    from syncmap_tui.sync.merge import ABSENT, json_text
+
+    if value is ABSENT:
+        return "(removed)"
+    text = json_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class MergeDialog(Dialog):
     """Both sides changed the same paths: pick a side for each. Escape goes back without merging."""
 
@@ -324,8 +333,9 @@ class MergeDialog(Dialog):
         self.conflicts = conflicts
 
     def compose(self) -> ComposeResult:
-        from syncmap_tui.sync.merge import render_path, render_value
         from textual.widgets import RadioButton, RadioSet
+
+        from syncmap_tui.sync.merge import render_path
 
         with Vertical(classes="dialog -wide"):
             yield Label(f"{len(self.conflicts)} path(s) changed on both sides", classes="dialog-title")
@@ -333,8 +343,8 @@ class MergeDialog(Dialog):
                 for index, conflict in enumerate(self.conflicts):
                     yield Static(literal(render_path(conflict.path), "bold"))
                     with RadioSet(id=f"choice-{index}"):
-                        yield RadioButton(literal(f"mine:   {render_value(conflict.mine)}"), value=True)
-                        yield RadioButton(literal(f"theirs: {render_value(conflict.theirs)}"))
+                        yield RadioButton(literal(f"mine:   {_value_preview(conflict.mine)}"), value=True)
+                        yield RadioButton(literal(f"theirs: {_value_preview(conflict.theirs)}"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
                 yield Button("Back", id="back")

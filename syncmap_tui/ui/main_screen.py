@@ -15,7 +15,8 @@ from textual.widgets import Footer, Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.client import SyncClient
-from syncmap_tui.sync.editing import SavePlan, same_json
+from syncmap_tui.sync.editing import SavePlan
+from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
@@ -431,7 +432,7 @@ class MainScreen(Screen[None]):
             )
             return False
         self._set_activity()
-        data_arrived = plan.data is None or same_json(current.data, plan.data)
+        data_arrived = plan.data is None or json_equal(current.data, plan.data)
         if current.revision != open_item.loaded_revision and data_arrived:
             self._saved(current)
             self.notify("The answer was lost on the way, but the server has your edit.", markup=False)

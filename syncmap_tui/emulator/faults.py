@@ -1,0 +1,186 @@
+"""Fault injection and Twilio's write rate limit, both changeable while the app runs.
+
+`Faults` decides, per request, whether to add latency, answer a 5xx, or drop the connection;
+the app's `FaultMiddleware` carries the decision out. `RateLimit` is a token bucket per map.
+Both are plain objects shared with the app: a test may change their fields at any time, from
+any thread, and the HTTP control endpoint (`/__emulator__/…`) changes them for a separate process.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+DEFAULT_FAIL_STATUS = 503
+
+WRITE_METHODS = frozenset({"POST", "DELETE"})
+"""For `Faults(methods=WRITE_METHODS)`: Sync writes are POST (create, update) and DELETE."""
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """What to do to one request."""
+
+    latency: float = 0.0
+    fail_status: int | None = None
+    drop: bool = False
+    after_commit: bool = False
+
+    @property
+    def is_noop(self) -> bool:
+        return self.latency == 0 and self.fail_status is None and not self.drop
+
+
+NO_FAULT = FaultPlan()
+
+
+@dataclass
+class Faults:
+    """Mutable fault settings. Counts (`*_next`) are used up first, then the rates are drawn.
+
+    `latency` is seconds, or a (low, high) range drawn uniformly. A drop wins over a failure.
+    `methods` limits every fault to those HTTP methods (None: all). With `after_commit`, the
+    request is handled (a write is committed) before the latency, failure or drop is applied:
+    "the write happened but the response was lost". `seed` makes the draws reproducible.
+    """
+
+    latency: float | tuple[float, float] = 0.0
+    fail_rate: float = 0.0
+    fail_next: int = 0
+    fail_status: int = DEFAULT_FAIL_STATUS
+    drop_rate: float = 0.0
+    drop_next: int = 0
+    methods: frozenset[str] | None = None
+    after_commit: bool = False
+    seed: int | None = None
+    _rng: random.Random = field(init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._check()
+        self._rng = random.Random(self.seed)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "methods" and value is not None:
+            value = frozenset(method.upper() for method in value)
+        elif name == "latency" and isinstance(value, list):
+            value = tuple(value)
+        super().__setattr__(name, value)
+        if name == "seed" and hasattr(self, "_rng"):
+            self._rng = random.Random(value)
+
+    def _check(self) -> None:
+        low, high = self.latency if isinstance(self.latency, tuple) else (self.latency, self.latency)
+        if not 0 <= low <= high:
+            raise ValueError(f"latency must be seconds >= 0 or a (low, high) range, not {self.latency!r}")
+        for name in ("fail_rate", "drop_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability between 0 and 1")
+        for name in ("fail_next", "drop_next"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if not 500 <= self.fail_status <= 599:
+            raise ValueError(f"fail_status must be a 5xx status, not {self.fail_status}")
+
+    def plan(self, method: str) -> FaultPlan:
+        """Decide the faults for one request, using up counts and drawing from the seeded RNG."""
+        with self._lock:
+            if self.methods is not None and method.upper() not in self.methods:
+                return NO_FAULT
+            latency = self.latency
+            if isinstance(latency, tuple):
+                latency = self._rng.uniform(*latency) if latency[1] > latency[0] else latency[0]
+            drop = self._take("drop")
+            fail_status = None if drop or not self._take("fail") else self.fail_status
+            return FaultPlan(float(latency), fail_status, drop, self.after_commit)
+
+    def _take(self, kind: str) -> bool:
+        remaining = getattr(self, f"{kind}_next")
+        if remaining > 0:
+            setattr(self, f"{kind}_next", remaining - 1)
+            return True
+        rate = getattr(self, f"{kind}_rate")
+        # Draw only when the rate is set, so that enabling one fault does not shift another's draws.
+        return rate > 0 and self._rng.random() < rate
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Change some settings at once, all or none (the control endpoint's POST body)."""
+        names = {f.name for f in fields(self) if not f.name.startswith("_")}
+        unknown = set(changes) - names
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        with self._lock:
+            before = self.as_dict()
+            try:
+                for name, value in changes.items():
+                    setattr(self, name, value)
+                self._check()
+            except (TypeError, ValueError):
+                for name, value in before.items():
+                    setattr(self, name, value)
+                raise
+
+    def reset(self) -> None:
+        """Back to no faults, with the RNG restarted from the seed."""
+        self.update({f.name: f.default for f in fields(self) if not f.name.startswith("_") and f.name != "seed"})
+        self.seed = self.seed
+
+    def as_dict(self) -> dict[str, Any]:
+        result = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        if result["methods"] is not None:
+            result["methods"] = sorted(result["methods"])
+        if isinstance(result["latency"], tuple):
+            result["latency"] = list(result["latency"])
+        return result
+
+
+DEFAULT_WRITES_PER_SECOND = 20.0
+"""Twilio: 20 writes per second per object, counted on the containing map."""
+DEFAULT_BURST_SECONDS = 10.0
+"""Twilio: "10 s burst", read as a bucket that holds 10 seconds' worth of writes."""
+
+
+class RateLimit:
+    """A token bucket per map: `per_second` refill, `per_second * burst_seconds` capacity."""
+
+    def __init__(
+        self,
+        per_second: float = DEFAULT_WRITES_PER_SECOND,
+        burst_seconds: float = DEFAULT_BURST_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_second <= 0 or burst_seconds <= 0:
+            raise ValueError("per_second and burst_seconds must be positive")
+        self.per_second = per_second
+        self.burst_seconds = burst_seconds
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # map SID -> (tokens, at)
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> float:
+        return max(1.0, self.per_second * self.burst_seconds)
+
+    def acquire(self, map_sid: str) -> int | None:
+        """Take one write from the map's bucket. None if allowed, else the seconds to wait (>= 1)."""
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(map_sid, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.per_second)
+            if tokens >= 1:
+                self._buckets[map_sid] = (tokens - 1, now)
+                return None
+            self._buckets[map_sid] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / self.per_second))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"per_second": self.per_second, "burst_seconds": self.burst_seconds}
