@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
-from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, twilio_error_body
+from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError
 from syncmap_tui.emulator.faults import RateLimit
 from syncmap_tui.emulator.store import Bound, ItemRecord, MapRecord, ServiceRecord, SyncStore
 from syncmap_tui.sync.errors import TwilioCode
@@ -150,7 +150,7 @@ class Cursor:
     inclusive: bool = False
 
     def encode(self) -> str:
-        raw = json.dumps([int(self.backward), self.position, int(self.inclusive)], ensure_ascii=False)
+        raw = json.dumps([int(self.backward), self.position, int(self.inclusive)], ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
     @classmethod
@@ -595,7 +595,3 @@ def match_route(segments: Sequence[str]) -> tuple[dict[str, Handler], list[str]]
         else:
             return handlers, params
     return None
-
-
-def not_found_body(path: str) -> dict[str, Any]:
-    return twilio_error_body(TwilioCode.ROUTE_NOT_FOUND, f"The requested resource {path} was not found")

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from syncmap_tui.emulator.errors import EmulatorError
 from syncmap_tui.sync.errors import TwilioCode
@@ -44,7 +44,6 @@ DEFAULT_DEBOUNCING_WINDOW_MS = 5000
 
 _LOOKS_LIKE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
-Position = TypeVar("Position", int, str)
 Bound = tuple[Any, bool]
 """A range end for listing: (position, inclusive). Positions are ids for services and maps, keys for items."""
 

@@ -1,0 +1,178 @@
+"""`syncmap-tui emulator`: serve the Sync emulator with uvicorn until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import signal
+import socket
+import sys
+from typing import Any, Iterator
+from contextlib import contextmanager
+
+from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8777
+LISTENING = "Sync emulator listening on"
+"""The start of the line that names the URL; tests read it from stdout (with --port 0)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncmap-tui emulator",
+        description="Serve a local Twilio Sync v1 emulator (services, maps, map items).",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, loopback only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--db", help="SQLite file to keep the data in (default: in memory, gone on exit)")
+    parser.add_argument("--account-sid", help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
+    parser.add_argument("--auth-token", help="auth token to accept (default: TWILIO_AUTH_TOKEN, else the local one)")
+    parser.add_argument("--seed", action="store_true", help="add the demo services, maps and items (once)")
+    parser.add_argument("--allow-remote", action="store_true", help="allow binding an address other than loopback")
+    limits = parser.add_argument_group("rate limiting (off by default)")
+    limits.add_argument("--rate-limit", action="store_true", help="answer 429 (code 54009) like Twilio: 20 writes/s per map")
+    limits.add_argument("--rate-limit-per-second", type=float, default=20.0, metavar="N", help="writes per second per map")
+    limits.add_argument("--rate-limit-burst", type=float, default=10.0, metavar="SECONDS", help="burst, in seconds of writes")
+    faults = parser.add_argument_group("fault injection (also changeable at run time: /__emulator__/faults)")
+    faults.add_argument("--latency", type=_latency, default=0.0, metavar="SECONDS", help="added latency, e.g. 0.2 or 0.1-0.5")
+    faults.add_argument("--fail-rate", type=float, default=0.0, metavar="P", help="probability of an injected 5xx")
+    faults.add_argument("--fail-status", type=int, default=503, metavar="STATUS", help="status of injected failures")
+    faults.add_argument("--drop-rate", type=float, default=0.0, metavar="P", help="probability of a dropped connection")
+    faults.add_argument("--fault-methods", metavar="METHODS", help="only fault these methods, e.g. POST,DELETE")
+    faults.add_argument("--fault-after-commit", action="store_true", help="apply faults after the request is handled")
+    faults.add_argument("--fault-seed", type=int, metavar="N", help="seed for reproducible faults")
+    parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    return parser
+
+
+def _latency(text: str) -> float | tuple[float, float]:
+    low, separator, high = text.partition("-")
+    try:
+        return (float(low), float(high)) if separator else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not seconds or a LOW-HIGH range: {text!r}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_credentials(args: argparse.Namespace) -> tuple[str, str, str]:
+    """(account SID, auth token, where the token came from): flags, else environment, else the local pair."""
+    account_sid = args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID
+    if args.auth_token:
+        return account_sid, args.auth_token, "--auth-token"
+    if os.environ.get("TWILIO_AUTH_TOKEN"):
+        return account_sid, os.environ["TWILIO_AUTH_TOKEN"], "TWILIO_AUTH_TOKEN"
+    return account_sid, DEFAULT_AUTH_TOKEN, "the local default"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    # Listening now means a client that reads the URL line can connect at once: the kernel
+    # queues it until uvicorn starts accepting.
+    sock.listen(2048)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def _exit_quietly_on_signals() -> Iterator[None]:
+    """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, into the handlers it found.
+    Give it handlers that do nothing, so that a signalled shutdown ends with exit status 0."""
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_emulator_command(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if not args.allow_remote and not is_loopback(args.host):
+        print(
+            f"syncmap-tui emulator: refusing to listen on {args.host}, which is not a loopback address: "
+            "anyone who can reach it could read and change the data. Pass --allow-remote if you mean it.",
+            file=sys.stderr,
+        )
+        return 2
+
+    # Deferred: uvicorn and Starlette are needed only here, not when the editor imports the package.
+    import uvicorn
+
+    from syncmap_tui.emulator.app import create_app
+    from syncmap_tui.emulator.faults import Faults, RateLimit
+    from syncmap_tui.emulator.seed import seed_demo
+    from syncmap_tui.emulator.store import SyncStore
+
+    account_sid, auth_token, token_source = resolve_credentials(args)
+    try:
+        faults = Faults(
+            latency=args.latency,
+            fail_rate=args.fail_rate,
+            fail_status=args.fail_status,
+            drop_rate=args.drop_rate,
+            methods=frozenset(args.fault_methods.split(",")) if args.fault_methods else None,
+            after_commit=args.fault_after_commit,
+            seed=args.fault_seed,
+        )
+        rate_limit = RateLimit(args.rate_limit_per_second, args.rate_limit_burst) if args.rate_limit else None
+    except ValueError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"syncmap-tui emulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"syncmap-tui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+    store = SyncStore(args.db or ":memory:")
+    try:
+        if args.seed:
+            seed_demo(store, account_sid)
+        app = create_app(store, account_sid=account_sid, auth_token=auth_token, faults=faults, rate_limit=rate_limit)
+        url = url_of(sock)
+        _print_banner(url, account_sid, auth_token, token_source, args)
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off")
+        )
+        with _exit_quietly_on_signals():
+            server.run(sockets=[sock])
+    finally:
+        sock.close()
+        store.close()
+    return 0
+
+
+def _print_banner(url: str, account_sid: str, auth_token: str, token_source: str, args: Any) -> None:
+    # Print the token only when it is the documented local one: never echo a user's real token.
+    token = auth_token if auth_token == DEFAULT_AUTH_TOKEN else f"(from {token_source}, not shown)"
+    lines = [
+        f"Account SID: {account_sid}",
+        f"Auth token:  {token}",
+        f"Data:        {args.db or 'in memory (gone on exit)'}{' + demo seed' if args.seed else ''}",
+        f"{LISTENING} {url}",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,58 @@
+"""An httpx transport that runs the emulator app in-process and fails the way a socket would.
+
+httpx's own ASGITransport has no socket, so an injected drop would trip an assertion and a long
+latency would never time out. This wrapper turns an unfinished response into
+`httpx.RemoteProtocolError` and honours the request's read timeout as `httpx.ReadTimeout`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import anyio
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class EmulatorTransport(httpx.AsyncBaseTransport):
+    def __init__(self, app: ASGIApp, *, raise_app_exceptions: bool = True) -> None:
+        self.app = app
+        self.raise_app_exceptions = raise_app_exceptions
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        completed = False
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal completed
+            started = False
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started, completed
+                if message["type"] == "http.response.start":
+                    started = True
+                elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                    completed = True
+                await send(message)
+
+            await self.app(scope, receive, tracking_send)
+            if not completed:  # a dropped connection: finish it for ASGITransport, report it below
+                if not started:
+                    await send({"type": "http.response.start", "status": 500, "headers": []})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        transport = httpx.ASGITransport(app, raise_app_exceptions=self.raise_app_exceptions)
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        with anyio.move_on_after(math.inf if read_timeout is None else read_timeout) as deadline:
+            response = await transport.handle_async_request(request)
+        if deadline.cancelled_caught:
+            raise httpx.ReadTimeout(f"the emulator did not answer within {read_timeout} s", request=request)
+        if not completed:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a complete response (injected drop)", request=request
+            )
+        return response
+
+
+def emulator_transport(app: ASGIApp, *, raise_app_exceptions: bool = True) -> httpx.AsyncBaseTransport:
+    """The transport for `httpx.AsyncClient(transport=..., base_url="http://emulator")` against `app`."""
+    return EmulatorTransport(app, raise_app_exceptions=raise_app_exceptions)
