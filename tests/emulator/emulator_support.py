@@ -220,9 +220,9 @@ class FakeClock:
 
 def make_client(app: Any, **kwargs: Any) -> httpx.AsyncClient:
     kwargs.setdefault("auth", (ACCOUNT_SID, AUTH_TOKEN))
+    kwargs.setdefault("base_url", BASE_URL)
     return httpx.AsyncClient(
         transport=emulator_transport(app),
-        base_url=BASE_URL,
         event_hooks={"response": [_validate_response]},
         **kwargs,
     )
@@ -281,9 +281,9 @@ class ThreadedServer:
 
 def socket_client(url: str, **kwargs: Any) -> httpx.AsyncClient:
     kwargs.setdefault("auth", (ACCOUNT_SID, AUTH_TOKEN))
-    return httpx.AsyncClient(base_url=url, event_hooks={"response": [_validate_response]}, **kwargs)
+    return httpx.AsyncClient(base_url=url, trust_env=False, event_hooks={"response": [_validate_response]}, **kwargs)
 
 
 def sync_socket_client(url: str, **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("auth", (ACCOUNT_SID, AUTH_TOKEN))
-    return httpx.Client(base_url=url, event_hooks={"response": [_validate_response_sync]}, **kwargs)
+    return httpx.Client(base_url=url, trust_env=False, event_hooks={"response": [_validate_response_sync]}, **kwargs)
