@@ -10,9 +10,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import queue
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -28,6 +33,7 @@ import referencing.jsonschema
 import uvicorn
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from syncmap_tui.emulator.cli import LISTENING
 from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.sync.models import DATETIME_FORMAT
 
@@ -287,3 +293,64 @@ def socket_client(url: str, **kwargs: Any) -> httpx.AsyncClient:
 def sync_socket_client(url: str, **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("auth", (ACCOUNT_SID, AUTH_TOKEN))
     return httpx.Client(base_url=url, trust_env=False, event_hooks={"response": [_validate_response_sync]}, **kwargs)
+
+
+# A separate `syncmap-tui emulator` process
+
+
+class EmulatorProcess:
+    """`python -m syncmap_tui emulator --port 0 ...` with its stdout read by a thread, so that
+    waiting for the URL line has a deadline instead of a sleep."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "syncmap_tui", "emulator", "--port", "0", *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.output: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def wait_for_url(self, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no URL line within {timeout} s; output so far: {self.output}")
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"the emulator exited ({self.process.wait()}): {self.output} {self.stderr()}")
+            self.output.append(line)
+            if line.startswith(LISTENING):
+                return line.removeprefix(LISTENING).strip()
+
+    def stderr(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.read() if self.process.poll() is not None else ""
+
+    def terminate(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+    def __enter__(self) -> "EmulatorProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
