@@ -61,7 +61,7 @@ class ConfirmDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Static(_field_lines(self.fields))
+            yield Static(_field_lines(self.fields), id="confirm-fields")
             if self.type_to_confirm is not None:
                 yield Static(Text("This is a production account. Type the name exactly to confirm:"))
                 yield Input(id="type-to-confirm", compact=True)

@@ -8,6 +8,7 @@ from syncmap_tui.sync.validation import MAX_DATA_BYTES
 
 
 def now_utc() -> datetime:
+    """The one clock the UI reads (tests pin it by patching this function in this module)."""
     return datetime.now(timezone.utc)
 
 

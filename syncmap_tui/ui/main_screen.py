@@ -106,6 +106,8 @@ class MainScreen(Screen[None]):
         self.client: SyncClient | None = None
         self.current_map: MapEntry | None = None
         self.next_page_url: str | None = None
+        self.items_note = ""
+        """What the item list shows and why, e.g. where a jump landed; kept while more pages load."""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -161,7 +163,10 @@ class MainScreen(Screen[None]):
             open_item.key if open_item else "",
         )
 
-    def _show_items_status(self, note: str = "") -> None:
+    def _show_items_status(self, note: str | None = None) -> None:
+        if note is not None:
+            self.items_note = note
+        note = self.items_note
         table = self.item_table
         if self.current_map is None:
             text = "Choose a map in the tree."
@@ -282,6 +287,7 @@ class MainScreen(Screen[None]):
             return False
         table = self.item_table
         table.reset()
+        self.items_note = ""
         self.next_page_url = page.next_page_url
         table.append_page(page.records, page.has_more)
         self._set_activity()
@@ -462,10 +468,7 @@ class MainScreen(Screen[None]):
             return await self._send_update(plan, if_match=theirs.revision)
         if choice == "theirs":
             editor.stash_and_replace(format_data(theirs.data))
-            editor.rebase(theirs)
-            editor.saved_text = editor.text
             editor.mark_saved(theirs)
-            editor.stashed_text = editor.stashed_text
             self.item_table.update_item(theirs)
             self.notify("Their version is loaded. Your edit is kept: F4 brings it back.", markup=False)
             return False

@@ -22,12 +22,12 @@ from syncmap_tui.sync.validation import (
     format_data,
     key_warning,
 )
+from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import (
     expiry_after,
     format_expiry,
     format_size,
     format_when,
-    now_utc,
 )
 from syncmap_tui.ui.literal import literal
 
@@ -96,7 +96,8 @@ class TtlField(Horizontal):
     def value(self, text: str) -> None:
         self.input.value = text
 
-    def show_hint(self, note: str = "") -> None:
+    def show_hint(self, unchanged: str = "", note: str = "") -> None:
+        """Say what the typed TTL would do, or `unchanged` when the field is empty."""
         hint = self.query_one(".ttl-hint", Static)
         try:
             seconds = parse_optional_ttl(self.value)
@@ -106,10 +107,13 @@ class TtlField(Horizontal):
             return
         self.remove_class("-invalid")
         if seconds is None:
-            hint.update(Text(note or "unchanged"))
-            return
-        text = "→ never expires" if seconds == 0 else f"→ expires {format_expiry(expiry_after(seconds, now_utc()), now_utc())}"
-        hint.update(Text(f"{text}{'  ' + note if note else ''}"))
+            text = unchanged
+        elif seconds == 0:
+            text = "→ never expires"
+        else:
+            now = formatting.now_utc()
+            text = f"→ expires {format_expiry(expiry_after(seconds, now), now)}"
+        hint.update(Text(" ".join(part for part in (text, note) if part)))
 
 
 class JsonArea(TextArea):
@@ -188,6 +192,7 @@ class ItemEditor(Vertical):
         """Show an item as the server has it; edits start from here."""
         text = format_data(item.data)
         self.saved_text = text
+        self.stashed_text = None
         self.open_item = OpenItem(service_sid, map_sid, item)
         self.json_area.load_text(text)
         self.item_ttl.value = ""
@@ -213,10 +218,10 @@ class ItemEditor(Vertical):
         self._refresh_all()
 
     def mark_saved(self, item: MapItem) -> None:
+        """The server now holds the editor's text at `item`'s revision."""
         assert self.open_item is not None
         self.open_item = OpenItem(self.open_item.service_sid, self.open_item.map_sid, item)
         self.saved_text = self.text
-        self.stashed_text = None
         self.item_ttl.value = ""
         self.collection_ttl.value = ""
         self._refresh_all()
@@ -279,12 +284,10 @@ class ItemEditor(Vertical):
             return
         item = self.open_item.item
         meta = Text(
-            f"created {format_when(item.date_created)} · updated {format_when(item.date_updated)} · "
-            f"by ",
+            f"updated {format_when(item.date_updated)} · created {format_when(item.date_created)} by ",
             style="dim",
         )
         meta.append_text(literal(item.created_by, "dim"))
-        meta.append(f" · expires {format_expiry(item.date_expires, now_utc())}", style="dim")
         self.query_one("#editor-meta", Static).update(meta)
 
     def _show_validation(self) -> None:
@@ -298,11 +301,14 @@ class ItemEditor(Vertical):
         self.query_one(SizeMeter).show(check)
 
     def _show_ttl_hints(self) -> None:
-        self.item_ttl.show_hint()
+        if self.open_item is None:
+            return
+        expires = self.open_item.item.date_expires
+        self.item_ttl.show_hint(f"now: {format_expiry(expires, formatting.now_utc())}")
         note = ""
         if self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text:
             note = f"({COLLECTION_TTL_RULE})"
-        self.collection_ttl.show_hint(note)
+        self.collection_ttl.show_hint("map: unchanged", note)
 
     # -- actions -------------------------------------------------------------------------------
 

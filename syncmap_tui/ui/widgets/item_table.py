@@ -9,7 +9,8 @@ from textual.widgets import DataTable
 
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.validation import encode_data, wire_size
-from syncmap_tui.ui.formatting import format_short_when, format_time_left, now_utc
+from syncmap_tui.ui import formatting
+from syncmap_tui.ui.formatting import format_short_when, format_time_left
 from syncmap_tui.ui.literal import literal
 
 LOAD_AHEAD_ROWS = 20
@@ -26,6 +27,9 @@ class ItemTable(DataTable[Text]):
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
+        # Rows are what this table is about: home/end go to the first/last loaded row, not column.
+        Binding("home", "scroll_top", "First row", show=False, id="first-row"),
+        Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
     ]
 
     class NeedsMore(Message):
@@ -56,7 +60,7 @@ class ItemTable(DataTable[Text]):
             literal(item.revision),
             Text(f"{item_size(item):,}", justify="right"),
             Text(format_short_when(item.date_updated)),
-            Text(format_time_left(item.date_expires, now_utc()) if item.date_expires else "—"),
+            Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—"),
         ]
 
     def append_page(self, items: list[MapItem], has_more: bool) -> None:
@@ -93,7 +97,11 @@ class ItemTable(DataTable[Text]):
         return True
 
     def _check_needs_more(self) -> None:
-        if self.has_more and not self.loading_more and self.row_count - self.cursor_row <= LOAD_AHEAD_ROWS:
+        """Ask for the next page when the cursor or the bottom of the view nears the last loaded row."""
+        if not self.has_more or self.loading_more:
+            return
+        bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
+        if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
             self.loading_more = True
             self.post_message(self.NeedsMore())
 
@@ -103,6 +111,4 @@ class ItemTable(DataTable[Text]):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.has_more and not self.loading_more and new >= self.max_scroll_y - LOAD_AHEAD_ROWS:
-            self.loading_more = True
-            self.post_message(self.NeedsMore())
+        self._check_needs_more()

@@ -1,0 +1,50 @@
+"""Small steps that the pilot tests share."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from syncmap_tui.ui.main_screen import MainScreen
+
+S = TypeVar("S", bound=Screen)
+
+SERVICE = "demo-store"
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until no worker runs. Not for flows that wait on a dialog: use wait_for_screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for_screen(pilot: Pilot, screen_type: type[S], *, rounds: int = 200) -> S:
+    for _ in range(rounds):
+        if isinstance(pilot.app.screen, screen_type):
+            await pilot.pause()
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    raise AssertionError(f"{screen_type.__name__} never showed; the screen is {pilot.app.screen!r}")
+
+
+async def wait_until(pilot: Pilot, condition, *, rounds: int = 300, what: str = "condition") -> None:
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def main_screen(pilot: Pilot) -> MainScreen:
+    return next(s for s in pilot.app.screen_stack if isinstance(s, MainScreen))
+
+
+def set_editor_json(pilot: Pilot, value: object) -> None:
+    main_screen(pilot).editor.replace_text(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def notifications(pilot: Pilot) -> list[str]:
+    return [n.message for n in pilot.app._notifications]

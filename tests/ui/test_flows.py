@@ -1,0 +1,439 @@
+"""Each editor flow, driven by keys against the in-process emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rich.text import Text
+
+from syncmap_tui.sync.errors import ItemNotFound
+from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
+from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog, DeletedDialog, MergeDialog, UnsavedChangesDialog
+from syncmap_tui.ui.help_screen import HelpScreen
+from syncmap_tui.ui.widgets.editor import SizeMeter
+
+from .helpers import SERVICE, main_screen, notifications, set_editor_json, settle, wait_for_screen, wait_until
+
+SIZE = (100, 30)
+
+
+async def map_sid(client, name: str) -> str:
+    return (await client.fetch_map(SERVICE, name)).sid
+
+
+async def test_deep_link_opens_the_item_with_the_editor_focused(build_app):
+    app = build_app(SERVICE, "catalog", "sku-00002")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.editor.open_item.key == "sku-00002"
+        assert json.loads(main.editor.text)["sku"] == "SKU-00002"
+        assert app.focused is main.editor.json_area
+        assert main.item_table.current_item.key == "sku-00002"
+
+
+async def test_successful_save_sends_if_match_and_takes_the_new_revision(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        loaded = main.editor.open_item.loaded_revision
+        data = json.loads(main.editor.text)
+        data["status"] = "refunded"
+        set_editor_json(pilot, data)
+        await pilot.pause()
+        assert main.editor.is_dirty
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0001")
+        assert server.data["status"] == "refunded"
+        assert server.revision != loaded
+        assert main.editor.open_item.loaded_revision == server.revision
+        assert not main.editor.is_dirty
+        assert main.item_table.items["order-0001"].revision == server.revision
+
+
+async def test_invalid_json_blocks_save_and_keeps_the_text(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0002")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        broken = '{\n  "status": "paid",\n  "oops"\n}'
+        main.editor.replace_text(broken)
+        await pilot.pause()
+        validation = str(main.editor.query_one("#validation").render())
+        assert "invalid JSON at 4:1" in validation
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Not saved: invalid JSON at 4:1" in n for n in notifications(pilot))
+        assert main.editor.text == broken
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0002")
+        assert server.revision == "0"
+
+
+async def test_top_level_array_is_refused_with_the_reason(build_app):
+    app = build_app(SERVICE, "orders", "order-0002")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.editor.replace_text("[1, 2]")
+        await pilot.pause()
+        assert "the top level must be a JSON object, not an array" in str(main.editor.query_one("#validation").render())
+
+
+def data_of_wire_size(size: int) -> dict:
+    overhead = len(encode_data({"v": ""}).encode())
+    return {"v": "é" * ((size - overhead) // 2) + "a" * ((size - overhead) % 2)}
+
+
+@pytest.mark.parametrize("size, state", [(16_383, "-warning"), (16_384, "-warning"), (16_385, "-error")])
+async def test_size_meter_at_the_limit(build_app, size, state):
+    app = build_app(SERVICE, "orders", "order-0003")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, data_of_wire_size(size))
+        await pilot.pause()
+        meter = main.editor.query_one(SizeMeter)
+        assert str(meter.render()) == f"{size:,} / 16,384 bytes"
+        assert meter.has_class(state)
+        assert main.editor.check.ok is (size <= MAX_DATA_BYTES)
+        if size > MAX_DATA_BYTES:
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert any("Not saved: data is 16,385 bytes" in n for n in notifications(pilot))
+
+
+async def test_ttl_fields_validate_and_a_ttl_only_change_saves(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0004")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        editor = main.editor
+        editor.item_ttl.value = "31536001"
+        await pilot.pause()
+        assert editor.item_ttl.has_class("-invalid")
+        assert "not 31,536,001" in str(editor.item_ttl.query_one(".ttl-hint").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Not saved" in n for n in notifications(pilot))
+
+        editor.item_ttl.value = "2h"
+        await pilot.pause()
+        assert not editor.item_ttl.has_class("-invalid")
+        assert "→ expires 2026-01-15 14:00 (in 2h)" in str(editor.item_ttl.query_one(".ttl-hint").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0004")
+        assert server.date_expires is not None and server.revision != "0"
+        assert editor.item_ttl.value == ""
+
+
+async def test_collection_ttl_alone_is_sent_with_the_data_and_explained(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0005")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        editor.collection_ttl.value = "7d"
+        await pilot.pause()
+        hint = str(editor.collection_ttl.query_one(".ttl-hint").render())
+        assert "only with a data or ItemTtl change" in hint
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        assert sync_map.date_expires is not None
+        item = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0005")
+        assert item.revision != "0"
+
+
+async def start_conflict(pilot, other_writer, key: str, mine: dict, theirs: dict) -> ConflictDialog:
+    """Load `key`, let another writer save `theirs`, then save `mine`: the conflict dialog opens."""
+    main = main_screen(pilot)
+    sid = await map_sid(other_writer, "orders")
+    await other_writer.update_item(SERVICE, sid, key, data=theirs, if_match=None)
+    set_editor_json(pilot, mine)
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    dialog = await wait_for_screen(pilot, ConflictDialog)
+    assert main.editor.is_dirty
+    return dialog
+
+
+async def test_conflict_overwrite_saves_mine_on_their_revision(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0010")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = await start_conflict(pilot, other_writer, "order-0010", {"mine": 1}, {"theirs": 1})
+        lines = [str(line.render()) for line in dialog.query(".diff-line")]
+        assert any("$.theirs" in line for line in lines) and any("$.mine" in line for line in lines)
+        await pilot.press("o")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0010")
+        assert server.data == {"mine": 1}
+        assert main_screen(pilot).editor.open_item.loaded_revision == server.revision
+
+
+async def test_conflict_take_theirs_keeps_mine_recoverable(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0011")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start_conflict(pilot, other_writer, "order-0011", {"mine": 1}, {"theirs": 2})
+        await pilot.press("t")
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert json.loads(editor.text) == {"theirs": 2}
+        assert not editor.is_dirty
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0011")
+        assert editor.open_item.loaded_revision == server.revision
+        assert server.data == {"theirs": 2}
+        await pilot.press("f4")
+        await pilot.pause()
+        assert json.loads(editor.text) == {"mine": 1}
+
+
+async def test_conflict_merge_applies_at_once_when_changes_do_not_overlap(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0012")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        base = json.loads(editor.text)
+        mine = {**base, "status": "mine-status"}
+        theirs = {**base, "total_cents": 1}
+        await start_conflict(pilot, other_writer, "order-0012", mine, theirs)
+        await pilot.press("m")
+        await settle(pilot)
+        assert json.loads(editor.text) == {**base, "status": "mine-status", "total_cents": 1}
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0012")
+        assert editor.open_item.loaded_revision == server.revision
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, server.map_sid, "order-0012")
+        assert server.data == {**base, "status": "mine-status", "total_cents": 1}
+
+
+async def test_conflict_merge_asks_for_each_overlapping_path(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0013")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        base = json.loads(editor.text)
+        mine = {**base, "status": "mine", "total_cents": 5}
+        theirs = {**base, "status": "theirs", "note": "added by them"}
+        await start_conflict(pilot, other_writer, "order-0013", mine, theirs)
+        await pilot.press("m")
+        dialog = await wait_for_screen(pilot, MergeDialog)
+        assert [c.path for c in dialog.conflicts] == [("status",)]
+        dialog.query_one("#choice-0").query("RadioButton").last().value = True
+        await pilot.pause()
+        await pilot.click("#apply")
+        await settle(pilot)
+        assert json.loads(editor.text) == {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
+
+
+async def test_conflict_back_leaves_the_edit_untouched(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0014")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start_conflict(pilot, other_writer, "order-0014", {"mine": True}, {"theirs": True})
+        await pilot.press("escape")
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert json.loads(editor.text) == {"mine": True}
+        assert editor.is_dirty
+        assert editor.open_item.loaded_revision == "0"
+
+
+async def test_save_after_delete_offers_recreate(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0020")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sid = await map_sid(other_writer, "orders")
+        await other_writer.delete_item(SERVICE, sid, "order-0020", if_match=None)
+        set_editor_json(pilot, {"recreated": True})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, DeletedDialog)
+        await pilot.click("#recreate")
+        await settle(pilot)
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0020")).data == {"recreated": True}
+        assert not main_screen(pilot).editor.is_dirty
+        del dialog
+
+
+async def test_save_after_delete_can_discard(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0021")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sid = await map_sid(other_writer, "orders")
+        await other_writer.delete_item(SERVICE, sid, "order-0021", if_match=None)
+        set_editor_json(pilot, {"x": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, DeletedDialog)
+        await pilot.click("#discard")
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.editor.open_item is None
+        assert "order-0021" not in main.item_table.items
+        with pytest.raises(ItemNotFound):
+            await other_writer.fetch_item(SERVICE, sid, "order-0021")
+
+
+async def test_lazy_paging_of_a_ten_thousand_item_map(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        assert len(table.items) == 100 and table.has_more
+        await pilot.press("end")
+        await settle(pilot)
+        assert len(table.items) == 200
+        for _ in range(3):
+            await pilot.press("end")
+            await settle(pilot)
+        assert len(table.items) == 500 and table.has_more
+        assert list(table.items)[:3] == ["sku-00000", "sku-00001", "sku-00002"]
+        assert list(table.items)[-1] == "sku-00499"
+        assert "500 loaded · more on the server" in str(main_screen(pilot).query_one("#items-status").render())
+
+
+async def test_jump_to_a_key_prefix_is_done_on_the_server(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await pilot.press("ctrl+f")
+        assert app.focused is main.jump_input
+        await pilot.press(*"sku-0750")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main.item_table.current_item.key == "sku-07500"
+        assert list(main.item_table.items)[0] == "sku-07500"
+        assert app.focused is main.item_table
+
+        main.jump_input.value = "sku-0500x"
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "no key starts with 'sku-0500x'" in str(main.query_one("#items-status").render())
+        assert list(main.item_table.items)[0] == "sku-05010"
+
+        main.jump_input.value = "sku-99"
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "no key at or after 'sku-99'" in str(main.query_one("#items-status").render())
+
+
+async def test_delete_asks_shows_key_and_revision_and_sends_if_match(build_app, other_writer):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await map_sid(other_writer, "orders")
+        main.item_table.focus()
+        main.item_table.select_key("order-0030")
+        await pilot.press("delete")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        shown = str(dialog.query_one("#confirm-fields").render())
+        assert "order-0030" in shown and "revision: 0" in shown
+        await pilot.click("#confirm")
+        await settle(pilot)
+        with pytest.raises(ItemNotFound):
+            await other_writer.fetch_item(SERVICE, sid, "order-0030")
+        assert "order-0030" not in main.item_table.items
+
+
+async def test_delete_of_a_changed_item_is_refused_by_if_match(build_app, other_writer):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await map_sid(other_writer, "orders")
+        await other_writer.update_item(SERVICE, sid, "order-0031", data={"changed": True}, if_match=None)
+        main.item_table.focus()
+        main.item_table.select_key("order-0031")
+        await pilot.press("delete")
+        await wait_for_screen(pilot, ConfirmDialog)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0031")).data == {"changed": True}
+        assert any("Not deleted" in n for n in notifications(pilot))
+
+
+async def test_markup_like_keys_and_escape_sequences_show_literally(build_app):
+    app = build_app(SERVICE, "edge-cases", "[bold red]x")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        cells = [main.item_table.get_row(key)[0] for key in main.item_table.items]
+        assert all(isinstance(cell, Text) for cell in cells)
+        plain = {cell.plain for cell in cells}
+        assert "[bold]x[/bold]" in plain and "[bold red]x" in plain
+        assert not any(cell.spans for cell in cells)
+        heading = main.editor.query_one("#editor-heading").render()
+        assert heading.plain.startswith("[bold red]x")
+        assert "[bold red]x" in main.header.query_one("#location").render().plain
+
+        main.item_table.focus()
+        main.item_table.select_key("escape-sequence")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "\x1b" not in main.editor.text
+        assert "\\u001b[2J" in main.editor.text
+
+
+async def test_leaving_an_unsaved_edit_asks_first(build_app):
+    app = build_app(SERVICE, "orders", "order-0040")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"unsaved": 1})
+        await pilot.pause()
+        main.item_table.focus()
+        main.item_table.select_key("order-0041")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, UnsavedChangesDialog)
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0040"
+        assert json.loads(main.editor.text) == {"unsaved": 1}
+
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, UnsavedChangesDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running
+
+
+async def test_help_lists_every_binding(build_app):
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        del help_screen
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_new_item_with_an_existing_key_gets_a_clear_message(build_app, other_writer):
+    from syncmap_tui.ui.dialogs import NewItemDialog
+
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        dialog.query_one("#new-key").value = "order-0001"
+        dialog.query_one("#new-data").load_text('{"a": 1}')
+        await pilot.click("#create")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        await wait_until(pilot, lambda: "already exists" in str(pilot.app.screen.query_one("#new-item-error").render()), what="error")
+        pilot.app.screen.query_one("#new-key").value = "order-new"
+        await pilot.click("#create")
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.editor.open_item.key == "order-new"
+        sid = await map_sid(other_writer, "orders")
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-new")).data == {"a": 1}
