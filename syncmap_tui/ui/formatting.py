@@ -15,7 +15,7 @@ def now_utc() -> datetime:
 def format_when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def format_short_when(moment: datetime | None) -> str:

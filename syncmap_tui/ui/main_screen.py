@@ -93,7 +93,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
         Binding("ctrl+f", "jump_to_key", "Jump", id="jump-to-key"),
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", id="refresh"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),
         Binding("ctrl+b", "toggle_navigator", "Tree", show=False, id="toggle-navigator"),
         Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
     ]

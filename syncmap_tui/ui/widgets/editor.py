@@ -69,7 +69,7 @@ class TtlField(Horizontal):
 
     DEFAULT_CSS = """
     TtlField { height: 1; width: 1fr; }
-    TtlField Label { width: auto; padding: 0 1 0 0; }
+    TtlField Label { width: 14; }
     TtlField Input { width: 10; }
     TtlField .ttl-hint { width: 1fr; padding: 0 1; color: $text-muted; }
     TtlField.-invalid .ttl-hint { color: $error; }
@@ -129,7 +129,7 @@ class ItemEditor(Vertical):
 
     BINDINGS = [
         Binding("f2", "format_json", "Format", id="format-json"),
-        Binding("f3", "minify_json", "Minify", id="minify-json"),
+        Binding("f3", "minify_json", "Minify", show=False, id="minify-json"),
         Binding("f4", "restore_mine", "Restore mine", show=False, id="restore-mine"),
         Binding("escape", "screen.focus_items", "Items", show=False, id="leave-editor"),
     ]
@@ -161,7 +161,7 @@ class ItemEditor(Vertical):
             with Horizontal(id="editor-status"):
                 yield Static("", id="validation")
                 yield SizeMeter("", id="size-meter")
-            with Horizontal(id="editor-ttls"):
+            with Vertical(id="editor-ttls"):
                 yield TtlField("ItemTtl", id="item-ttl")
                 yield TtlField("CollectionTtl", id="collection-ttl")
 

@@ -41,12 +41,24 @@ class ItemTable(DataTable[Text]):
         self.has_more = False
         self.loading_more = False
 
+    FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
+    MIN_KEY_WIDTH = 12
+
     def on_mount(self) -> None:
-        self.add_column("key", key="key", width=28)
-        self.add_column("rev", key="revision", width=6)
-        self.add_column("bytes", key="size", width=7)
-        self.add_column("updated", key="updated", width=16)
-        self.add_column("expires", key="expires", width=10)
+        self.add_column("key", key="key", width=self.MIN_KEY_WIDTH)
+        for label, key, width in self.FIXED_COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        # The key column takes whatever the fixed columns leave, so keys stay readable at 80 columns.
+        fixed = sum(width for _, _, width in self.FIXED_COLUMNS)
+        padding = 2 * self.cell_padding * (len(self.FIXED_COLUMNS) + 1)
+        available = self.scrollable_content_region.width - fixed - padding
+        column = self.columns.get("key")  # type: ignore[call-overload]
+        if column is not None:
+            column.width = max(self.MIN_KEY_WIDTH, available)
+            self._require_update_dimensions = True
+            self.refresh()
 
     def reset(self) -> None:
         self.clear()
