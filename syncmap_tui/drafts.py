@@ -113,7 +113,8 @@ def default_drafts_dir() -> Path:
 class Draft:
     """One checkpoint of one edit buffer.
 
-    `base_revision` is the item revision the edit started from, None for an unsaved new item.
+    `base_revision` is the item revision the edit started from, None for an unsaved new item;
+    `base_data` is that revision's data as JSON text, the base of a three-way merge on recovery.
     `saved_at` must be timezone-aware; it is stored in UTC (it defaults to now, and `Checkpointer`
     stamps it when it writes). The repr leaves out the text, which is item data.
     """
@@ -128,6 +129,7 @@ class Draft:
     text: str = field(repr=False)
     item_ttl: str
     collection_ttl: str
+    base_data: str | None = field(default=None, repr=False)
     saved_at: datetime = field(default_factory=_utc_now)
 
     def __post_init__(self) -> None:
@@ -138,9 +140,9 @@ class Draft:
                     raise TypeError("Draft.saved_at must be a datetime.")
                 if value.tzinfo is None or value.utcoffset() is None:
                     raise ValueError("Draft.saved_at must be timezone-aware (use UTC).")
-            elif f.name == "base_revision":
+            elif f.name in ("base_revision", "base_data"):
                 if value is not None and not isinstance(value, str):
-                    raise TypeError("Draft.base_revision must be a str or None.")
+                    raise TypeError(f"Draft.{f.name} must be a str or None.")
             elif not isinstance(value, str):
                 raise TypeError(f"Draft.{f.name} must be a str.")
 
@@ -163,6 +165,7 @@ def encode_draft(draft: Draft) -> bytes:
     for name in _STR_FIELDS:
         obj[name] = getattr(draft, name)
     obj["base_revision"] = draft.base_revision
+    obj["base_data"] = draft.base_data
     obj["saved_at"] = draft.saved_at.astimezone(timezone.utc).isoformat()
     obj["text"] = draft.text  # last, so the identifying fields are at the head of the file
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
@@ -196,6 +199,9 @@ def decode_draft(data: bytes) -> Draft:
     base_revision = obj.get("base_revision")
     if base_revision is not None and not isinstance(base_revision, str):
         raise DraftFormatError("the field 'base_revision' is not a string or null")
+    base_data = obj.get("base_data")
+    if base_data is not None and not isinstance(base_data, str):
+        raise DraftFormatError("the field 'base_data' is not a string or null")
     raw_saved_at = obj.get("saved_at")
     try:
         if not isinstance(raw_saved_at, str):
@@ -205,7 +211,7 @@ def decode_draft(data: bytes) -> Draft:
         raise DraftFormatError("the field 'saved_at' is missing or not a date and time") from None
     if saved_at.tzinfo is None or saved_at.utcoffset() is None:
         raise DraftFormatError("the field 'saved_at' has no time zone")
-    return Draft(base_revision=base_revision, saved_at=saved_at.astimezone(timezone.utc), **values)
+    return Draft(base_revision=base_revision, base_data=base_data, saved_at=saved_at.astimezone(timezone.utc), **values)
 
 
 def suggested_export_name(draft: Draft) -> str:

@@ -74,7 +74,7 @@ def store(tmp_path) -> DraftStore:
 )
 def test_every_field_round_trips_exactly(store, text):
     draft = make(text=text, key="k\ud800\x00[b]", target_label="lab\x1bel", base_revision=None,
-                 item_ttl=" 60\t", collection_ttl="\udc80")
+                 item_ttl=" 60\t", collection_ttl="\udc80", base_data='{"base": "\ud800"}')
     path = store.save(draft)
     assert path == store.path_for(draft.draft_id)
     path.read_bytes().decode("ascii")  # ASCII only: nothing depends on an encoding
@@ -82,7 +82,7 @@ def test_every_field_round_trips_exactly(store, text):
     assert loaded == draft
     assert loaded.text == text and type(loaded.text) is str
     for name in ("account_sid", "base_url", "target_label", "service_sid", "map_sid", "key",
-                 "base_revision", "item_ttl", "collection_ttl", "saved_at"):
+                 "base_revision", "base_data", "item_ttl", "collection_ttl", "saved_at"):
         assert getattr(loaded, name) == getattr(draft, name), name
     assert loaded.saved_at.tzinfo is not None and loaded.saved_at.utcoffset() == timedelta(0)
     assert store.load(draft.draft_id) == draft
