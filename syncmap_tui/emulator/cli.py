@@ -77,6 +77,8 @@ def resolve_credentials(args: argparse.Namespace) -> tuple[str, str, str]:
 
 def bind(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    # proto matters: asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and
+    # without it every response waits ~40 ms for a delayed ACK (measured: 22 requests/s, not 900).
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)

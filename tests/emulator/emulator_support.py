@@ -13,7 +13,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ import referencing.jsonschema
 import uvicorn
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from syncmap_tui.emulator.cli import LISTENING
+from syncmap_tui.emulator.cli import LISTENING, bind, url_of
 from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.sync.models import DATETIME_FORMAT
 
@@ -268,10 +267,8 @@ class ThreadedServer:
     """uvicorn serving an app on 127.0.0.1 from a background thread (its own event loop)."""
 
     def __init__(self, app: Any) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1024)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.sock = bind("127.0.0.1", 0)
+        self.url = url_of(self.sock)
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
