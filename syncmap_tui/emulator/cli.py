@@ -135,7 +135,7 @@ def run_emulator_command(argv: list[str]) -> int:
             fail_rate=args.fail_rate,
             fail_status=args.fail_status,
             drop_rate=args.drop_rate,
-            methods=frozenset(args.fault_methods.split(",")) if args.fault_methods else None,
+            methods=args.fault_methods,
             after_commit=args.fault_after_commit,
             seed=args.fault_seed,
         )

@@ -42,6 +42,8 @@ NO_FAULT = FaultPlan()
 class Faults:
     """Mutable fault settings. Counts (`*_next`) are used up first, then the rates are drawn.
 
+    Set fields directly, or several at once, checked, with `update()`.
+
     `latency` is seconds, or a (low, high) range drawn uniformly. A drop wins over a failure.
     `methods` limits every fault to those HTTP methods (None: all). With `after_commit`, the
     request is handled (a write is committed) before the latency, failure or drop is applied:
@@ -66,7 +68,9 @@ class Faults:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "methods" and value is not None:
-            value = frozenset(method.upper() for method in value)
+            if isinstance(value, str):  # "POST,DELETE", as a flag or a JSON string gives it
+                value = value.split(",")
+            value = frozenset(method.strip().upper() for method in value)
         elif name == "latency" and isinstance(value, list):
             value = tuple(value)
         super().__setattr__(name, value)

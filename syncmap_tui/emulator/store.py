@@ -226,7 +226,7 @@ class SyncStore:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         """Read on every operation; a test may replace it to move time."""
         self._lock = threading.RLock()
-        if self.path != ":memory:" and not self.path.startswith("file:"):
+        if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are begun and ended explicitly below.
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

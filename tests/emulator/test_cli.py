@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -76,10 +78,15 @@ def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_the_package_imports_without_uvicorn_or_starlette():
-    import subprocess
-    import sys
-
-    code = "import sys, syncmap_tui.emulator; print(sorted(m for m in ('uvicorn', 'starlette') if m in sys.modules))"
+@pytest.mark.parametrize(
+    ("modules", "absent"),
+    [
+        ("syncmap_tui.emulator", ("uvicorn", "starlette")),
+        # What the editor imports for its embedded emulator: Starlette yes, uvicorn never.
+        ("syncmap_tui.emulator.app, syncmap_tui.emulator.inprocess, syncmap_tui.emulator.seed", ("uvicorn",)),
+    ],
+)
+def test_imports_stay_light(modules, absent):
+    code = f"import sys, {modules}; print(sorted(m for m in {absent!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
