@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
@@ -193,8 +193,8 @@ class PageParams:
         return cls(size, int(page_text), cursor)
 
 
-Fetch = Callable[[Bound | None, Bound | None, bool, int], list[Any]]
-"""A store listing: (lower, upper, descending, limit) -> rows in scan order."""
+Fetch = Callable[..., list[Any]]
+"""A store listing, called as fetch(lower=, upper=, descending=, limit=) -> rows in scan order."""
 
 
 def paginate(
@@ -207,17 +207,18 @@ def paginate(
     row is read going forward, to know whether a next page exists without counting the list.
     """
     cursor = params.cursor
+    at_cursor = (cursor.position, cursor.inclusive) if cursor is not None else None
     backward = cursor is not None and cursor.backward
-    if cursor is not None and not backward:
-        start = (cursor.position, cursor.inclusive)
-    end = (cursor.position, cursor.inclusive) if backward and cursor is not None else None
+    if at_cursor is not None and not backward:
+        start = at_cursor
+    end = at_cursor if backward else None
     lower, upper = (end, start) if descending else (start, end)
     if backward:
-        rows = fetch(lower, upper, not descending, params.size)
+        rows = fetch(lower=lower, upper=upper, descending=not descending, limit=params.size)
         rows.reverse()
         has_next = True
     else:
-        rows = fetch(lower, upper, descending, params.size + 1)
+        rows = fetch(lower=lower, upper=upper, descending=descending, limit=params.size + 1)
         has_next = len(rows) > params.size
         del rows[params.size :]
     if rows:
@@ -230,24 +231,30 @@ def paginate(
     return rows, next_cursor, previous_cursor
 
 
-def envelope(
-    list_key: str,
+def _list_response(
     request: ApiRequest,
+    list_key: str,
     path: str,
-    filters: Sequence[tuple[str, str]],
     params: PageParams,
-    rows: list[dict[str, Any]],
-    next_cursor: Cursor | None,
-    previous_cursor: Cursor | None,
-) -> dict[str, Any]:
+    fetch: Fetch,
+    render: Callable[[Any, str], dict[str, Any]],
+    *,
+    position: Callable[[Any], Any],
+    start: Bound | None = None,
+    descending: bool = False,
+    filters: Sequence[tuple[str, str]] = (),
+) -> ApiResponse:
+    """A page of a list in Twilio's envelope: `{list_key: [...], "meta": {...}}`, URLs on the client's base."""
+    rows, next_cursor, previous_cursor = paginate(fetch, params, start=start, descending=descending, position=position)
+
     def page_url(page: int, cursor: Cursor | None) -> str:
         query = [*filters, ("PageSize", str(params.size)), ("Page", str(page))]
         if cursor is not None:
             query.append(("PageToken", cursor.encode()))
         return f"{request.base_url}{path}?{urlencode(query, quote_via=quote)}"
 
-    return {
-        list_key: rows,
+    body = {
+        list_key: [render(row, request.base_url) for row in rows],
         "meta": {
             "page": params.page,
             "page_size": params.size,
@@ -258,6 +265,7 @@ def envelope(
             "key": list_key,
         },
     }
+    return ApiResponse(200, body)
 
 
 # Parameters
@@ -379,27 +387,15 @@ class SyncApi:
     # Services
 
     def list_services(self, request: ApiRequest) -> ApiResponse:
-        params = PageParams.parse(request.query, int)
-        rows, next_cursor, previous_cursor = paginate(
-            lambda lower, upper, descending, limit: self.store.list_services(
-                self.account_sid, lower=lower, upper=upper, descending=descending, limit=limit
-            ),
-            params,
-            start=None,
-            descending=False,
+        return _list_response(
+            request,
+            "services",
+            "/v1/Services",
+            PageParams.parse(request.query, int),
+            partial(self.store.list_services, self.account_sid),
+            render_service,
             position=lambda service: service.id,
         )
-        body = envelope(
-            "services",
-            request,
-            "/v1/Services",
-            [],
-            params,
-            [render_service(service, request.base_url) for service in rows],
-            next_cursor,
-            previous_cursor,
-        )
-        return ApiResponse(200, body)
 
     def create_service(self, request: ApiRequest) -> ApiResponse:
         # UniqueName is not in Twilio's spec for services (it is read-only there); the emulator
@@ -425,26 +421,15 @@ class SyncApi:
     def list_maps(self, request: ApiRequest, service: str) -> ApiResponse:
         params = PageParams.parse(request.query, int)
         found = self.store.get_service(self.account_sid, service)
-        rows, next_cursor, previous_cursor = paginate(
-            lambda lower, upper, descending, limit: self.store.list_maps(
-                found, lower=lower, upper=upper, descending=descending, limit=limit
-            ),
+        return _list_response(
+            request,
+            "maps",
+            f"{_service_path(found.sid)}/Maps",
             params,
-            start=None,
-            descending=False,
+            partial(self.store.list_maps, found),
+            render_map,
             position=lambda sync_map: sync_map.id,
         )
-        body = envelope(
-            "maps",
-            request,
-            f"{_service_path(found.sid)}/Maps",
-            [],
-            params,
-            [render_map(sync_map, request.base_url) for sync_map in rows],
-            next_cursor,
-            previous_cursor,
-        )
-        return ApiResponse(200, body)
 
     def create_map(self, request: ApiRequest, service: str) -> ApiResponse:
         ttl = _ttl(request.form, "CollectionTtl", alias="Ttl")
@@ -481,31 +466,23 @@ class SyncApi:
         from_key = query.get("From") or None  # decision: an empty From is no From (no key is empty)
         params = PageParams.parse(query, str)
         found = self.store.get_map(self.account_sid, service, sync_map)
-        rows, next_cursor, previous_cursor = paginate(
-            lambda lower, upper, descending, limit: self.store.list_items(
-                found, lower=lower, upper=upper, descending=descending, limit=limit
-            ),
-            params,
-            start=None if from_key is None else (from_key, bounds == "inclusive"),
-            descending=order == "desc",
-            position=lambda item: item.key,
-        )
         filters = []
         if from_key is not None:
             filters += [("From", from_key), ("Bounds", bounds)]
         if "Order" in query:
             filters.append(("Order", order))
-        body = envelope(
-            "items",
+        return _list_response(
             request,
+            "items",
             f"{_map_path(found.service_sid, found.sid)}/Items",
-            filters,
             params,
-            [render_item(item, request.base_url) for item in rows],
-            next_cursor,
-            previous_cursor,
+            partial(self.store.list_items, found),
+            render_item,
+            position=lambda item: item.key,
+            start=None if from_key is None else (from_key, bounds == "inclusive"),
+            descending=order == "desc",
+            filters=filters,
         )
-        return ApiResponse(200, body)
 
     def _item_response(self, status: int, item: ItemRecord, request: ApiRequest) -> ApiResponse:
         return ApiResponse(status, render_item(item, request.base_url), {"ETag": etag(item.revision)})
