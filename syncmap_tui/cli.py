@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from syncmap_tui import __version__
+
+    parser.add_argument("--version", action="version", version=f"syncmap-tui {__version__}")
     parser.add_argument("service", nargs="?", help="service SID, unique name or friendly name")
     parser.add_argument("map", nargs="?", help="map SID or unique name")
     parser.add_argument("key", nargs="?", help="item key: opens it in the editor")

@@ -66,6 +66,25 @@ class SyncMapApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _fatal_error(self) -> None:
+        # Textual's handler prints a traceback with local variables, which can hold tokens and item
+        # data: save the drafts, write a report without locals or secrets, and say where both are.
+        from syncmap_tui.ui.crash import crash_message, write_crash_report
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        error = self._exception or RuntimeError("unknown error")
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        draft = None
+        if main is not None:
+            try:
+                draft = main.flush_drafts()
+            except Exception:  # noqa: BLE001 - a failing draft write must not hide the crash itself
+                draft = None
+        secrets = [c.secret for c in (self.target.credentials, main.client.credentials if main and main.client else None) if c]
+        report = write_crash_report(error, secrets)
+        self.bell()
+        self.panic(crash_message(error, secrets, report, draft))
+
     async def action_quit(self) -> None:
         self._quit_when_nothing_is_lost()
 
@@ -74,8 +93,10 @@ class SyncMapApp(App[None]):
         from syncmap_tui.ui.main_screen import MainScreen
 
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        if main is not None and not await main.confirm_leave("quit"):
-            return
+        if main is not None:
+            if not await main.confirm_leave("quit"):
+                return
+            main.flush_drafts()
         self.exit()
 
 

@@ -362,3 +362,81 @@ class MergeDialog(Dialog):
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.dismiss(None)
+
+
+RecoveryChoice = Literal["open", "export", "discard", "later"]
+
+
+class RecoverDraftDialog(Dialog):
+    """An edit from an earlier session that was never saved: open it, save it to a file, or drop it."""
+
+    BACK_ANSWER = "later"
+
+    def __init__(self, draft: Any, position: int, count: int) -> None:
+        super().__init__()
+        self.draft = draft
+        self.position = position
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        draft = self.draft
+        title = "Unsaved edit found" + (f" ({self.position} of {self.count})" if self.count > 1 else "")
+        with Vertical(classes="dialog"):
+            yield Label(title, classes="dialog-title")
+            yield Static(
+                _field_lines(
+                    [
+                        ("key", draft.key),
+                        ("map", draft.map_sid),
+                        ("service", draft.service_sid),
+                        ("based on revision", draft.base_revision or "(new item)"),
+                        ("last typed", format_when(draft.saved_at)),
+                    ]
+                ),
+                id="draft-fields",
+            )
+            yield Static(
+                Text("Open compares it with the server's current revision; if that moved, the conflict dialog opens.")
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Open", variant="primary", id="open")
+                yield Button("Save to file", id="export")
+                yield Button("Discard", variant="error", id="discard")
+                yield Button("Later", id="later")
+
+    def on_mount(self) -> None:
+        self.query_one("#open", Button).focus()
+
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+
+class ExportPathDialog(Dialog):
+    """Where to write a draft's text. An existing file is never overwritten."""
+
+    def __init__(self, suggested: str) -> None:
+        super().__init__()
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save the draft's text to a file", classes="dialog-title")
+            yield Input(self.suggested, id="export-path", compact=True)
+            yield Static(Text("An existing file is never overwritten: a number is added to the name.", style="dim"))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def _save(self) -> None:
+        path = self.query_one("#export-path", Input).value.strip()
+        self.dismiss(path or None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -13,7 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from syncmap_tui.config import Target
+from syncmap_tui.config import Target, embedded_db_path
+from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, suggested_export_name
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.editing import SavePlan
 from syncmap_tui.sync.merge import json_equal
@@ -37,6 +41,8 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
 ITEM_PAGE_SIZE = 100
 """Twilio's largest page: fewest round trips while scrolling a big map."""
+DRAFT_CHECK_SECONDS = 0.25
+"""How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
 
 class HeaderBar(Horizontal):
@@ -108,6 +114,9 @@ class MainScreen(Screen[None]):
         self.next_page_url: str | None = None
         self.items_note = ""
         """What the item list shows and why, e.g. where a jump landed; kept while more pages load."""
+        self.drafts = DraftStore()
+        self.checkpointer = Checkpointer(self.drafts)
+        self.draft_write_failed = False
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -145,6 +154,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.navigator.focus()
+        self.set_interval(DRAFT_CHECK_SECONDS, self._checkpoint_drafts)
         self.connect()
 
     def on_resize(self) -> None:
@@ -200,6 +210,7 @@ class MainScreen(Screen[None]):
         self._show_items_status()
         if self.deep_link.service:
             await self._follow_deep_link(services)
+        await self._offer_drafts()
 
     async def _follow_deep_link(self, services: list[Service]) -> None:
         link = self.deep_link
@@ -359,7 +370,10 @@ class MainScreen(Screen[None]):
         choice = await self.app.push_screen_wait(UnsavedChangesDialog(self.editor.open_item.key, doing))
         if choice == "save":
             return await self._save()
-        return choice == "discard"
+        if choice == "discard":
+            self._discard_draft()
+            return True
+        return False
 
     # -- saving -------------------------------------------------------------------------------
 
@@ -417,6 +431,7 @@ class MainScreen(Screen[None]):
 
     def _saved(self, item: MapItem) -> None:
         self._set_activity()
+        self._discard_draft()
         self.editor.mark_saved(item)
         self.item_table.update_item(item)
         self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
@@ -517,12 +532,165 @@ class MainScreen(Screen[None]):
             self._saved(created)
             return True
         if choice == "discard":
+            self._discard_draft()
             self.item_table.remove_item(open_item.key)
             editor.clear_item()
             self._show_location()
             self.notify(f"Discarded the edit of the deleted item {open_item.key!r}.", markup=False)
             return True
         return False
+
+    # -- drafts: the edit survives crashes, kills and dropped SSH sessions ------------------
+
+    @property
+    def draft_base_url(self) -> str:
+        # The embedded emulator has no URL; its database file names it just as well.
+        return self.target.base_url or f"embedded:{embedded_db_path()}"
+
+    def _draft_of_editor(self) -> Draft | None:
+        open_item = self.editor.open_item
+        if open_item is None or self.client is None:
+            return None
+        return Draft(
+            account_sid=self.client.credentials.account_sid,
+            base_url=self.draft_base_url,
+            target_label=self.target.label,
+            service_sid=open_item.service_sid,
+            map_sid=open_item.map_sid,
+            key=open_item.key,
+            base_revision=open_item.loaded_revision,
+            text=self.editor.text,
+            item_ttl=self.editor.item_ttl.value,
+            collection_ttl=self.editor.collection_ttl.value,
+            base_data=open_item.base_data_text,
+        )
+
+    @on(ItemEditor.Edited)
+    def _on_editor_edited(self) -> None:
+        draft = self._draft_of_editor()
+        if draft is None:
+            return
+        if self.editor.is_dirty:
+            self.checkpointer.changed(draft)
+        else:
+            self.checkpointer.discard(draft.draft_id)
+
+    def _discard_draft(self) -> None:
+        draft = self._draft_of_editor()
+        if draft is not None:
+            self.checkpointer.discard(draft.draft_id)
+
+    def _checkpoint_drafts(self) -> None:
+        try:
+            self.checkpointer.flush_if_due()
+        except OSError as error:
+            if not self.draft_write_failed:
+                self.notify(f"Could not write the draft: {error.strerror}. Keep this session open.", severity="error")
+            self.draft_write_failed = True
+        else:
+            self.draft_write_failed = False
+
+    def flush_drafts(self) -> Path | None:
+        """Write every pending draft now (before quitting, and from the crash handler); where the open one is."""
+        self.checkpointer.flush()
+        draft = self._draft_of_editor()
+        if draft is None or not self.editor.is_dirty:
+            return None
+        return self.drafts.path_for(draft.draft_id)
+
+    async def _offer_drafts(self) -> None:
+        from syncmap_tui.ui.dialogs import RecoverDraftDialog
+
+        assert self.client is not None
+        drafts, problems = self.drafts.load_all_with_problems()
+        for path, problem in problems:
+            self.notify(f"A draft file could not be read ({path.name}): {problem}", severity="warning", markup=False)
+        mine = [
+            d for d in drafts
+            if d.account_sid == self.client.credentials.account_sid and d.base_url == self.draft_base_url
+        ]
+        for position, draft in enumerate(mine, start=1):
+            choice = await self.app.push_screen_wait(RecoverDraftDialog(draft, position, len(mine)))
+            if choice == "open":
+                await self._open_draft(draft)
+                return
+            if choice == "export":
+                await self._export_draft(draft)
+            elif choice == "discard":
+                self.drafts.remove(draft.draft_id)
+            else:
+                return
+
+    async def _export_draft(self, draft: Draft) -> None:
+        from syncmap_tui.ui.dialogs import ExportPathDialog
+
+        destination = await self.app.push_screen_wait(ExportPathDialog(suggested_export_name(draft)))
+        if destination is None:
+            return
+        try:
+            written = await asyncio.to_thread(self.drafts.export, draft, Path(destination).expanduser(), escape_surrogates=True)
+        except (OSError, DraftError) as error:
+            self.notify(f"The draft was kept; writing the file failed: {error}", severity="error", markup=False)
+            return
+        self.drafts.remove(draft.draft_id)
+        self.notify(f"Saved the draft's text to {written}.", markup=False)
+
+    async def _open_draft(self, draft: Draft) -> None:
+        """Show a recovered draft on top of the revision it was based on; if that moved, resolve it."""
+        assert self.client is not None
+        try:
+            service = await self.client.fetch_service(draft.service_sid)
+            sync_map = await self.client.fetch_map(draft.service_sid, draft.map_sid)
+        except SyncError as error:
+            self._fail("Opening the draft's map", error)
+            return
+        await self._load_maps(service)
+        self.navigator.select_map(service.sid, sync_map.sid)
+        await self._open_map(MapEntry(service, sync_map))
+        try:
+            current = await self.client.fetch_item(service.sid, sync_map.sid, draft.key)
+        except ItemNotFound:
+            current = None
+        except SyncError as error:
+            self._fail("Opening the draft's item", error)
+            return
+        if current is None:
+            await self._recreate_from_draft(draft)
+            return
+        base = current
+        if current.revision != draft.base_revision:
+            base_data = current.data
+            if draft.base_data is not None:
+                try:
+                    base_data = json.loads(draft.base_data)
+                except ValueError:
+                    pass
+            base = dataclasses.replace(current, revision=draft.base_revision or "", data=base_data)
+        self.item_table.select_key(current.key)
+        self._show_item(base)
+        self.editor.replace_text(draft.text)
+        self.editor.item_ttl.value = draft.item_ttl
+        self.editor.collection_ttl.value = draft.collection_ttl
+        self.notify(f"Recovered your unsaved edit of {draft.key!r}.", markup=False)
+        if current.revision != draft.base_revision:
+            try:
+                plan = self.editor.plan_save()
+            except ValidationError as error:
+                self.notify(
+                    f"The item changed since; fix this first, then ctrl+s opens the conflict dialog: {error.message}",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            await self._resolve_conflict(plan)
+
+    async def _recreate_from_draft(self, draft: Draft) -> None:
+        from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+
+        self.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)
+        request = NewItemRequest(draft.key, draft.text, {}, None, draft.item_ttl)
+        if await self._create_item_flow(request, error="The item was deleted since your edit. Create it again?"):
+            self.drafts.remove(draft.draft_id)
 
     # -- jump, refresh ----------------------------------------------------------------------
 
@@ -583,25 +751,30 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="open")
     async def _new_item_flow(self) -> None:
-        from syncmap_tui.ui.dialogs import NewItemDialog
-
-        entry = self.current_map
-        if entry is None or self.client is None:
+        if self.current_map is None or self.client is None:
             self.notify("Choose a map first.")
             return
         if not await self.confirm_leave("create an item"):
             return
-        request = await self.app.push_screen_wait(NewItemDialog())
+        await self._create_item_flow()
+
+    async def _create_item_flow(self, previous=None, error: str | None = None) -> bool:
+        """Ask for key, data and TTL until the item is created (True) or the user cancels; nothing typed is lost."""
+        from syncmap_tui.ui.dialogs import NewItemDialog
+
+        entry = self.current_map
+        assert entry is not None and self.client is not None
+        request = await self.app.push_screen_wait(NewItemDialog(previous, error=error))
         while request is not None:
             try:
                 created = await self.client.create_item(
                     entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
                 )
-            except SyncError as error:
+            except SyncError as failure:
                 message = (
                     f"An item with the key {request.key!r} already exists."
-                    if isinstance(error, AlreadyExists)
-                    else describe(error)
+                    if isinstance(failure, AlreadyExists)
+                    else describe(failure)
                 )
                 request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
                 continue
@@ -609,7 +782,8 @@ class MainScreen(Screen[None]):
             self.item_table.select_key(created.key)
             self._show_item(created)
             self.notify(f"Created {created.key!r}.", markup=False)
-            return
+            return True
+        return False
 
     def action_delete_item(self) -> None:
         self._delete_item_flow()

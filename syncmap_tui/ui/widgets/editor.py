@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -47,6 +48,11 @@ class OpenItem:
     @property
     def loaded_revision(self) -> str:
         return self.item.revision
+
+    @cached_property
+    def base_data_text(self) -> str:
+        """The loaded data as JSON text: what a draft keeps as the base of a later merge."""
+        return format_data(self.item.data)
 
 
 class SizeMeter(Static):
@@ -139,10 +145,8 @@ class ItemEditor(Vertical):
     is_dirty: reactive[bool] = reactive(False, init=False)
     """True while the text or a TTL field differs from what was loaded or last saved."""
 
-    class DirtyChanged(Message):
-        def __init__(self, is_dirty: bool) -> None:
-            super().__init__()
-            self.is_dirty = is_dirty
+    class Edited(Message):
+        """The text or a TTL field changed: time to checkpoint a draft."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -239,18 +243,19 @@ class ItemEditor(Vertical):
 
     def watch_is_dirty(self, is_dirty: bool) -> None:
         self._show_heading()
-        self.post_message(self.DirtyChanged(is_dirty))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         self.check = check_data(self.text)
         self._show_validation()
         self._update_dirty()
+        self.post_message(self.Edited())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._show_ttl_hints()
         self._update_dirty()
+        self.post_message(self.Edited())
 
     def _update_dirty(self) -> None:
         self.is_dirty = self.open_item is not None and (
