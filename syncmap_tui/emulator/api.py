@@ -18,7 +18,7 @@ from functools import lru_cache, partial
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
-from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError
+from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import RateLimit
 from syncmap_tui.emulator.store import Bound, ItemRecord, MapRecord, ServiceRecord, SyncStore
 from syncmap_tui.sync.errors import TwilioCode
@@ -359,11 +359,7 @@ class SyncApi:
         handlers, params = match
         handler = handlers.get(method)
         if handler is None:
-            allowed = ", ".join(sorted(handlers))
-            error = EmulatorError(
-                EmulatorCode.METHOD_NOT_ALLOWED, f"Method {method} not allowed", headers={"Allow": allowed}
-            )
-            return ApiResponse.error(error)
+            return ApiResponse.error(method_not_allowed(method, handlers))
         try:
             return handler(self, request, *params)
         except ValidationError as exc:

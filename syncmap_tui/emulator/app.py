@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncmap_tui.emulator.api import ApiRequest, ApiResponse, SyncApi
-from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, twilio_error_body
+from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, method_not_allowed, twilio_error_body
 from syncmap_tui.emulator.faults import Faults, RateLimit
 from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.errors import TwilioCode
@@ -161,13 +161,7 @@ class ControlApi:
             return error_response(EmulatorError(TwilioCode.ROUTE_NOT_FOUND, f"No control endpoint {name!r}"))
         handler = handlers.get(request.method)
         if handler is None:
-            return error_response(
-                EmulatorError(
-                    EmulatorCode.METHOD_NOT_ALLOWED,
-                    f"Method {request.method} not allowed",
-                    headers={"Allow": ", ".join(sorted(handlers))},
-                )
-            )
+            return error_response(method_not_allowed(request.method, handlers))
         raw = await request.body()
         try:
             return JSONResponse(handler(self, json.loads(raw) if raw.strip() else {}))

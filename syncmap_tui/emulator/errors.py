@@ -8,7 +8,7 @@ Twilio publishes one (the 5445x paging codes, 20004, 20503); BAD_REQUEST is Twil
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from syncmap_tui.sync.errors import HTTP_STATUS, TwilioCode, error_body
 
@@ -60,3 +60,9 @@ class EmulatorError(Exception):
 
     def body(self) -> dict[str, Any]:
         return twilio_error_body(self.code, self.message, self.status)
+
+
+def method_not_allowed(method: str, allowed: Iterable[str]) -> EmulatorError:
+    return EmulatorError(
+        EmulatorCode.METHOD_NOT_ALLOWED, f"Method {method} not allowed", headers={"Allow": ", ".join(sorted(allowed))}
+    )
