@@ -25,6 +25,7 @@ from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
     MapNotFound,
+    NetworkError,
     NotFound,
     RequestTimedOut,
     RevisionConflict,
@@ -41,6 +42,8 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
 ITEM_PAGE_SIZE = 100
 """Twilio's largest page: fewest round trips while scrolling a big map."""
+CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
+"""Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -420,7 +423,7 @@ class MainScreen(Screen[None]):
         except ItemNotFound:
             self._set_activity()
             return await self._resolve_deleted(plan)
-        except RequestTimedOut as error:
+        except (RequestTimedOut, NetworkError) as error:
             return await self._settle_lost_response(plan, error)
         except SyncError as error:
             self._fail("Saving", error)
@@ -436,8 +439,8 @@ class MainScreen(Screen[None]):
         self.item_table.update_item(item)
         self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
 
-    async def _settle_lost_response(self, plan: SavePlan, error: RequestTimedOut) -> bool:
-        """The save timed out after sending: the server may have applied it. Look before asking."""
+    async def _settle_lost_response(self, plan: SavePlan, error: SyncError) -> bool:
+        """The save timed out or its connection dropped: the server may have applied it. Look before asking."""
         open_item = self.editor.open_item
         assert open_item is not None and self.client is not None
         self._set_activity("checking whether the save arrived…")
@@ -478,6 +481,11 @@ class MainScreen(Screen[None]):
             self._fail("Fetching their version", error)
             return False
         mine = editor.check.value if editor.check.value is not None else open_item.item.data
+        if plan.item_ttl is None and plan.collection_ttl is None and json_equal(theirs.data, mine):
+            # Only the revision moved, to exactly this data: a save of ours whose answer was lost
+            # (cancelled, timed out), or someone made the same change. Nothing to resolve.
+            self._saved(theirs)
+            return True
         choice = await self.app.push_screen_wait(ConflictDialog(open_item.item, mine, theirs))
         if choice == "overwrite":
             return await self._send_update(plan, if_match=theirs.revision)
@@ -896,5 +904,21 @@ class MainScreen(Screen[None]):
         self.navigator.display = not self.navigator.display
 
     def action_cancel_or_back(self) -> None:
-        if self.jump_input.has_focus:
+        """Escape: stop a slow request if one runs, else step back from the editor or the jump field."""
+        running = [
+            worker
+            for worker in self.app.workers
+            if worker.node is self and worker.group in CANCELLABLE_GROUPS and worker.is_running
+        ]
+        if running:
+            for worker in running:
+                worker.cancel()
+            self._set_activity()
+            self.item_table.loading_more = False
+            self.notify(
+                "Cancelled. Your edit is still in the editor; if a save was on its way, the next save "
+                "checks the revision first.",
+                markup=False,
+            )
+        elif self.jump_input.has_focus or self.editor.has_focus_within:
             self.item_table.focus()

@@ -11,12 +11,12 @@ import pytest
 from syncmap_tui.config import Target
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.app import create_app
-from syncmap_tui.emulator.faults import Faults
+from syncmap_tui.emulator.faults import Faults, RateLimit
 from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.emulator.seed import seed_demo
 from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.auth import Credentials
-from syncmap_tui.sync.client import NO_RETRY, SyncClient
+from syncmap_tui.sync.client import DEFAULT_TIMEOUT_SECONDS, NO_RETRY, RetryPolicy, SyncClient
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import DeepLink, SyncMapApp, make_app
 
@@ -25,16 +25,35 @@ EMULATOR_URL = "http://emulator.test"
 EMBEDDED = Target(label="local emulator", base_url=None, credentials=None, is_embedded_emulator=True, source="default")
 
 
+UNLIMITED_WRITES_PER_SECOND = 1e6
+"""The emulator's rate limit is in place but out of the way until a test lowers it."""
+
+
 @dataclass
 class Emulator:
     store: SyncStore
     faults: Faults
+    rate_limit: RateLimit
     app: object
 
-    def client(self) -> SyncClient:
+    def client(
+        self, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, retry: RetryPolicy = NO_RETRY, read_only: bool = False
+    ) -> SyncClient:
         """A client of its own: another writer, or the app's."""
         credentials = Credentials.auth_token(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
-        return SyncClient(credentials, base_url=EMULATOR_URL, transport=emulator_transport(self.app), retry=NO_RETRY)
+        return SyncClient(
+            credentials,
+            base_url=EMULATOR_URL,
+            transport=emulator_transport(self.app),
+            retry=retry,
+            timeout=timeout,
+            read_only=read_only,
+        )
+
+    def limit_writes(self, per_second: float, burst_seconds: float) -> None:
+        self.rate_limit.per_second = per_second
+        self.rate_limit.burst_seconds = burst_seconds
+        self.rate_limit.reset()
 
 
 @pytest.fixture
@@ -48,14 +67,20 @@ def emulator(pinned_clock) -> Iterator[Emulator]:
     with SyncStore(":memory:", clock=lambda: PINNED_NOW) as store:
         seed_demo(store, DEFAULT_ACCOUNT_SID)
         faults = Faults(seed=7)
-        app = create_app(store, account_sid=DEFAULT_ACCOUNT_SID, auth_token=DEFAULT_AUTH_TOKEN, faults=faults)
-        yield Emulator(store, faults, app)
+        rate_limit = RateLimit(per_second=UNLIMITED_WRITES_PER_SECOND)
+        app = create_app(
+            store, account_sid=DEFAULT_ACCOUNT_SID, auth_token=DEFAULT_AUTH_TOKEN, faults=faults, rate_limit=rate_limit
+        )
+        yield Emulator(store, faults, rate_limit, app)
 
 
 @pytest.fixture
 def build_app(emulator) -> Callable[..., SyncMapApp]:
-    def build(*link: str, target: Target = EMBEDDED) -> SyncMapApp:
-        return make_app(target, deep_link=DeepLink(*link), client_factory=lambda _target: emulator.client())
+    def build(*link: str, target: Target = EMBEDDED, **client_options) -> SyncMapApp:
+        def client_factory(chosen: Target) -> SyncClient:
+            return emulator.client(read_only=chosen.read_only, **client_options)
+
+        return make_app(target, deep_link=DeepLink(*link), client_factory=client_factory)
 
     return build
 

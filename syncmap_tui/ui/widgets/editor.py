@@ -137,7 +137,7 @@ class ItemEditor(Vertical):
         Binding("f2", "format_json", "Format", id="format-json"),
         Binding("f3", "minify_json", "Minify", show=False, id="minify-json"),
         Binding("f4", "restore_mine", "Restore mine", show=False, id="restore-mine"),
-        Binding("escape", "screen.focus_items", "Items", show=False, id="leave-editor"),
+        Binding("escape", "screen.cancel_or_back", "Cancel / back", show=False, id="leave-editor"),
     ]
 
     open_item: reactive[OpenItem | None] = reactive(None, init=False)

@@ -1,0 +1,121 @@
+"""Saves under network faults: the edit stays, the user is told, and a lost answer is settled by looking."""
+
+from __future__ import annotations
+
+import json
+
+from syncmap_tui.emulator.faults import WRITE_METHODS
+
+from .helpers import SERVICE, main_screen, notifications, set_editor_json, settle, wait_until
+
+SIZE = (100, 30)
+
+
+async def item_on_server(other_writer, key: str):
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    return await other_writer.fetch_item(SERVICE, sid, key)
+
+
+async def test_a_slow_save_shows_progress_and_can_be_cancelled(build_app, emulator, other_writer):
+    app = build_app(SERVICE, "orders", "order-0060")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"slow": True})
+        await pilot.pause()
+        emulator.faults.update({"latency": 30.0, "methods": WRITE_METHODS})
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "saving" in str(main.header.query_one("#activity").render()), what="progress")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert any("Cancelled" in n for n in notifications(pilot))
+        assert str(main.header.query_one("#activity").render()) == ""
+        assert json.loads(main.editor.text) == {"slow": True} and main.editor.is_dirty
+
+        emulator.faults.reset()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert (await item_on_server(other_writer, "order-0060")).data == {"slow": True}
+        assert not main.editor.is_dirty
+
+
+async def test_a_503_keeps_the_edit_and_a_retry_saves_it(build_app, emulator, other_writer):
+    app = build_app(SERVICE, "orders", "order-0061")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"after": "503"})
+        await pilot.pause()
+        emulator.faults.update({"fail_next": 1, "methods": WRITE_METHODS})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Saving failed" in n and "503" in n for n in notifications(pilot))
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "503"}
+        assert (await item_on_server(other_writer, "order-0061")).revision == "0"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert (await item_on_server(other_writer, "order-0061")).data == {"after": "503"}
+
+
+async def test_a_429_keeps_the_edit_with_a_clear_message(build_app, emulator, other_writer):
+    app = build_app(SERVICE, "orders", "order-0062")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        emulator.limit_writes(per_second=0.001, burst_seconds=1)
+        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0001", data={"x": 1}, if_match=None)
+        set_editor_json(pilot, {"after": "429"})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Saving failed" in n and "429" in n for n in notifications(pilot))
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "429"}
+
+
+async def test_a_save_whose_answer_was_lost_is_confirmed_by_fetching(build_app, emulator, other_writer):
+    app = build_app(SERVICE, "orders", "order-0063")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"answer": "lost"})
+        await pilot.pause()
+        emulator.faults.update({"drop_next": 1, "methods": WRITE_METHODS, "after_commit": True})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await item_on_server(other_writer, "order-0063")
+        assert server.data == {"answer": "lost"}
+        assert any("the server has your edit" in n for n in notifications(pilot))
+        assert main.editor.open_item.loaded_revision == server.revision and not main.editor.is_dirty
+
+
+async def test_a_timed_out_save_that_never_arrived_keeps_the_edit(build_app, emulator, other_writer):
+    app = build_app(SERVICE, "orders", "order-0064", timeout=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"timed": "out"})
+        await pilot.pause()
+        emulator.faults.update({"latency": 1.0, "methods": WRITE_METHODS})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        emulator.faults.reset()
+        assert any("still has the loaded revision" in n for n in notifications(pilot))
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"timed": "out"}
+        assert (await item_on_server(other_writer, "order-0064")).revision == "0"
+
+
+async def test_read_only_refuses_writes_in_the_client(build_app, other_writer):
+    from syncmap_tui.config import Target
+
+    target = Target(label="read-only test", base_url=None, credentials=None, is_embedded_emulator=True, read_only=True)
+    app = build_app(SERVICE, "orders", "order-0065", target=target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "(read-only)" in str(main.header.query_one("#target").render())
+        set_editor_json(pilot, {"never": "sent"})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("read-only" in n for n in notifications(pilot))
+        assert (await item_on_server(other_writer, "order-0065")).revision == "0"
