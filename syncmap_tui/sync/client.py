@@ -67,9 +67,24 @@ class Page(Generic[T]):
         return self.next_page_url is not None
 
 
+WRITE_MAY_HAVE_BEEN_APPLIED = " (the write may have been applied)"
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+"""Transport failures that happen before a request leaves: a write that met one was not applied."""
+
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
+
+
 def _path_segment(value: str) -> str:
     # Keys may hold "/", "?" and "#": encode every reserved character so the server decodes once.
-    return quote(value, safe="")
+    # quote() leaves "." alone, and httpx removes "." and ".." segments from a path (RFC 3986
+    # dot-segment removal): a key ".." would address the map itself. Percent-encoded dots are
+    # not dot segments, and the server still decodes them to the key.
+    return _DOT_SEGMENTS.get(value) or quote(value, safe="")
+
+
+def _page_size(value: int) -> int:
+    return min(value, MAX_PAGE_SIZE)
 
 
 def _form_ttl(value: int | None) -> str | None:
@@ -144,16 +159,29 @@ class SyncClient:
                 retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
                 await self._sleep(self.retry.delay(attempt, retry_after))
             except httpx.TimeoutException as exc:
-                # A read that timed out is safe to repeat; a write's outcome is unknown.
+                # A read that timed out is safe to repeat; a write's outcome is unknown,
+                # unless it never got a connection.
                 if attempt + 1 >= attempts:
+                    unknown = is_write and not isinstance(exc, _NOT_SENT)
                     raise RequestTimedOut(
-                        f"no answer from {self.base_url} in time" + (" (the write may have been applied)" if is_write else "")
+                        f"no answer from {self.base_url} in time" + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else "")
                     ) from exc
                 await self._sleep(self.retry.delay(attempt, None))
             except httpx.TransportError as exc:
+                # A connection lost after the request went out leaves a write as uncertain as a timeout.
                 if attempt + 1 >= attempts:
-                    raise NetworkError(f"could not reach {self.base_url}: {_describe(exc)}") from exc
+                    unknown = is_write and not isinstance(exc, _NOT_SENT)
+                    raise NetworkError(
+                        f"could not reach {self.base_url}: {_describe(exc)}"
+                        + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else "")
+                    ) from exc
                 await self._sleep(self.retry.delay(attempt, None))
+            except httpx.DecodingError as exc:
+                # Not a TransportError: a body whose Content-Encoding does not decode (a broken proxy).
+                raise BadResponse(
+                    f"the server's answer to {method} could not be decoded: {_describe(exc)}"
+                    + (WRITE_MAY_HAVE_BEEN_APPLIED if is_write else "")
+                ) from exc
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -194,7 +222,7 @@ class SyncClient:
     async def list_service_page(self, *, page_size: int = 50, page_url: str | None = None) -> Page[Service]:
         if page_url is not None:
             return await self._page(page_url, None, "services", Service.from_api)
-        return await self._page("/v1/Services", {"PageSize": page_size}, "services", Service.from_api)
+        return await self._page("/v1/Services", {"PageSize": _page_size(page_size)}, "services", Service.from_api)
 
     async def fetch_service(self, sid_or_unique_name: str) -> Service:
         return Service.from_api(await self._json("GET", f"/v1/Services/{_path_segment(sid_or_unique_name)}"))
@@ -221,7 +249,8 @@ class SyncClient:
     ) -> Page[SyncMap]:
         if page_url is not None:
             return await self._page(page_url, None, "maps", SyncMap.from_api)
-        return await self._page(self._maps_path(service_sid), {"PageSize": page_size}, "maps", SyncMap.from_api)
+        params = {"PageSize": _page_size(page_size)}
+        return await self._page(self._maps_path(service_sid), params, "maps", SyncMap.from_api)
 
     async def fetch_map(self, service_sid: str, sid_or_unique_name: str) -> SyncMap:
         url = f"{self._maps_path(service_sid)}/{_path_segment(sid_or_unique_name)}"
@@ -277,7 +306,7 @@ class SyncClient:
         """One page of items; pass a previous page's `next_page_url` as `page_url` for the next."""
         if page_url is not None:
             return await self._page(page_url, None, "items", MapItem.from_api)
-        params: dict[str, Any] = {"PageSize": min(page_size, MAX_PAGE_SIZE), "Order": order}
+        params: dict[str, Any] = {"PageSize": _page_size(page_size), "Order": order}
         if from_key is not None:
             params["From"] = from_key
             params["Bounds"] = bounds
@@ -334,11 +363,11 @@ class SyncClient:
 def _json_or_none(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
 
 
-def _describe(exc: httpx.TransportError) -> str:
+def _describe(exc: httpx.HTTPError) -> str:
     return str(exc) or type(exc).__name__
 
 
