@@ -65,7 +65,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from syncmap_tui.sync.auth import Credentials
-from syncmap_tui.sync.client import TWILIO_SYNC_URL
+from syncmap_tui.sync.client import TWILIO_SYNC_URL, is_loopback_host, is_loopback_url
 
 __all__ = [
     "APP_NAME",
@@ -173,25 +173,6 @@ def _host_label(value: str | None, what: str) -> str | None:
     return label
 
 
-def is_loopback_url(url: str) -> bool:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    return _is_loopback_host(host)
-
-
-def _is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_base_url(url: str, what: str) -> str:
     """Validate a base URL and return it without a trailing slash. Messages never echo the URL whole
     (it could carry a password or a token); they name the host at most."""
@@ -206,7 +187,7 @@ def _check_base_url(url: str, what: str) -> str:
         raise ConfigError(f"{what} must not contain a user name or password; credentials come from a profile or the environment.")
     if parts.query or parts.fragment:
         raise ConfigError(f"{what} must not contain a query or a fragment.")
-    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
             f"{what} uses plain http for the non-loopback host {parts.hostname!r}: "
             "credentials would travel unencrypted. Use https://."

@@ -770,7 +770,7 @@ def test_retry_delays_are_capped_and_jittered() -> None:
         random.setstate(rng_state)
     assert policy.delay(0, 2.0) == 2.0  # Retry-After wins over the backoff
     assert policy.delay(5, 0.0) == 0.0
-    assert policy.delay(0, 1000.0) == 12.0  # but a huge Retry-After is bounded (max_delay * 4)
+    assert policy.delay(0, 1000.0) == 1000.0  # obeyed as sent; _send refuses to wait past max_retry_after
 
 
 def rate_limited_then_ok(retry_after: str | None, times: int = 1) -> Callable[[httpx.Request], httpx.Response]:
@@ -788,12 +788,23 @@ def rate_limited_then_ok(retry_after: str | None, times: int = 1) -> Callable[[h
 
 async def test_reads_honour_retry_after_on_429() -> None:
     sleep = FakeSleep()
-    policy = RetryPolicy(attempts=3, base_delay=0.1, max_delay=1.0)  # Retry-After is bounded at 4 s
+    policy = RetryPolicy(attempts=3, base_delay=0.1, max_delay=1.0)
     client, seen = mock_client(rate_limited_then_ok("2", times=2), sleep=sleep, retry=policy)
     async with client:
         item = await client.fetch_item("svc", "map", "k")
     assert item.key == "k"
     assert len(seen) == 3 and sleep.delays == [2.0, 2.0]
+
+
+async def test_a_retry_after_longer_than_the_policy_allows_is_not_waited_out() -> None:
+    sleep = FakeSleep()
+    policy = RetryPolicy(attempts=3, max_retry_after=10.0)
+    client, seen = mock_client(rate_limited_then_ok("60", times=1), sleep=sleep, retry=policy)
+    async with client:
+        with raises(RateLimited) as info:
+            await client.fetch_item("svc", "map", "k")
+    assert info.value.retry_after == 60.0
+    assert len(seen) == 1 and sleep.delays == []
 
 
 async def test_429_without_retry_after_backs_off_and_gives_up_as_rate_limited() -> None:
@@ -1146,3 +1157,44 @@ async def test_the_token_travels_only_as_basic_auth(client: SyncClient, recorder
     request = recorder.requests[-1]
     assert request.headers["Authorization"] == f"Basic {AUTH_HEADER_VALUE}"
     assert AUTH_TOKEN.encode() not in request.content and AUTH_TOKEN not in str(request.url)
+
+
+# -- where the credentials may go ----------------------------------------------------------------
+
+
+CREDENTIALS = Credentials.auth_token(ACCOUNT_SID, AUTH_TOKEN)
+
+
+def page_body(next_page_url: str) -> dict:
+    return {"services": [], "meta": {"key": "services", "next_page_url": next_page_url}}
+
+
+@pytest.mark.parametrize(
+    "base_url, next_page_url, followed",
+    [
+        ("https://sync.twilio.com", "https://sync.twilio.com/v1/Services?PageToken=x", True),
+        ("https://sync.dublin.ie1.twilio.com", "https://sync.twilio.com/v1/Services?PageToken=x", True),
+        ("https://sync.twilio.com", "http://sync.twilio.com/v1/Services?PageToken=x", False),
+        ("https://sync.twilio.com", "https://evil.example/v1/Services", False),
+        ("http://127.0.0.1:8777", "http://127.0.0.1:8777/v1/Services?PageToken=x", True),
+        ("http://127.0.0.1:8777", "http://127.0.0.1:9999/v1/Services", False),
+    ],
+)
+async def test_a_next_page_on_another_host_is_not_followed(base_url, next_page_url, followed) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page_body(next_page_url))
+
+    client = SyncClient(CREDENTIALS, base_url=base_url, transport=httpx.MockTransport(handler), retry=NO_RETRY)
+    async with client:
+        if followed:
+            page = await client.list_service_page()
+            assert page.next_page_url == next_page_url
+        else:
+            with raises(BadResponse, match="another host"):
+                await client.list_service_page()
+
+
+def test_a_loopback_emulator_is_never_reached_through_a_proxy(monkeypatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    assert SyncClient(CREDENTIALS, base_url="http://127.0.0.1:8777")._http.trust_env is False
+    assert SyncClient(CREDENTIALS, base_url="https://sync.twilio.com")._http.trust_env is True

@@ -8,11 +8,12 @@ applied is for the caller to settle, by fetching the item and comparing.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Generic, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -39,17 +40,37 @@ Bounds = Literal["inclusive", "exclusive"]
 T = TypeVar("T")
 
 
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    try:
+        return is_loopback_host(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How reads are retried. Twilio asks clients to back off on 429; Retry-After wins when sent."""
+    """How reads are retried. Twilio asks clients to back off on 429; Retry-After is obeyed as sent."""
 
     attempts: int = 4
     base_delay: float = 0.25
     max_delay: float = 4.0
+    max_retry_after: float = 10.0
+    """A longer Retry-After is not waited out silently: the error goes to the user, who can retry."""
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(retry_after, self.max_delay * 4)
+            return retry_after
         capped = min(self.max_delay, self.base_delay * 2**attempt)
         return random.uniform(capped / 2, capped)  # "equal jitter": spread retries, keep a floor
 
@@ -116,6 +137,8 @@ class SyncClient:
             transport=transport,
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": "syncmap-tui"},
+            # A local emulator must not be reached through HTTP(S)_PROXY, which would see the token.
+            trust_env=not is_loopback_url(self.base_url),
         )
 
     def __repr__(self) -> str:
@@ -154,9 +177,9 @@ class SyncClient:
                     return response
                 raise error_from_response(response.status_code, _json_or_none(response), response.headers)
             except (RateLimited, ServerError) as exc:
-                if attempt + 1 >= attempts:
-                    raise
                 retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                if attempt + 1 >= attempts or (retry_after or 0) > self.retry.max_retry_after:
+                    raise
                 await self._sleep(self.retry.delay(attempt, retry_after))
             except httpx.TimeoutException as exc:
                 # A read that timed out is safe to repeat; a write's outcome is unknown,
@@ -203,7 +226,23 @@ class SyncClient:
         next_url = meta.get("next_page_url")
         if next_url is not None and not isinstance(next_url, str):
             raise BadResponse("the server's next_page_url is not a string")
+        if next_url:
+            self._check_page_url(next_url)
         return Page([parse(record) for record in records], next_url or None)
+
+    def _check_page_url(self, url: str) -> None:
+        """The credentials go with every page request, so a next page must stay on this server.
+
+        Twilio may name another of its own hosts (an edge, or the global one), always over https.
+        """
+        ours, theirs = urlsplit(self.base_url), urlsplit(url)
+        if not theirs.scheme and not theirs.netloc:
+            return  # relative: resolved against base_url
+        same_origin = (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
+        twilio = (ours.hostname or "").endswith(".twilio.com")
+        another_twilio_host = twilio and theirs.scheme == "https" and (theirs.hostname or "").endswith(".twilio.com")
+        if not (same_origin or another_twilio_host):
+            raise BadResponse(f"the server's next page is on another host ({theirs.hostname}); not following it")
 
     async def _iterate(self, first: Callable[[], Awaitable[Page[T]]], list_key: str, parse: Callable[[Any], T]) -> AsyncIterator[T]:
         page = await first()
