@@ -55,7 +55,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import secrets
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +63,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from syncmap_tui.private_files import ensure_private_dir, write_atomically
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import TWILIO_SYNC_URL, is_loopback_host, is_loopback_url
 
@@ -80,7 +80,6 @@ __all__ = [
     "data_dir",
     "dumps_config",
     "embedded_db_path",
-    "ensure_private_dir",
     "is_loopback_url",
     "load_config",
     "resolve_target",
@@ -139,12 +138,6 @@ def state_dir() -> Path:
 
 def embedded_db_path() -> Path:
     return data_dir() / EMBEDDED_DB_NAME
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) if needed; the leaf is created with mode 0700."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,49 +407,9 @@ def save_profile(name: str, profile: Profile, *, make_active: bool = False) -> P
     # Belt and braces: never replace a working file with one we would not read back identically.
     if _config_from_data(tomllib.loads(text), path) != Config(active, profiles):
         raise ConfigError("Internal error: the config file would not read back as written; nothing was saved.")
-    _atomic_write_private(path, text.encode("utf-8"))
-    return path
-
-
-def _atomic_write_private(path: Path, data: bytes) -> None:
     ensure_private_dir(path.parent)
-    fd, tmp = _open_private_temp(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX); not possible everywhere
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def _open_private_temp(path: Path) -> tuple[int, str]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp")
-        try:
-            fd = os.open(tmp, flags, 0o600)
-        except FileExistsError:
-            continue
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # exact mode whatever the umask
-        return fd, tmp
-    raise ConfigError(f"Cannot create a temporary file next to {path}.", path=path)
+    write_atomically(path, text.encode("utf-8"))
+    return path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -42,7 +41,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from syncmap_tui.config import ensure_private_dir, state_dir
+from syncmap_tui.config import state_dir
+from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, fsync_directory, write_atomically, write_new
 
 __all__ = [
     "DRAFT_FORMAT",
@@ -65,7 +65,6 @@ __all__ = [
 DRAFT_FORMAT = "syncmap-tui draft"
 DRAFT_VERSION = 1
 DRAFT_SUFFIX = ".json"
-TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 60.0
 MAX_DRAFT_FILE_BYTES = 256 * 1024 * 1024  # far beyond any edit buffer; guards against reading junk
 _ID_HEX_CHARS = 32  # 128 bits of sha256
@@ -248,17 +247,7 @@ class DraftStore:
         data = encode_draft(draft)
         path = self.path_for(draft.draft_id)
         self._ensure_directory()
-        fd, tmp = self._open_temp(draft.draft_id)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        self._fsync_directory()
+        write_atomically(path, data)
         return path
 
     def remove(self, draft_id: str) -> None:
@@ -267,7 +256,7 @@ class DraftStore:
             os.unlink(self.path_for(draft_id))
         except FileNotFoundError:
             return
-        self._fsync_directory()
+        fsync_directory(self.directory)
 
     def export(self, draft: Draft, destination: Path, *, escape_surrogates: bool = False) -> Path:
         """Write the draft's text, as-is, as UTF-8 to a new file; return the path actually written.
@@ -297,17 +286,7 @@ class DraftStore:
         destination = Path(destination)
         if destination.is_dir():
             destination = destination / suggested_export_name(draft)
-        fd, written = _create_new_file(destination)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException:
-            _unlink_quietly(written)
-            raise
-        _fsync_directory(written.parent)
-        return written
+        return write_new(destination, data)
 
     # -- reading
 
@@ -375,21 +354,6 @@ class DraftStore:
             if st.st_mode & 0o077 and st.st_uid == os.getuid():
                 os.chmod(self.directory, 0o700)
 
-    def _open_temp(self, draft_id: str) -> tuple[int, str]:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        while True:
-            tmp = str(self.directory / f".{draft_id}.{secrets.token_hex(8)}{TEMP_SUFFIX}")
-            try:
-                fd = os.open(tmp, flags, 0o600)
-            except FileExistsError:  # pragma: no cover - 64 random bits
-                continue
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # exact, whatever the umask
-            return fd, tmp
-
-    def _fsync_directory(self) -> None:
-        _fsync_directory(self.directory)
-
     @staticmethod
     def _remove_if_stale(entry: os.DirEntry[str], now: float) -> None:
         try:
@@ -406,41 +370,6 @@ def _read_limited(path: Path) -> bytes:
     if len(data) > MAX_DRAFT_FILE_BYTES:
         raise DraftFormatError(f"larger than {MAX_DRAFT_FILE_BYTES // (1024 * 1024)} MiB; not a draft")
     return data
-
-
-def _create_new_file(destination: Path) -> tuple[int, Path]:
-    """Create `destination`, or ``stem (n)suffix`` for the first free n; never overwrites."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    stem, suffix = destination.stem, destination.suffix
-    for n in range(10_000):
-        candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
-        try:
-            fd = os.open(candidate, flags, 0o600)
-        except FileExistsError:
-            continue
-        return fd, candidate
-    raise FileExistsError(f"Too many files named like {destination.name} in {destination.parent}.")
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or a new entry durable (POSIX); silently impossible elsewhere."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _unlink_quietly(path: str | Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ data, so this prints none, and removes every known secret from the report it wri
 
 from __future__ import annotations
 
-import os
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 from rich.console import Group
 from rich.text import Text
 
-from syncmap_tui.config import ensure_private_dir, state_dir
+from syncmap_tui.config import state_dir
+from syncmap_tui.private_files import ensure_private_dir, write_new
 
 REDACTED = "[secret removed]"
 
@@ -32,10 +32,7 @@ def write_crash_report(error: BaseException, secrets: list[str]) -> Path | None:
     text = redact("".join(lines), secrets)
     try:
         folder = ensure_private_dir(state_dir())
-        path = folder / f"crash-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{os.getpid()}.txt"
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
-            file.write(text)
-        return path
+        return write_new(folder / f"crash-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.txt", text.encode("utf-8"))
     except OSError:
         return None
 

@@ -1,0 +1,96 @@
+"""Files that hold secrets or item data (config, drafts, exports, crash reports).
+
+They are readable by the user alone (0600 in 0700 folders whatever the umask), and written so that
+a crash leaves the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) if needed; the leaf is created with mode 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _open_private(path: Path) -> int:
+    fd = os.open(path, _NEW_FILE_FLAGS, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # exact, whatever the umask
+    return fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or a new entry durable (POSIX); silently impossible elsewhere."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: a hidden temp file beside it, fsync, rename, fsync of the folder.
+
+    On any failure the previous file is intact and the temp file is gone (a crash may leave a
+    `.NAME.HEX.tmp`, which readers ignore).
+    """
+    while True:
+        temp = path.parent / f".{path.name}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            fd = _open_private(temp)
+            break
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+    try:
+        _write_all(fd, data)
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    fsync_directory(path.parent)
+
+
+def write_new(destination: Path, data: bytes) -> Path:
+    """Write a new file, never overwriting: `name.ext`, else `name (1).ext`, `name (2).ext`… Returns it."""
+    stem, suffix = destination.stem, destination.suffix
+    for n in range(10_000):
+        candidate = destination if n == 0 else destination.with_name(f"{stem} ({n}){suffix}")
+        try:
+            fd = _open_private(candidate)
+        except FileExistsError:
+            continue
+        try:
+            _write_all(fd, data)
+        except BaseException:
+            _unlink_quietly(candidate)
+            raise
+        fsync_directory(candidate.parent)
+        return candidate
+    raise FileExistsError(f"Too many files named like {destination.name} in {destination.parent}.")
