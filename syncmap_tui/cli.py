@@ -7,7 +7,7 @@ import sys
 
 EPILOG = """\
 Deep links take SIDs or unique names (a service also by its friendly name):
-  syncmap-tui demo-service orders 'order/1001'
+  syncmap-tui demo-store orders order-0001
 Without credentials (flags, TWILIO_* environment, or a profile) it opens the embedded local emulator.
 Run a standalone emulator with: syncmap-tui emulator --help
 """

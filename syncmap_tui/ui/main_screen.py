@@ -16,13 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from syncmap_tui.config import Target, embedded_db_path
+from syncmap_tui.config import Target, config_path, embedded_db_path
 from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, suggested_export_name
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.editing import SavePlan
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.errors import (
     AlreadyExists,
+    AuthFailed,
     ItemNotFound,
     MapNotFound,
     NetworkError,
@@ -54,7 +55,7 @@ class HeaderBar(Horizontal):
     DEFAULT_CSS = """
     HeaderBar { height: 1; background: $panel; }
     HeaderBar #brand { width: auto; padding: 0 1; text-style: bold; }
-    HeaderBar #target { width: auto; padding: 0 1; background: $primary-muted; }
+    HeaderBar #target { width: auto; max-width: 34; padding: 0 1; background: $primary-muted; }
     HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
     HeaderBar #target.-production { background: $error; color: $text; text-style: bold; }
     HeaderBar #location { width: 1fr; padding: 0 1; }
@@ -206,7 +207,7 @@ class MainScreen(Screen[None]):
             services = [service async for service in self.client.list_services()]
         except SyncError as error:
             self._fail("Connecting", error)
-            self.query_one("#items-status", Static).update(Text(f"Not connected: {describe(error)}"))
+            self.query_one("#items-status", Static).update(Text(f"Not connected: {self._connection_advice(error)}"))
             return
         self._set_activity()
         self.navigator.show_services(services)
@@ -247,6 +248,17 @@ class MainScreen(Screen[None]):
             return
         self.item_table.select_key(item.key)
         self._show_item(item)
+
+    def _connection_advice(self, error: SyncError) -> str:
+        """What to check, by where the target came from; names the source, never a secret."""
+        if not isinstance(error, AuthFailed):
+            return f"{describe(error)}. Check the URL and the network, then ctrl+r."
+        where = {
+            "env": "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
+            "profile": f"the profile in {config_path()}",
+            "flag": "the --profile or --base-url you gave",
+        }.get(self.target.source, "the credentials")
+        return f"the server refused the credentials (HTTP 401). Check {where}."
 
     # -- navigator ----------------------------------------------------------------------------
 
