@@ -1,0 +1,102 @@
+"""The look of each screen state that matters, at 80×24 and 120×40, as SVG snapshots.
+
+The data is the seeded demo at a pinned clock (tests/ui/conftest.py), the editor does not blink,
+and every snapshot is taken once the workers are done, so the same code draws the same SVG.
+Each deep link opens a row among the first four of its map, which 80×24 shows without scrolling:
+where the table scrolls to a deep-linked row depends on timing today (the row can end up under
+the table's horizontal scrollbar), and a snapshot must not.
+Update with `pytest tests/ui/test_snapshots.py --snapshot-update`, then look at every changed SVG.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
+from syncmap_tui.ui.dialogs import ConflictDialog
+from syncmap_tui.ui.help_screen import HelpScreen
+
+from .helpers import SERVICE, main_screen, set_editor_json, settle, wait_for_screen
+
+RunBefore = Callable[[Pilot], Awaitable[None]]
+
+
+@pytest.fixture(params=[(80, 24), (120, 40)], ids=lambda size: f"{size[0]}x{size[1]}")
+def terminal_size(request) -> tuple[int, int]:
+    return request.param
+
+
+@pytest.fixture
+def snapshot_of(build_app, snap_compare, terminal_size):
+    """Open the deep link, let it load, run `then` (if any), and compare the screen with the snapshot."""
+
+    def snapshot_of(link: tuple[str, ...], then: RunBefore | None = None) -> bool:
+        async def run_before(pilot: Pilot) -> None:
+            await settle(pilot)
+            if then is not None:
+                await then(pilot)
+
+        return snap_compare(build_app(*link), terminal_size=terminal_size, run_before=run_before)
+
+    return snapshot_of
+
+
+def test_main_screen_with_an_item_open(snapshot_of):
+    assert snapshot_of((SERVICE, "orders", "order-0001"))
+
+
+def test_remote_text_shows_literally(snapshot_of):
+    """A markup-like key in the header, the table and the editor heading, and markup-like data."""
+    assert snapshot_of((SERVICE, "edge-cases", "[bold red]x"))
+
+
+def test_invalid_json_shows_line_and_column(snapshot_of):
+    async def drop_a_comma(pilot: Pilot) -> None:
+        editor = main_screen(pilot).editor
+        editor.replace_text(editor.text.replace('"paid",', '"paid"', 1))
+        await pilot.pause()
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), drop_a_comma)
+
+
+def test_size_meter_one_byte_over_the_limit(snapshot_of):
+    async def grow_to_one_byte_over(pilot: Pilot) -> None:
+        data = json.loads(main_screen(pilot).editor.text)
+        room = MAX_DATA_BYTES + 1 - len(encode_data({**data, "note": ""}).encode())
+        set_editor_json(pilot, {"note": ("gift wrap, please. " * 1_000)[:room], **data})
+        await pilot.pause()
+
+    assert snapshot_of((SERVICE, "orders", "order-0004"), grow_to_one_byte_over)
+
+
+def test_conflict_dialog(snapshot_of, other_writer):
+    """Theirs against mine by JSON path: values that differ, a path only theirs has, one only mine has."""
+
+    async def save_after_someone_else(pilot: Pilot) -> None:
+        loaded = json.loads(main_screen(pilot).editor.text)
+        theirs = {
+            **loaded,
+            "status": "delivered",
+            "customer": {**loaded["customer"], "name": "C. Three"},
+            "carrier": "DHL",
+        }
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        await other_writer.update_item(SERVICE, sync_map.sid, "order-0003", data=theirs, if_match=None)
+        set_editor_json(pilot, {**loaded, "status": "refunded", "note": "refund approved by support"})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, ConflictDialog)
+
+    assert snapshot_of((SERVICE, "orders", "order-0003"), save_after_someone_else)
+
+
+def test_help_screen(snapshot_of):
+    async def open_help(pilot: Pilot) -> None:
+        await pilot.press("f1")
+        await wait_for_screen(pilot, HelpScreen)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), open_help)
