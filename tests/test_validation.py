@@ -1,4 +1,4 @@
-"""The data, key and TTL rules shared by the editor and the emulator."""
+"""The data, key, unique-name and TTL rules shared by the editor and the emulator."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from syncmap_tui.sync.validation import (
     MAX_DATA_BYTES,
     MAX_KEY_LENGTH,
     MAX_TTL_SECONDS,
+    MAX_UNIQUE_NAME_LENGTH,
     SIZE_WARNING_BYTES,
     ValidationError,
     check_data,
     check_key,
     check_size,
+    check_unique_name,
     encode_data,
     format_data,
     key_warning,
@@ -76,6 +78,85 @@ def test_top_level_must_be_an_object(text, kind):
     check = check_data(text)
     assert check.error.code == TwilioCode.DATA_INVALID
     assert check.error.message == f"the top level must be a JSON object, not {kind}"
+
+
+@pytest.mark.parametrize(
+    "text, token, where",
+    [
+        ('{"a": NaN}', "NaN", "1:7"),
+        ('{"a": Infinity}', "Infinity", "1:7"),
+        ('{\n  "NaN": "Infinity",\n  "b": [1, -Infinity]\n}', "-Infinity", "3:12"),  # not the ones in strings
+        ('{"a": 1e999}', "1e999", "1:7"),
+        ('{"a": 1.5, "b": -1E+400}', "-1E+400", "1:17"),
+    ],
+)
+def test_nan_infinity_and_overflowing_numbers_are_refused(text, token, where):
+    assert json.loads(text)  # Python's own parser takes every one of them
+    with pytest.raises(ValidationError) as info:
+        parse_data(text)
+    assert info.value.code == TwilioCode.DATA_INVALID
+    assert token in info.value.message and f"at {where}:" in info.value.message
+    check = check_data(text)
+    assert not check.ok and check.error.message == info.value.message
+
+
+def test_numbers_that_stay_finite_are_kept():
+    assert parse_data('{"tiny": 1e-999, "big": 1.7976931348623157e308, "n": -0}') == {
+        "tiny": 0.0,
+        "big": 1.7976931348623157e308,
+        "n": 0,
+    }
+
+
+def test_an_integer_too_long_to_read_is_a_message_not_a_crash():
+    text = '{"n": ' + "9" * 5000 + "}"
+    with pytest.raises(ValidationError) as info:
+        parse_data(text)
+    assert info.value.code == TwilioCode.DATA_INVALID
+    assert "5000 digits" in info.value.message and "at 1:7" in info.value.message
+    assert len(info.value.message) < 200  # the number itself is not repeated in full
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_encode_data_refuses_nan_and_infinity(bad):
+    with pytest.raises(ValidationError) as info:
+        encode_data({"a": [1, {"b": bad}]})
+    assert info.value.code == TwilioCode.DATA_INVALID
+    assert "$.a[1].b" in info.value.message
+    assert json.dumps(bad) in info.value.message  # NaN, Infinity or -Infinity, as JSON-ish text
+
+
+def test_encode_data_still_raises_on_a_circular_value():
+    circular: list = []
+    circular.append(circular)
+    with pytest.raises(ValueError) as info:
+        encode_data({"a": circular})
+    assert not isinstance(info.value, ValidationError)
+
+
+def test_format_data_shows_nan_rather_than_failing():
+    # Display only: a server may send NaN (Python's parser reads it); the editor's check then names it.
+    assert "NaN" in format_data({"a": float("nan")})
+    assert format_data({"a": float("inf")}, compact=True) == '{"a":Infinity}'
+
+
+def test_unique_names():
+    assert check_unique_name("inventory") == "inventory"
+    assert check_unique_name("n" * MAX_UNIQUE_NAME_LENGTH)
+    assert check_unique_name("mp" + "a" * 32)  # lowercase prefix: not SID-shaped
+    assert check_unique_name("MP" + "a" * 31)  # one hex digit short
+    cases = {
+        "": "must not be empty",
+        "n" * (MAX_UNIQUE_NAME_LENGTH + 1): f"{MAX_UNIQUE_NAME_LENGTH + 1} characters",
+        "MP" + "a" * 32: "looks like a SID",
+        "IS" + "0123456789ABCDEF" * 2: "looks like a SID",
+        "name\udc80": "not valid UTF-8",
+    }
+    for bad, says in cases.items():
+        with pytest.raises(ValidationError) as info:
+            check_unique_name(bad)
+        assert info.value.code == TwilioCode.UNIQUE_NAME_INVALID, bad
+        assert says in info.value.message, bad
 
 
 def test_lone_surrogate_is_refused_clearly():

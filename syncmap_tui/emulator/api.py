@@ -2,8 +2,8 @@
 
 Everything here is synchronous and free of ASGI: the app (`app.py`) authenticates, reads the
 request, and runs `SyncApi.handle` in a worker thread so the store never blocks the event loop.
-The wire rules (key, data, TTL) come from `syncmap_tui.sync.validation`; this module only says
-which parameter each rule applies to.
+The wire rules (key, unique name, data, TTL) come from `syncmap_tui.sync.validation`; this module
+only says which parameter each rule applies to.
 """
 
 from __future__ import annotations
@@ -18,12 +18,20 @@ from functools import lru_cache, partial
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
-from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, method_not_allowed
+from syncmap_tui.emulator.errors import EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import RateLimit
 from syncmap_tui.emulator.store import Bound, ItemRecord, MapRecord, ServiceRecord, SyncStore
 from syncmap_tui.sync.errors import TwilioCode
 from syncmap_tui.sync.models import format_datetime
-from syncmap_tui.sync.validation import ValidationError, check_key, check_size, parse_data, parse_wire_ttl
+from syncmap_tui.sync.validation import (
+    ValidationError,
+    check_key,
+    check_size,
+    check_unique_name,
+    encode_data,
+    parse_data,
+    parse_wire_ttl,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -162,9 +170,9 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             backward, position, inclusive = json.loads(raw.decode("utf-8"))
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-            raise EmulatorError(EmulatorCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid") from None
+            raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid") from None
         if backward not in (0, 1) or inclusive not in (0, 1) or type(position) is not position_type:
-            raise EmulatorError(EmulatorCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
+            raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
         return cls(bool(backward), position, bool(inclusive))
 
 
@@ -183,11 +191,11 @@ class PageParams:
             size = min(int(size_text), MAX_PAGE_SIZE)
         else:
             raise EmulatorError(
-                EmulatorCode.INVALID_PAGE_SIZE, f"PageSize must be an integer from 1 to {MAX_PAGE_SIZE}, not {size_text!r}"
+                TwilioCode.INVALID_PAGE_SIZE, f"PageSize must be an integer from 1 to {MAX_PAGE_SIZE}, not {size_text!r}"
             )
         page_text = query.get("Page", "0")
         if not re.fullmatch(r"[0-9]{1,9}", page_text):
-            raise EmulatorError(EmulatorCode.BAD_REQUEST, f"Page must be an integer >= 0, not {page_text!r}")
+            raise EmulatorError(TwilioCode.BAD_REQUEST, f"Page must be an integer >= 0, not {page_text!r}")
         token = query.get("PageToken")
         cursor = Cursor.decode(token, position_type) if token else None
         return cls(size, int(page_text), cursor)
@@ -275,7 +283,7 @@ def _text(value: str, name: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise EmulatorError(EmulatorCode.BAD_REQUEST, f"{name} is not valid UTF-8") from None
+        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} is not valid UTF-8") from None
     return value
 
 
@@ -286,7 +294,7 @@ def _optional_text(value: str, name: str) -> str | None:
 def _boolean(value: str, name: str) -> bool:
     lowered = value.lower()
     if lowered not in ("true", "false"):
-        raise EmulatorError(EmulatorCode.BAD_REQUEST, f"{name} must be true or false, not {value!r}")
+        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} must be true or false, not {value!r}")
     return lowered == "true"
 
 
@@ -297,7 +305,7 @@ DEBOUNCING_WINDOW_MS = (1_000, 30_000)
 def _debouncing_window(value: str, name: str) -> int:
     low, high = DEBOUNCING_WINDOW_MS
     if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
-        raise EmulatorError(EmulatorCode.BAD_REQUEST, f"{name} must be {low} to {high} milliseconds, not {value!r}")
+        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} must be {low} to {high} milliseconds, not {value!r}")
     return int(value)
 
 
@@ -325,16 +333,19 @@ def _ttl(form: Mapping[str, str], name: str, alias: str | None = None) -> int | 
     return None
 
 
+def _unique_name(form: Mapping[str, str]) -> str | None:
+    name = form.get("UniqueName")
+    return None if name is None else check_unique_name(name)
+
+
 def _stored_data(text: str) -> str:
-    """Check `Data` as received and return the compact JSON the store keeps."""
+    """Check `Data` as received and return the compact JSON the store keeps.
+
+    parse_data refuses NaN, Infinity and overflowing numbers, so that nothing is stored that
+    no client could read back.
+    """
     check_size(text)
-    value = parse_data(text)
-    try:
-        # allow_nan=False: Python's parser accepts NaN and Infinity, which are not JSON and
-        # which no client could read back.
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        raise ValidationError(TwilioCode.DATA_INVALID, "data holds NaN or Infinity, which are not JSON") from None
+    return encode_data(parse_data(text))
 
 
 ORDERS = ("asc", "desc")
@@ -396,9 +407,8 @@ class SyncApi:
     def create_service(self, request: ApiRequest) -> ApiResponse:
         # UniqueName is not in Twilio's spec for services (it is read-only there); the emulator
         # accepts it so that seeds and tests can address services by name.
-        service = self.store.create_service(
-            self.account_sid, unique_name=request.form.get("UniqueName"), **_service_settings(request.form)
-        )
+        settings = _service_settings(request.form)
+        service = self.store.create_service(self.account_sid, unique_name=_unique_name(request.form), **settings)
         return ApiResponse(201, render_service(service, request.base_url))
 
     def fetch_service(self, request: ApiRequest, service: str) -> ApiResponse:
@@ -429,8 +439,7 @@ class SyncApi:
 
     def create_map(self, request: ApiRequest, service: str) -> ApiResponse:
         ttl = _ttl(request.form, "CollectionTtl", alias="Ttl")
-        unique_name = request.form.get("UniqueName")
-        created = self.store.create_map(self.account_sid, service, unique_name=unique_name, ttl=ttl or 0)
+        created = self.store.create_map(self.account_sid, service, unique_name=_unique_name(request.form), ttl=ttl or 0)
         return ApiResponse(201, render_map(created, request.base_url))
 
     def fetch_map(self, request: ApiRequest, service: str, sync_map: str) -> ApiResponse:
@@ -455,10 +464,10 @@ class SyncApi:
         query = request.query
         order = query.get("Order", "asc")
         if order not in ORDERS:
-            raise EmulatorError(EmulatorCode.INVALID_ORDER, f"Order must be asc or desc, not {order!r}")
+            raise EmulatorError(TwilioCode.INVALID_ORDER, f"Order must be asc or desc, not {order!r}")
         bounds = query.get("Bounds", "inclusive")
         if bounds not in BOUNDS:
-            raise EmulatorError(EmulatorCode.INVALID_BOUNDS, f"Bounds must be inclusive or exclusive, not {bounds!r}")
+            raise EmulatorError(TwilioCode.INVALID_BOUNDS, f"Bounds must be inclusive or exclusive, not {bounds!r}")
         from_key = query.get("From") or None  # decision: an empty From is no From (no key is empty)
         params = PageParams.parse(query, str)
         found = self.store.get_map(self.account_sid, service, sync_map)

@@ -25,10 +25,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncmap_tui.emulator.api import ApiRequest, ApiResponse, SyncApi
-from syncmap_tui.emulator.errors import EmulatorCode, EmulatorError, method_not_allowed, twilio_error_body
+from syncmap_tui.emulator.errors import EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import Faults, RateLimit
 from syncmap_tui.emulator.store import SyncStore
-from syncmap_tui.sync.errors import TwilioCode
+from syncmap_tui.sync.errors import TwilioCode, error_body
 
 API_PREFIX = "v1"
 CONTROL_PREFIX = "__emulator__"
@@ -166,7 +166,7 @@ class ControlApi:
         try:
             return JSONResponse(handler(self, json.loads(raw) if raw.strip() else {}))
         except (ValueError, TypeError) as exc:
-            return error_response(EmulatorError(EmulatorCode.BAD_REQUEST, str(exc)))
+            return error_response(EmulatorError(TwilioCode.BAD_REQUEST, str(exc)))
 
 
 class EmulatorEndpoint:
@@ -233,8 +233,8 @@ async def drop_connection(send: Send) -> None:
 
 
 def injected_failure(status: int) -> JSONResponse:
-    code = EmulatorCode.SERVICE_UNAVAILABLE if status == 503 else TwilioCode.INTERNAL
-    return JSONResponse(twilio_error_body(code, f"Injected fault: HTTP {status}", status), status)
+    code = TwilioCode.SERVICE_UNAVAILABLE if status == 503 else TwilioCode.INTERNAL
+    return JSONResponse(error_body(code, f"Injected fault: HTTP {status}", status), status)
 
 
 class FaultMiddleware:

@@ -5,9 +5,9 @@ Synchronous and thread-safe: one connection guarded by one lock, every write in 
 operation here takes microseconds to a few milliseconds, so a single writer is not the limit;
 `BEGIN IMMEDIATE` also keeps compare-and-set atomic if two processes share a database file.
 
-The store trusts its callers for the wire rules (key length, data size, TTL range): the app
-checks those with `syncmap_tui.sync.validation` before calling in. The store owns what only it
-can decide: existence, uniqueness, expiry and revisions.
+The store trusts its callers for the wire rules (key length, unique names, data size, TTL
+range): the app checks those with `syncmap_tui.sync.validation` before calling in. The store owns
+what only it can decide: existence, uniqueness, expiry and revisions.
 
 Times are whole seconds since the epoch (Twilio's datetimes have no fractions). Keys are
 compared with SQLite's BINARY collation on UTF-8 text, which orders by code point, the same
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 import threading
 import uuid
@@ -30,19 +29,15 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from syncmap_tui.emulator.errors import EmulatorError
 from syncmap_tui.sync.errors import TwilioCode
+from syncmap_tui.sync.validation import LOOKS_LIKE_SID
 
 SCHEMA_VERSION = 1
 
 SERVICE_SID_PREFIX = "IS"
 MAP_SID_PREFIX = "MP"
 
-MAX_UNIQUE_NAME_LENGTH = 320
-"""Decision: Twilio publishes no limit for unique names; the key limit (320) is used."""
-
 DEFAULT_DEBOUNCING_WINDOW_MS = 5000
 """The spec's stated default for `reachability_debouncing_window`."""
-
-_LOOKS_LIKE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
 Bound = tuple[Any, bool]
 """A range end for listing: (position, inclusive). Positions are ids for services and maps, keys for items."""
@@ -58,26 +53,8 @@ def derived_sid(prefix: str, *names: str) -> str:
     return prefix + digest[:32]
 
 
-def check_unique_name(name: str) -> str:
-    """A unique name must not be empty, too long, or look like a SID (it shares the SID's URL slot)."""
-    if not name:
-        raise EmulatorError(TwilioCode.UNIQUE_NAME_INVALID, "the unique name must not be empty")
-    if len(name) > MAX_UNIQUE_NAME_LENGTH:
-        raise EmulatorError(
-            TwilioCode.UNIQUE_NAME_INVALID,
-            f"the unique name is {len(name)} characters; the limit is {MAX_UNIQUE_NAME_LENGTH}",
-        )
-    if _LOOKS_LIKE_SID.fullmatch(name):
-        raise EmulatorError(TwilioCode.UNIQUE_NAME_INVALID, f"the unique name {name!r} looks like a SID")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise EmulatorError(TwilioCode.UNIQUE_NAME_INVALID, "the unique name is not valid UTF-8") from None
-    return name
-
-
 def _is_sid(ref: str, prefix: str) -> bool:
-    return len(ref) == 34 and ref.startswith(prefix) and _LOOKS_LIKE_SID.fullmatch(ref) is not None
+    return len(ref) == 34 and ref.startswith(prefix) and LOOKS_LIKE_SID.fullmatch(ref) is not None
 
 
 def _expires(now: int, ttl: int) -> int | None:
@@ -320,8 +297,6 @@ class SyncStore:
         unknown = set(settings) - set(SERVICE_SETTINGS)
         if unknown:
             raise TypeError(f"unknown service settings: {sorted(unknown)}")
-        if unique_name is not None:
-            check_unique_name(unique_name)
         now = self.now()
         columns = ["sid", "account_sid", "unique_name", *settings, "date_created", "date_updated"]
         values = [sid or new_sid(SERVICE_SID_PREFIX), account_sid, unique_name, *settings.values(), now, now]
@@ -416,8 +391,6 @@ class SyncStore:
         ttl: int = 0,
         sid: str | None = None,
     ) -> MapRecord:
-        if unique_name is not None:
-            check_unique_name(unique_name)
         now = self.now()
         with self._write() as db:
             service = self._find_service(db, account_sid, service_ref)

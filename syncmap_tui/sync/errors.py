@@ -1,8 +1,8 @@
 """Twilio's error codes, the HTTP status each travels with, and the typed errors the client raises.
 
 The code → status table is the one place where this project decides the statuses that Twilio
-does not publish (see shared/sync-api-notes.md); the emulator answers from it and the client
-reads responses through it.
+does not publish (see shared/sync-api-notes.md); the emulator answers from it (every code it
+sends is here, paging and protocol codes included) and the client reads responses through it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class TwilioCode(IntEnum):
     TTL_INVALID = 54011
     NOTHING_TO_UPDATE = 54010
     RATE_LIMITED = 54009
+    INVALID_ORDER = 54451
+    INVALID_BOUNDS = 54452
+    INVALID_PAGE_TOKEN = 54453
+    INVALID_PAGE_SIZE = 54454
+    METHOD_NOT_ALLOWED = 20004
+    SERVICE_UNAVAILABLE = 20503
+    # Twilio's generic "Bad Request", for parameters Sync has no code of its own for.
+    BAD_REQUEST = 400
     # Not a Twilio code: the emulator's injected server faults need a body too.
     INTERNAL = 20500
 
@@ -49,6 +57,13 @@ HTTP_STATUS: dict[TwilioCode, int] = {
     TwilioCode.TTL_INVALID: 400,  # decision: unpublished
     TwilioCode.NOTHING_TO_UPDATE: 400,  # decision: unpublished
     TwilioCode.RATE_LIMITED: 429,
+    TwilioCode.INVALID_ORDER: 400,  # decision: unpublished
+    TwilioCode.INVALID_BOUNDS: 400,  # decision: unpublished
+    TwilioCode.INVALID_PAGE_TOKEN: 400,  # decision: unpublished
+    TwilioCode.INVALID_PAGE_SIZE: 400,  # decision: unpublished
+    TwilioCode.METHOD_NOT_ALLOWED: 405,
+    TwilioCode.SERVICE_UNAVAILABLE: 503,
+    TwilioCode.BAD_REQUEST: 400,
     TwilioCode.INTERNAL: 500,
 }
 
@@ -185,6 +200,13 @@ _CLASS_BY_CODE: dict[int, type[SyncError]] = {
     TwilioCode.TTL_INVALID: InvalidTtl,
     TwilioCode.NOTHING_TO_UPDATE: InvalidRequest,
     TwilioCode.RATE_LIMITED: RateLimited,
+    TwilioCode.INVALID_ORDER: InvalidRequest,
+    TwilioCode.INVALID_BOUNDS: InvalidRequest,
+    TwilioCode.INVALID_PAGE_TOKEN: InvalidRequest,
+    TwilioCode.INVALID_PAGE_SIZE: InvalidRequest,
+    TwilioCode.METHOD_NOT_ALLOWED: InvalidRequest,  # the request was wrong, not the server
+    TwilioCode.SERVICE_UNAVAILABLE: ServerError,
+    TwilioCode.BAD_REQUEST: InvalidRequest,
 }
 
 _CLASS_BY_STATUS: dict[int, type[SyncError]] = {

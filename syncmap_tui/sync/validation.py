@@ -1,4 +1,4 @@
-"""The rules for keys, data and TTLs: written once, used by the editor and by the emulator.
+"""The rules for keys, unique names, data and TTLs: written once, used by the editor and by the emulator.
 
 Every rule raises `ValidationError`, which carries the Twilio code that the emulator answers with
 and a message the editor shows as is.
@@ -7,6 +7,7 @@ and a message the editor shows as is.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,12 @@ MAX_KEY_LENGTH = 320
 KEY_WARNING_LENGTH = 256
 MAX_TTL_SECONDS = 31_536_000
 """One year. 0 means no expiry."""
+MAX_UNIQUE_NAME_LENGTH = 320
+"""Decision: Twilio publishes no limit for unique names; the key limit (320) is used."""
+
+LOOKS_LIKE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+"""Two capitals and 32 hex digits. Looser than a real SID (lowercase hex), so that a unique name
+can never be mistaken for one in the URL slot they share."""
 
 
 class ValidationError(ValueError):
@@ -32,9 +39,51 @@ class ValidationError(ValueError):
         self.message = message
 
 
+def _compact_json(value: Any, *, allow_nan: bool) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan)
+
+
 def encode_data(value: Any) -> str:
-    """The exact `Data` string this project sends: compact, UTF-8, no ASCII escaping."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """The exact `Data` string this project sends: compact, UTF-8, no ASCII escaping.
+
+    NaN and ±Infinity are refused (json.dumps would write the non-JSON tokens `NaN`, `Infinity`,
+    which Twilio refuses and other clients cannot read back).
+    """
+    try:
+        return _compact_json(value, allow_nan=False)
+    except ValueError:
+        path = _non_finite_path(value)
+        if path is None:
+            raise  # not a NaN: a circular reference or the like, a bug in the caller
+        where, number = path
+        raise ValidationError(
+            TwilioCode.DATA_INVALID,
+            f"data holds {_compact_json(number, allow_nan=True)} at {where}, which is not JSON",
+        ) from None
+
+
+def _non_finite_path(value: Any) -> tuple[str, float] | None:
+    """Where the first NaN or ±Infinity in `value` is, as (`$.a[0]`, the float), or None.
+
+    Only called once json.dumps has failed, so the walk costs nothing on the usual path.
+    Iterative, because the value may be nested as deeply as json.dumps allows; each container is
+    visited once, because json.dumps also fails (with the same ValueError) on a circular value.
+    """
+    stack: list[tuple[str, Any]] = [("$", value)]
+    seen: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return path, node
+        if isinstance(node, (dict, list, tuple)):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{key}", child) for key, child in reversed(node.items()))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((f"{path}[{index}]", child) for index, child in reversed(list(enumerate(node))))
+    return None
 
 
 def escape_unprintable(json_text: str) -> str:
@@ -57,8 +106,15 @@ def _json_escape(char: str) -> str:
 
 
 def format_data(value: Any, *, compact: bool = False) -> str:
-    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal."""
-    text = encode_data(value) if compact else json.dumps(value, indent=2, ensure_ascii=False)
+    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal.
+
+    For display, so it never refuses: a NaN that reached us (Python's JSON parser reads one from
+    a misbehaving server) is shown as `NaN`, and the editor's `check_data` then names it.
+    """
+    if compact:
+        text = _compact_json(value, allow_nan=True)
+    else:
+        text = json.dumps(value, indent=2, ensure_ascii=False)
     return escape_unprintable(text)
 
 
@@ -84,14 +140,71 @@ def check_size(wire_text: str) -> int:
     return size
 
 
-def parse_data(text: str) -> dict[str, Any]:
-    """Parse item data; the top level must be a JSON object. Errors name line:column."""
+class _UnreadableNumber(Exception):
+    """Raised from inside json.loads at a token that is not a JSON number we can keep as it was."""
+
+    def __init__(self, token: str, problem: str) -> None:
+        super().__init__(token)
+        self.token = token
+        self.problem = problem
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _UnreadableNumber(token, f"{token} is not JSON (JSON has no NaN or Infinity)")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e999 and the like: valid JSON text, but Python reads it as inf
+        raise _UnreadableNumber(token, f"the number {token} is too large (it would be Infinity)")
+    return value
+
+
+def _readable_int(token: str) -> int:
     try:
-        value = json.loads(text)
+        return int(token)
+    except ValueError:  # Python's limit on digits (sys.get_int_max_str_digits, 4300 by default)
+        shown = token if len(token) <= 20 else f"{token[:10]}…"
+        raise _UnreadableNumber(token, f"the number {shown} has {len(token.lstrip('-'))} digits, too many to read") from None
+
+
+# Strings are matched whole so that a token inside one is skipped; the rest finds number-like tokens.
+_STRING_OR_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:NaN|Infinity)|-?[0-9][0-9.eE+-]*')
+
+
+def _token_position(text: str, token: str) -> tuple[int, int] | None:
+    """Line and column (1-based, as JSONDecodeError counts) of the first `token` outside a string.
+
+    json.loads tells its hooks the token but not where it is; the parser stops at the first bad
+    one, and everything before it parsed, so the first occurrence outside a string is that one.
+    """
+    for match in _STRING_OR_NUMBER.finditer(text):
+        if match.group() == token:
+            start = match.start()
+            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    return None
+
+
+def parse_data(text: str) -> dict[str, Any]:
+    """Parse item data; the top level must be a JSON object. Errors name line:column.
+
+    Stricter than json.loads: `NaN`, `Infinity`, `-Infinity` (which Python accepts) and numbers
+    that overflow a float (`1e999`, which Python turns into inf) are refused, since no JSON
+    parser elsewhere reads them back as they were meant; so are integers too long for Python to
+    read, which would otherwise escape as a bare ValueError.
+    """
+    try:
+        value = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_readable_int
+        )
     except json.JSONDecodeError as exc:
         raise ValidationError(
             TwilioCode.DATA_INVALID, f"invalid JSON at {exc.lineno}:{exc.colno}: {exc.msg}"
         ) from None
+    except _UnreadableNumber as exc:
+        where = _token_position(text, exc.token)
+        at = f" at {where[0]}:{where[1]}" if where is not None else ""
+        raise ValidationError(TwilioCode.DATA_INVALID, f"invalid JSON{at}: {exc.problem}") from None
     except RecursionError:
         raise ValidationError(TwilioCode.DATA_INVALID, "JSON is nested too deeply") from None
     if not isinstance(value, dict):
@@ -142,6 +255,8 @@ def check_data(text: str) -> DataCheck:
         wire = encode_data(value)
     except RecursionError:
         return DataCheck(None, None, None, ValidationError(TwilioCode.DATA_INVALID, "JSON is nested too deeply"))
+    except ValidationError as exc:  # parse_data refuses NaN already; kept so that this never raises
+        return DataCheck(None, None, None, exc)
     try:
         size = wire_size(wire)
     except ValidationError as exc:
@@ -167,6 +282,24 @@ def check_key(key: str) -> str:
     except UnicodeEncodeError:
         raise ValidationError(TwilioCode.KEY_INVALID, "the key holds an unpaired surrogate") from None
     return key
+
+
+def check_unique_name(name: str) -> str:
+    """A unique name must not be empty, too long, or look like a SID (it shares the SID's URL slot)."""
+    if not name:
+        raise ValidationError(TwilioCode.UNIQUE_NAME_INVALID, "the unique name must not be empty")
+    if len(name) > MAX_UNIQUE_NAME_LENGTH:
+        raise ValidationError(
+            TwilioCode.UNIQUE_NAME_INVALID,
+            f"the unique name is {len(name)} characters; the limit is {MAX_UNIQUE_NAME_LENGTH}",
+        )
+    if LOOKS_LIKE_SID.fullmatch(name):
+        raise ValidationError(TwilioCode.UNIQUE_NAME_INVALID, f"the unique name {name!r} looks like a SID")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(TwilioCode.UNIQUE_NAME_INVALID, "the unique name is not valid UTF-8") from None
+    return name
 
 
 def key_warning(key: str) -> str | None:

@@ -11,7 +11,7 @@ from emulator_support import ThreadedServer, socket_client
 
 from syncmap_tui.emulator.app import create_app
 from syncmap_tui.emulator.faults import WRITE_METHODS, Faults, RateLimit
-from syncmap_tui.sync.errors import error_body
+from syncmap_tui.sync.errors import TwilioCode, error_body
 
 ITEMS = "/v1/Services/svc/Maps/map/Items"
 DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
@@ -21,7 +21,7 @@ async def test_fail_next_answers_twilio_5xx_bodies(client, sync_map, faults: Fau
     faults.fail_next = 2
     first, second, third = [await client.get("/v1/Services") for _ in range(3)]
     assert first.status_code == second.status_code == 503
-    assert first.json() == error_body(20503, "Injected fault: HTTP 503", 503)  # type: ignore[arg-type]
+    assert first.json() == error_body(TwilioCode.SERVICE_UNAVAILABLE, "Injected fault: HTTP 503")
     assert third.status_code == 200
     faults.update({"fail_next": 1, "fail_status": 500})
     failed = await client.get("/v1/Services")
@@ -175,7 +175,7 @@ async def test_rate_limit_per_map(app, client, sync, sync_map):
     assert (await client.post(by_sid, data={"Key": "b", "Data": "{}"})).status_code == 201
     limited = await client.post(f"{ITEMS}/a", data={"Data": "{}"})
     assert limited.status_code == 429
-    assert limited.json() == error_body(54009, limited.json()["message"])  # type: ignore[arg-type]
+    assert limited.json() == error_body(TwilioCode.RATE_LIMITED, limited.json()["message"])
     assert limited.headers["retry-after"] == "1"
     # Reads are not limited; another map has its own bucket.
     assert (await client.get(f"{ITEMS}/a")).status_code == 200

@@ -101,7 +101,14 @@ async def test_create_requires_key_and_data(client, sync_map):
     assert empty_key.status_code == 400 and empty_key.json()["code"] == 54209
 
 
-@pytest.mark.parametrize("data", ["not json", "[1, 2]", '"text"', "42", "null", "", '{"a": NaN}', '{"a": 1e999}', "{"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not json", "[1, 2]", '"text"', "42", "null", "", "{",
+        # Python's parser reads these; JSON has no NaN or Infinity, and 1e999 or 5,000 digits cannot be kept as sent.
+        '{"a": NaN}', '{"a": Infinity}', '{"a": [-Infinity]}', '{"a": 1e999}', '{"a": -1e999}', '{"a": ' + "9" * 5000 + "}",
+    ],
+)
 async def test_data_must_be_a_json_object(client, sync_map, data):
     response = await client.post(ITEMS, data={"Key": "k", "Data": data})
     assert response.status_code == 400 and response.json()["code"] == 54008

@@ -1,4 +1,4 @@
-"""The 16 KiB, key and TTL limits at their boundaries, and every error code of the notes' table."""
+"""The 16 KiB, key and TTL limits at their boundaries, and every error code of the shared table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from emulator_support import ACCOUNT_SID, AUTH_TOKEN, make_client
 
 from syncmap_tui.emulator.faults import RateLimit
-from syncmap_tui.sync.errors import HTTP_STATUS, TwilioCode, error_body
+from syncmap_tui.sync.errors import HTTP_STATUS, InvalidRequest, ServerError, TwilioCode, error_body, error_from_response
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, MAX_TTL_SECONDS
 
 ITEMS = "/v1/Services/svc/Maps/map/Items"
@@ -81,7 +81,8 @@ async def test_map_ttl_boundaries(client, sync, value, accepted):
 
 
 async def test_every_error_code_in_the_table(app, client, sync, sync_map):
-    """Each row of sync-api-notes.md's error table, with the exact body error_body() gives."""
+    """Every code of the shared table (sync-api-notes.md's error table, the paging and protocol
+    codes, the injected faults), each with its status and the exact body error_body() gives."""
     await sync.item("k")
     cases: list[tuple[TwilioCode, httpx.Response]] = []
 
@@ -102,14 +103,22 @@ async def test_every_error_code_in_the_table(app, client, sync, sync_map):
         (TwilioCode.KEY_INVALID, await client.post(ITEMS, data={"Key": "", "Data": "{}"})),
         (TwilioCode.TTL_INVALID, await client.post(ITEMS, data={"Key": "t", "Data": "{}", "Ttl": "-1"})),
         (TwilioCode.NOTHING_TO_UPDATE, await client.post(f"{ITEMS}/k", data={"CollectionTtl": "5"})),
+        (TwilioCode.INVALID_ORDER, await client.get(ITEMS, params={"Order": "sideways"})),
+        (TwilioCode.INVALID_BOUNDS, await client.get(ITEMS, params={"From": "k", "Bounds": "loose"})),
+        (TwilioCode.INVALID_PAGE_TOKEN, await client.get(ITEMS, params={"PageToken": "!!!"})),
+        (TwilioCode.INVALID_PAGE_SIZE, await client.get(ITEMS, params={"PageSize": "0"})),
+        (TwilioCode.BAD_REQUEST, await client.get("/v1/Services", params={"Page": "first"})),
+        (TwilioCode.METHOD_NOT_ALLOWED, await client.put("/v1/Services/svc/Maps/map")),
     ]
     # A bucket of one write on a stopped clock: the first write passes, the second is refused.
     app.state.api.rate_limit = RateLimit(per_second=1, burst_seconds=1, clock=lambda: 0.0)
     assert (await client.post(f"{ITEMS}/k", data={"Data": "{}"})).status_code == 200
     cases.append((TwilioCode.RATE_LIMITED, await client.post(f"{ITEMS}/k", data={"Data": "{}"})))
+    for code, status in ((TwilioCode.SERVICE_UNAVAILABLE, 503), (TwilioCode.INTERNAL, 500)):
+        app.state.faults.update({"fail_next": 1, "fail_status": status})
+        cases.append((code, await client.get("/v1/Services")))
 
-    table_codes = {code for code in TwilioCode if code != TwilioCode.INTERNAL}
-    assert {code for code, _ in cases} == table_codes
+    assert {code for code, _ in cases} == set(TwilioCode)
     for code, response in cases:
         assert response.status_code == HTTP_STATUS[code], (code, response.text)
         body = response.json()
@@ -146,6 +155,27 @@ async def test_api_key_with_the_auth_token_as_secret(app):
 async def test_wrong_method(client, sync_map):
     response = await client.put("/v1/Services/svc/Maps/map")
     assert response.status_code == 405
-    assert response.json() == error_body(20004, "Method PUT not allowed", 405)  # type: ignore[arg-type]
+    assert response.json() == error_body(TwilioCode.METHOD_NOT_ALLOWED, "Method PUT not allowed")
+    assert response.json()["status"] == 405
     assert response.headers["allow"] == "DELETE, GET, POST"
     assert (await client.delete("/v1/Services/svc/Maps/map/Items")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (TwilioCode.INVALID_ORDER, InvalidRequest),
+        (TwilioCode.INVALID_BOUNDS, InvalidRequest),
+        (TwilioCode.INVALID_PAGE_TOKEN, InvalidRequest),
+        (TwilioCode.INVALID_PAGE_SIZE, InvalidRequest),
+        (TwilioCode.METHOD_NOT_ALLOWED, InvalidRequest),
+        (TwilioCode.BAD_REQUEST, InvalidRequest),
+        (TwilioCode.SERVICE_UNAVAILABLE, ServerError),
+        (TwilioCode.INTERNAL, ServerError),
+    ],
+)
+def test_the_client_reads_the_emulators_protocol_codes(code, expected):
+    """The codes beyond the notes' table, as the client classifies the bodies the emulator sends."""
+    error = error_from_response(HTTP_STATUS[code], error_body(code, "refused"), {})
+    assert type(error) is expected
+    assert (error.code, error.status) == (code, HTTP_STATUS[code])
