@@ -311,9 +311,7 @@ _SIGN_STYLE = {"-": "red", "+": "green", "~": "yellow"}
 
 
 def _diff_line_text(line: Any) -> Text:
-    text = Text(f"{line.sign} ", style=_SIGN_STYLE.get(line.sign, ""))
-    text.append_text(literal(line.text))
-    return text
+    return literal(line.text, _SIGN_STYLE.get(line.sign, ""))
 
 
 def _value_preview(value: Any, limit: int = 70) -> str:
