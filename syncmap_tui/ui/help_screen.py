@@ -55,7 +55,8 @@ class HelpScreen(ModalScreen[None]):
                 description = binding.description or binding.action.replace("_", " ")
                 table.add_row(keys, description)
             for keys, description in extra_by_section.get(section, []):
-                table.add_row(keys, description)
+                shown = " / ".join(self.app.get_key_display(Binding(key, "")) for key in keys.split(" / "))
+                table.add_row(shown, description)
             table.add_row("", "")
         with VerticalScroll(classes="dialog -wide", id="help"):
             yield Label("Keys (escape closes)", classes="dialog-title")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TypeVar
 
@@ -15,9 +16,16 @@ S = TypeVar("S", bound=Screen)
 SERVICE = "demo-store"
 
 
+SETTLE_SECONDS = 60
+"""A worker blocked on an unexpected dialog would otherwise hang the test run."""
+
+
 async def settle(pilot: Pilot) -> None:
     """Wait until no worker runs. Not for flows that wait on a dialog: use wait_for_screen."""
-    await pilot.app.workers.wait_for_complete()
+    try:
+        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), SETTLE_SECONDS)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"workers still running after {SETTLE_SECONDS} s; the screen is {pilot.app.screen!r}") from None
     await pilot.pause()
 
 
