@@ -215,6 +215,18 @@ def parse_data(text: str) -> dict[str, Any]:
     return value
 
 
+def _parse_valid_data(text: str) -> dict[str, Any]:
+    """`parse_data(text)`, faster when the text is valid: ~40 % of a keystroke's parse in a 16 KB item
+    went to calling `_readable_int` for every integer. Without it json.loads reads integers in C
+    and fails (ValueError) on exactly the integers `_readable_int` refuses; any failure is parsed
+    again by `parse_data`, which says what is wrong."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError, _UnreadableNumber):
+        return parse_data(text)
+    return value if isinstance(value, dict) else parse_data(text)
+
+
 def _json_type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -246,9 +258,9 @@ class DataCheck:
 
 
 def check_data(text: str) -> DataCheck:
-    """Every data rule at once, never raising: for live validation in the editor."""
+    """Every data rule at once, never raising: for live validation in the editor, on every keystroke."""
     try:
-        value = parse_data(text)
+        value = _parse_valid_data(text)
     except ValidationError as exc:
         return DataCheck(None, None, None, exc)
     try:

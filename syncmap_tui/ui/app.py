@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
@@ -59,6 +59,12 @@ class SyncMapApp(App[None]):
         from syncmap_tui.ui.main_screen import MainScreen
 
         self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Nothing blinks: a blinking cursor writes ~250-500 bytes a second over SSH while nothing
+        # happens. Input and TextArea blink by default, here and in every dialog.
+        if getattr(event.widget, "cursor_blink", False):
+            event.widget.cursor_blink = False
 
     def action_show_help(self) -> None:
         from syncmap_tui.ui.help_screen import HelpScreen

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable, Self
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.document._wrapped_document import WrappedDocument
+from textual.geometry import Offset, Region
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets.text_area import Edit, EditResult, Selection
 
 from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, SavePlan, parse_optional_ttl, plan_update
 from syncmap_tui.sync.models import MapItem
@@ -31,6 +37,7 @@ from syncmap_tui.ui.formatting import (
     format_when,
 )
 from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,21 @@ class SizeMeter(Static):
     def show(self, check: DataCheck) -> None:
         self.set_class(check.size is not None and check.near_limit and check.size <= MAX_DATA_BYTES, "-warning")
         self.set_class(check.size is not None and check.size > MAX_DATA_BYTES, "-error")
-        self.update("— / 16,384 bytes" if check.size is None else format_size(check.size))
+        show_if_changed(self, "— / 16,384 bytes" if check.size is None else format_size(check.size))
+
+
+def show_if_changed(static: Static, content: str | Text) -> None:
+    """`static.update(content)`, but only when the content differs, and with a layout pass only when
+    its width does: Static.update repaints even an equal value (the validation line on every
+    keystroke), and a layout pass re-arranges the whole screen."""
+    shown = static.content
+    if type(shown) is type(content) and shown == content:
+        return
+    width = Text(content).cell_len if isinstance(content, str) else content.cell_len
+    shown_width = (
+        shown.cell_len if isinstance(shown, Text) else Text(shown).cell_len if isinstance(shown, str) else None
+    )
+    static.update(content, layout=width != shown_width)
 
 
 class TtlField(Horizontal):
@@ -122,12 +143,267 @@ class TtlField(Horizontal):
         hint.update(Text(" ".join(part for part in (text, note) if part)))
 
 
-class JsonArea(TextArea):
-    """The JSON text. No cursor blink: a blinking cursor writes ~500 bytes a second over SSH."""
+@dataclass(frozen=True)
+class _View:
+    """What decides which screen lines of a JsonArea an edit can change."""
 
-    def __init__(self, **kwargs) -> None:
+    scroll: tuple[int, int]
+    size: tuple[int, int]
+    virtual_size: tuple[int, int]
+    wrapped_height: int
+    line_count: int
+    gutter_width: int
+    suggestion: str
+    selection_rows: tuple[int, int]
+    bracket_row: int | None
+    visible_rows: range
+    highlights: tuple[tuple, ...]
+    """The highlight spans of each visible row, in `visible_rows` order."""
+
+
+class _WrappedDocument(WrappedDocument):
+    """TextArea's wrapped document, with its height read in O(1).
+
+    The stock `height` sums the sections of every line (1,800 lines for a 16 KB item) and
+    TextArea reads it several times per keystroke. `_offset_to_line_info` holds one entry per
+    screen line, kept up to date by `wrap` and `wrap_range`, so its length is the height.
+    """
+
+    @property
+    def height(self) -> int:
+        return len(self._offset_to_line_info)
+
+
+class _RowHighlights(dict):
+    """Row → highlight spans, as TextArea keeps them, computed a block of rows at a time on first use.
+
+    A stock TextArea queries the whole syntax tree after every edit: ~60 ms per keystroke for a
+    16 KB item (1,800 lines), nearly all of it for lines that are not on the screen. Here an edit
+    forgets the spans and the rows that are drawn ask for theirs: one query limited to their
+    block of rows, ~2 ms.
+    """
+
+    BLOCK_ROWS = 64
+
+    def __init__(self, area: TextArea) -> None:
+        super().__init__()
+        self._area = area
+
+    def __bool__(self) -> bool:
+        # TextArea draws highlights only when the map is truthy; before any row is asked for it is
+        # empty, yet highlighting is on.
+        return self._area._highlight_query is not None
+
+    def __missing__(self, row: int) -> list[tuple[int, int | None, str]]:
+        if row < 0:
+            return []
+        first = row - row % self.BLOCK_ROWS
+        self._fill(first, first + self.BLOCK_ROWS)
+        return dict.__getitem__(self, row)
+
+    def rows(self, rows: range) -> list[list[tuple[int, int | None, str]]]:
+        """The spans of these rows, with one query for all that are not known yet."""
+        if any(row not in self for row in rows):
+            self._fill(rows.start, rows.stop)
+        return [dict.__getitem__(self, row) for row in rows]
+
+    def _fill(self, first: int, stop: int) -> None:
+        """Compute rows first..stop-1 exactly as TextArea._build_highlight_map does for the whole tree."""
+        rows: dict[int, list[tuple[int, int | None, str]]] = {row: [] for row in range(first, stop)}
+        area = self._area
+        query = area._highlight_query
+        if query is not None:
+            captures = area.document.query_syntax_tree(query, start_point=(first, 0), end_point=(stop, 0))
+            for name, nodes in captures.items():
+                for node in nodes:
+                    start_row, start_column = node.start_point
+                    end_row, end_column = node.end_point
+                    if start_row == end_row:
+                        if start_row in rows:
+                            rows[start_row].append((start_column, end_column, name))
+                        continue
+                    for row in range(max(start_row, first), min(end_row, stop - 1) + 1):
+                        if row == start_row:
+                            rows[row].append((start_column, None, name))
+                        elif row == end_row:
+                            rows[row].append((0, end_column, name))
+                        else:
+                            rows[row].append((0, None, name))
+        self.update(rows)
+
+
+class JsonArea(SteadyScrollbars, TextArea):
+    """The JSON text. No cursor blink: a blinking cursor writes ~500 bytes a second over SSH.
+
+    A stock TextArea repaints its whole region on every edit and every cursor move: ~6.5 KB per
+    keystroke at 80×24, most of it unchanged lines. Here an edit that stays on one line and
+    leaves the scroll position, the wrapping and the line count as they were repaints only the
+    lines that can differ: the edited line, the old and new cursor lines, the matching-bracket
+    lines and any visible line whose highlighting changed (an unclosed string re-highlights what
+    follows). A cursor move repaints the lines of the old and new selection and brackets; one that
+    scrolls repaints everything, as before.
+    """
+
+    _full_refresh_deferred: bool | None = None
+    """None outside `edit`; inside it, whether TextArea asked for a repaint of everything."""
+    _moved_selection_rows: set[int] | None = None
+    """The rows a selection change repaints, for the whole-widget refresh that follows it."""
+    _css_applied_to: object | None = None
+    """The theme object that TextArea's CSS fallbacks were last applied to."""
+
+    def __init__(self, *, after_edit: Callable[[], None] | None = None, **kwargs) -> None:
         super().__init__(language="json", soft_wrap=True, show_line_numbers=False, **kwargs)
         self.cursor_blink = False
+        self.after_edit = after_edit
+        """Called after each edit (typing, paste, replace), before the screen updates."""
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        if regions or not repaint or layout or recompose:
+            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        moved_rows, self._moved_selection_rows = self._moved_selection_rows, None
+        if self._full_refresh_deferred is not None:
+            self._full_refresh_deferred = True  # decided at the end of `edit`
+        elif moved_rows is not None:
+            self._refresh_rows(moved_rows)  # the `selection` reactive's own refresh, narrowed
+        else:
+            super().refresh()
+        return self
+
+    def notify_style_update(self) -> None:
+        self._css_applied_to = None
+        super().notify_style_update()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # TextArea applies its theme's CSS fallbacks (six component styles) before every render,
+        # ~1 ms per keystroke; they change only with the styles (focus, theme) or the theme object.
+        theme = self._theme
+        if theme is not None and theme is not self._css_applied_to:
+            theme.apply_css(self)
+            self._css_applied_to = theme
+        return super(TextArea, self).render_lines(crop)
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        self.wrapped_document.__class__ = _WrappedDocument  # the same object, with a cheaper height
+
+    def _build_highlight_map(self) -> None:
+        self._line_cache.clear()
+        if not isinstance(self._highlights, _RowHighlights):
+            self._highlights = _RowHighlights(self)
+        self._highlights.clear()
+
+    def edit(self, edit: Edit) -> EditResult:
+        if not self.is_mounted or self._full_refresh_deferred is not None:
+            return super().edit(edit)
+        before = self._view()
+        self._full_refresh_deferred = False
+        try:
+            result = super().edit(edit)
+        except BaseException:
+            self._full_refresh_deferred = None
+            super().refresh()
+            raise
+        wanted_full_refresh, self._full_refresh_deferred = self._full_refresh_deferred, None
+        if wanted_full_refresh:
+            self._refresh_edited(before, edit.top[0], edit.bottom[0], result.end_location[0])
+        if self.after_edit is not None:
+            self.after_edit()
+        return result
+
+    def _watch_selection(self, previous_selection: Selection, selection: Selection) -> None:
+        # Runs just before the `selection` reactive refreshes the whole widget: note which rows
+        # that refresh needs. A scroll that follows the cursor refreshes everything by itself.
+        old_bracket = self._matching_bracket_location
+        super()._watch_selection(previous_selection, selection)
+        if not self.is_mounted or self._full_refresh_deferred is not None:
+            return
+        rows = {*self._rows_of(previous_selection), *self._rows_of(selection)}
+        rows.update(bracket[0] for bracket in (old_bracket, self._matching_bracket_location) if bracket is not None)
+        self._moved_selection_rows = rows
+        self.call_next(self._forget_moved_selection)
+
+    def _forget_moved_selection(self) -> None:
+        self._moved_selection_rows = None  # consumed at once by the reactive's refresh, normally
+
+    @staticmethod
+    def _rows_of(selection: Selection) -> range:
+        start, end = selection
+        return range(min(start[0], end[0]), max(start[0], end[0]) + 1)
+
+    def _refresh_rows(self, rows: set[int]) -> None:
+        """Repaint the screen lines of these document rows that are in view."""
+        wrapped = self.wrapped_document
+        line_count = self.document.line_count
+        scroll_y, height = self.scroll_offset.y, self.size.height
+        for row in sorted(rows):
+            if not 0 <= row < line_count:
+                continue
+            first = wrapped.location_to_offset((row, 0)).y
+            count = len(wrapped.get_offsets(row)) + 1
+            if first < scroll_y + height and first + count > scroll_y:
+                self.refresh_lines(first, count)
+
+    def _view(self) -> _View:
+        wrapped = self.wrapped_document
+        wrapped_height = wrapped.height
+        scroll_x, scroll_y = self.scroll_offset
+        height = self.size.height
+        if wrapped_height and height:
+            first_row = wrapped.offset_to_location(Offset(0, scroll_y))[0]
+            last_row = wrapped.offset_to_location(Offset(0, min(scroll_y + height, wrapped_height) - 1))[0]
+            visible_rows = range(first_row, last_row + 1)
+        else:
+            visible_rows = range(0)
+        highlights = self._highlights
+        start, end = self.selection
+        bracket = self._matching_bracket_location
+        return _View(
+            scroll=(scroll_x, scroll_y),
+            size=tuple(self.size),
+            virtual_size=tuple(self.virtual_size),
+            wrapped_height=wrapped_height,
+            line_count=self.document.line_count,
+            gutter_width=self.gutter_width,
+            suggestion=self.suggestion,
+            selection_rows=(min(start[0], end[0]), max(start[0], end[0])),
+            bracket_row=None if bracket is None else bracket[0],
+            visible_rows=visible_rows,
+            highlights=tuple(self._painted_spans(spans) for spans in highlights.rows(visible_rows)),
+        )
+
+    def _painted_spans(self, spans: list[tuple[int, int | None, str]]) -> tuple:
+        """The highlight spans of a row that change how it looks, comparable between two edits.
+
+        Tree-sitter returns captures in an order that moves when the tree changes, and most
+        captures (`spell`, `conceal`) have no style: only styled spans count, and their order only
+        where two of them overlap (the later one wins there).
+        """
+        styled = self._theme.syntax_styles if self._theme else {}
+        painted = [span for span in spans if span[2] in styled]
+        by_start = sorted(painted, key=lambda span: (span[0], math.inf if span[1] is None else span[1], span[2]))
+        overlap = any(
+            earlier[1] is None or earlier[1] > later[0] for earlier, later in zip(by_start, by_start[1:])
+        )
+        return tuple(painted) if overlap else tuple(by_start)
+
+    def _refresh_edited(self, before: _View, top_row: int, bottom_row: int, end_row: int) -> None:
+        after = self._view()
+        same_frame = (
+            top_row == bottom_row == end_row
+            and (before.scroll, before.size, before.virtual_size) == (after.scroll, after.size, after.virtual_size)
+            and (before.wrapped_height, before.line_count) == (after.wrapped_height, after.line_count)
+            and (before.gutter_width, before.suggestion, before.visible_rows) == (after.gutter_width, after.suggestion, after.visible_rows)
+        )
+        if not same_frame:
+            super().refresh()
+            return
+        rows = {top_row, *range(before.selection_rows[0], before.selection_rows[1] + 1)}
+        rows.update(range(after.selection_rows[0], after.selection_rows[1] + 1))
+        rows.update(row for row in (before.bracket_row, after.bracket_row) if row is not None)
+        rows.update(
+            row for row, old, new in zip(after.visible_rows, before.highlights, after.highlights) if old != new
+        )
+        self._refresh_rows(rows)
 
 
 class ItemEditor(Vertical):
@@ -142,8 +418,11 @@ class ItemEditor(Vertical):
 
     open_item: reactive[OpenItem | None] = reactive(None, init=False)
     """The item being edited; None shows the empty state."""
-    is_dirty: reactive[bool] = reactive(False, init=False)
-    """True while the text or a TTL field differs from what was loaded or last saved."""
+    is_dirty: reactive[bool] = reactive(False, init=False, repaint=False)
+    """True while the text or a TTL field differs from what was loaded or last saved.
+
+    No repaint of its own: the heading shows it, and repainting the editor would redraw every
+    line of it (~5 KB over SSH at 80×24) on the first keystroke after a load or a save."""
 
     class Edited(Message):
         """The text or a TTL field changed: time to checkpoint a draft."""
@@ -155,13 +434,15 @@ class ItemEditor(Vertical):
         self.stashed_text: str | None = None
         """The user's own text, kept when they took theirs, until they restore it or save."""
         self.check: DataCheck = check_data("{}")
+        self._changes_checked_early = 0
+        """Edits whose Changed message is still to come, though `_text_edited` has handled them."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No item open. Pick one in the table (enter), or press n for a new one."), id="editor-empty")
         with Vertical(id="editor-body"):
             yield Static("", id="editor-heading")
             yield Static("", id="editor-meta")
-            yield JsonArea(id="editor-json")
+            yield JsonArea(id="editor-json", after_edit=self._text_edited)
             with Horizontal(id="editor-status"):
                 yield Static("", id="validation")
                 yield SizeMeter("", id="size-meter")
@@ -246,9 +527,23 @@ class ItemEditor(Vertical):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.check = check_data(self.text)
+        if self._changes_checked_early:
+            self._changes_checked_early -= 1  # an edit that _text_edited has handled already
+            return
+        self._text_changed()
+
+    def _text_edited(self) -> None:
+        """Called by the JsonArea right after an edit, before the screen updates: so the validation
+        line and the size meter change in the same frame as the text, not one frame (≥ 17 ms) later.
+        The edit's own Changed message, which follows, is then skipped."""
+        self._changes_checked_early += 1
+        self._text_changed()
+
+    def _text_changed(self) -> None:
+        text = self.text  # joins every line: once per keystroke
+        self.check = check_data(text)
         self._show_validation()
-        self._update_dirty()
+        self._update_dirty(text)
         self.post_message(self.Edited())
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -257,9 +552,10 @@ class ItemEditor(Vertical):
         self._update_dirty()
         self.post_message(self.Edited())
 
-    def _update_dirty(self) -> None:
+    def _update_dirty(self, text: str | None = None) -> None:
         self.is_dirty = self.open_item is not None and (
-            self.text != self.saved_text or bool(self.item_ttl.value.strip() or self.collection_ttl.value.strip())
+            (self.text if text is None else text) != self.saved_text
+            or bool(self.item_ttl.value.strip() or self.collection_ttl.value.strip())
         )
 
     def _refresh_all(self) -> None:
@@ -299,9 +595,9 @@ class ItemEditor(Vertical):
         check = self.check
         status = self.query_one("#validation", Static)
         if check.error is None:
-            status.update(Text("✓ valid JSON object", style="green"))
+            show_if_changed(status, Text("✓ valid JSON object", style="green"))
         else:
-            status.update(Text(f"✗ {check.error.message}", style="bold red"))
+            show_if_changed(status, Text(f"✗ {check.error.message}", style="bold red"))
         status.set_class(check.error is not None, "-error")
         self.query_one(SizeMeter).show(check)
 

@@ -12,6 +12,7 @@ from textual.widgets.tree import TreeNode
 
 from syncmap_tui.sync.models import Service, SyncMap
 from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
 
 @dataclass
@@ -29,7 +30,7 @@ class MapEntry:
 NavigatorEntry = ServiceEntry | MapEntry
 
 
-class Navigator(Tree[NavigatorEntry]):
+class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
     """Services and their maps. It shows what it is given; the screen does the loading."""
 
     BINDINGS = [
