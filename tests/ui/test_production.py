@@ -13,7 +13,7 @@ from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.ui.dialogs import ConfirmDialog
 
-from .helpers import SERVICE, main_screen, notifications, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, main_screen, notifications, settle, wait_for_screen
 
 SIZE = (100, 30)
 PRODUCTION = Target(
