@@ -323,16 +323,43 @@ class MainScreen(Screen[None]):
     @on(ItemTable.NeedsMore)
     @work(exclusive=True, group="items")
     async def _load_next_page(self) -> None:
-        if self.client is None or self.next_page_url is None:
+        table, entry = self.item_table, self.current_map
+        if self.client is None or (self.next_page_url is None and table.resume_after is None):
             return
         try:
-            page = await self.client.list_item_page("", "", page_url=self.next_page_url)
+            if table.resume_after is not None and entry is not None:  # the rows after it were dropped
+                page = await self.client.list_item_page(
+                    entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE,
+                    from_key=table.resume_after, bounds="exclusive",
+                )
+            else:
+                page = await self.client.list_item_page("", "", page_url=self.next_page_url)
         except SyncError as error:
             self.item_table.loading_more = False
             self._fail("Loading more items", error)
             return
         self.next_page_url = page.next_page_url
         self.item_table.append_page(page.records, page.has_more)
+        self._show_items_status()
+
+    @on(ItemTable.NeedsEarlier)
+    @work(exclusive=True, group="items")
+    async def _load_earlier_page(self) -> None:
+        """The table dropped its first rows to stay small (ItemTable.MAX_ROWS): load the page before them."""
+        table, entry = self.item_table, self.current_map
+        if self.client is None or entry is None or table.first_key is None:
+            table.loading_more = False
+            return
+        try:
+            page = await self.client.list_item_page(
+                entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE,
+                order="desc", from_key=table.first_key, bounds="exclusive",
+            )
+        except SyncError as error:
+            table.loading_more = False
+            self._fail("Loading earlier items", error)
+            return
+        table.prepend_page(page.records[::-1], page.has_more)
         self._show_items_status()
 
     # -- opening items ------------------------------------------------------------------------
