@@ -86,15 +86,15 @@ def _non_finite_path(value: Any) -> tuple[str, float] | None:
     return None
 
 
-def escape_unprintable(json_text: str) -> str:
+def escape_unprintable(json_text: str, keep: str = "\n") -> str:
     """JSON text with every character that does not print written as a `\\u` escape.
 
     json.dumps escapes C0 controls but not DEL, C1 (U+009B is a one-byte CSI on some terminals),
     bidi overrides, zero-width characters or lone surrogates. Outside strings JSON text holds only
     ASCII, so every such character is inside a string, where the escape means the same value.
-    Newlines are kept: in indented JSON they are structure.
+    Newlines are kept: in indented JSON they are structure (`keep` names every character kept).
     """
-    return "".join(char if char.isprintable() or char == "\n" else _json_escape(char) for char in json_text)
+    return "".join(char if char.isprintable() or char in keep else _json_escape(char) for char in json_text)
 
 
 def _json_escape(char: str) -> str:
@@ -336,23 +336,36 @@ def check_ttl(seconds: int) -> int:
     return seconds
 
 
+_MAX_TTL_DIGITS = len(str(MAX_TTL_SECONDS)) + 8
+"""Longer digit strings are refused before int(), which raises a plain ValueError past 4,300 digits."""
+
+
+def _seconds(digits: str, text: str) -> int:
+    if len(digits.lstrip("+-")) > _MAX_TTL_DIGITS:
+        raise ValidationError(
+            TwilioCode.TTL_INVALID,
+            f"a TTL is 0 (no expiry) to {MAX_TTL_SECONDS:,} seconds (one year), not a {len(digits)}-digit number",
+        )
+    return int(digits)
+
+
 def parse_wire_ttl(text: str) -> int:
     """A TTL as the API takes it: a decimal integer of seconds."""
     stripped = text.strip()
     if not re.fullmatch(r"[+-]?\d+", stripped):
         raise ValidationError(TwilioCode.TTL_INVALID, f"a TTL must be a whole number of seconds, not {text!r}")
-    return check_ttl(int(stripped))
+    return check_ttl(_seconds(stripped, text))
 
 
 def parse_ttl(text: str) -> int:
     """A TTL as a person types it: seconds, or `90s`, `15m`, `2h`, `7d`, `1h30m`."""
     stripped = text.strip()
     if re.fullmatch(r"[+-]?\d+", stripped):
-        return check_ttl(int(stripped))
+        return check_ttl(_seconds(stripped, text))
     if not _DURATION.fullmatch(stripped):
         raise ValidationError(
             TwilioCode.TTL_INVALID,
             f"{text!r} is not a TTL: use seconds or a duration like 90s, 15m, 2h, 7d or 1h30m",
         )
-    seconds = sum(int(n) * _UNIT_SECONDS[unit.lower()] for n, unit in _DURATION_PART.findall(stripped))
+    seconds = sum(_seconds(n, text) * _UNIT_SECONDS[unit.lower()] for n, unit in _DURATION_PART.findall(stripped))
     return check_ttl(seconds)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# C0 and C1 controls and DEL: a raw ESC or CSI (U+009B) from a key could drive the user's terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def visible(text: str) -> str:
-    """The text with every control character written as a visible `\\xNN` escape."""
-    return _CONTROL.sub(_escape_control, text)
+    """The text with every character that does not print written as a visible escape.
+
+    C0/C1 controls could drive the terminal (ESC, CSI U+009B); bidi overrides and zero-width
+    characters could make a key read as another ('invoice\\u202efdp.exe' shows as 'invoiceexe.pdf').
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
 def literal(text: str, style: str = "") -> Text:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target, config_path, embedded_db_path
 from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, suggested_export_name
@@ -38,6 +38,7 @@ from syncmap_tui.sync.validation import ValidationError, format_data
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets.editor import ItemEditor
+from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
@@ -134,7 +135,7 @@ class MainScreen(Screen[None]):
                     yield ItemTable(id="items")
                     yield Static("", id="items-status")
                 yield ItemEditor(id="editor")
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def header(self) -> HeaderBar:
@@ -474,7 +475,14 @@ class MainScreen(Screen[None]):
     def _saved(self, item: MapItem) -> None:
         self._set_activity()
         self._discard_draft()
-        self.editor.mark_saved(item)
+        editor = self.editor
+        if editor.check.value is not None and json_equal(editor.check.value, item.data):
+            editor.mark_saved(item)
+        else:
+            # A TTL-only save landed on data that is not the editor's (after Overwrite of theirs):
+            # show what the server now holds. The text was the old base, so nothing typed is lost.
+            assert editor.open_item is not None
+            editor.load(editor.open_item.service_sid, editor.open_item.map_sid, item)
         self.item_table.update_item(item)
         self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
 
@@ -495,7 +503,9 @@ class MainScreen(Screen[None]):
             )
             return False
         self._set_activity()
-        data_arrived = plan.data is None or json_equal(current.data, plan.data)
+        # Only data shows whether the save landed: a TTL-only save cannot be told from another
+        # writer's change, so it goes to the conflict dialog rather than being assumed.
+        data_arrived = plan.data is not None and json_equal(current.data, plan.data)
         if current.revision != open_item.loaded_revision and data_arrived:
             self._saved(current)
             self.notify("The answer was lost on the way, but the server has your edit.", markup=False)
@@ -546,6 +556,8 @@ class MainScreen(Screen[None]):
                 merged = resolve(result, choices)
             editor.rebase(theirs)
             editor.replace_text(format_data(merged))
+            if json_equal(merged, theirs.data) and plan.item_ttl is None and plan.collection_ttl is None:
+                editor.mark_saved(theirs)  # the merge kept only theirs: nothing left to save
             self.item_table.update_item(theirs)
             self.notify(
                 f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False

@@ -26,6 +26,7 @@ from syncmap_tui.sync.validation import (
     DataCheck,
     ValidationError,
     check_data,
+    escape_unprintable,
     format_data,
     key_warning,
 )
@@ -60,6 +61,12 @@ class OpenItem:
     def base_data_text(self) -> str:
         """The loaded data as JSON text: what a draft keeps as the base of a later merge."""
         return format_data(self.item.data)
+
+
+def editor_text_of(text: str) -> str:
+    """What the editor holds for typed or pasted `text`: CRLF as LF, and every other character that
+    does not print (controls, line separators, bidi overrides, lone surrogates) as its JSON escape."""
+    return escape_unprintable(text.replace("\r\n", "\n"), keep="\n\t")
 
 
 class SizeMeter(Static):
@@ -293,6 +300,10 @@ class JsonArea(SteadyScrollbars, TextArea):
         self._highlights.clear()
 
     def edit(self, edit: Edit) -> EditResult:
+        # Every way text gets in (typing, paste, replace) passes here. A pasted ESC or CSI would
+        # otherwise reach the terminal raw, and Textual's document cannot hold a lone surrogate;
+        # inside a JSON string the escape means the same, and outside one raw controls are invalid.
+        edit.text = editor_text_of(edit.text)
         if not self.is_mounted or self._full_refresh_deferred is not None:
             return super().edit(edit)
         before = self._view()
@@ -432,6 +443,8 @@ class ItemEditor(Vertical):
         self.saved_text = ""
         """The text as loaded or as last saved: the reference for the unsaved-changes marker."""
         self.stashed_text: str | None = None
+        self.stashed_ttls: tuple[str, str] | None = None
+        """The ItemTtl and CollectionTtl the user had typed when they took theirs."""
         """The user's own text, kept when they took theirs, until they restore it or save."""
         self.check: DataCheck = check_data("{}")
         self._changes_checked_early = 0
@@ -492,7 +505,10 @@ class ItemEditor(Vertical):
         self.is_dirty = False
 
     def replace_text(self, text: str) -> None:
-        """Change the text as an edit, so that undo (ctrl+z) brings the previous text back."""
+        """Change the text as an edit, so that undo (ctrl+z) brings the previous text back.
+
+        Characters that do not print become JSON escapes on the way in (see JsonArea.edit).
+        """
         area = self.json_area
         area.replace(text, area.document.start, area.document.end)
 
@@ -626,8 +642,9 @@ class ItemEditor(Vertical):
         self.replace_text(format_data(self.check.value, compact=True))
 
     def stash_and_replace(self, text: str) -> None:
-        """Show `text` (theirs) while keeping the user's own text for F4."""
+        """Show `text` (theirs) while keeping the user's own text and TTL fields for F4."""
         self.stashed_text = self.text
+        self.stashed_ttls = (self.item_ttl.value, self.collection_ttl.value)
         self.replace_text(text)
 
     def action_restore_mine(self) -> None:
@@ -636,4 +653,7 @@ class ItemEditor(Vertical):
             return
         mine, self.stashed_text = self.stashed_text, None
         self.replace_text(mine)
+        if self.stashed_ttls is not None:
+            self.item_ttl.value, self.collection_ttl.value = self.stashed_ttls
+            self.stashed_ttls = None
         self.notify("Your own edit is back in the editor.")
