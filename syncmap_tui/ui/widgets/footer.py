@@ -1,0 +1,48 @@
+"""The key bar at the bottom: Textual's Footer, rebuilt only when the keys it shows change."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class SteadyFooter(Footer):
+    """Textual's Footer recomposes (unmounts and mounts one FooterKey per binding, each restyled)
+    on every bindings signal: three times while the app starts, before the first frame with the
+    services (~40 ms each on a 2-core machine), and at every focus change, even when the keys
+    stay the same. Here signals that arrive together make one rebuild, and a rebuild that would
+    show the same keys is skipped."""
+
+    _keys_shown: tuple | None = None
+    _rebuild_pending = False
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild_if_changed)
+
+    async def _rebuild_if_changed(self) -> None:
+        self._rebuild_pending = False
+        if not self.is_attached:
+            return
+        keys = self._keys()
+        if keys == self._keys_shown:
+            return
+        self._keys_shown = keys
+        await self.recompose()
+
+    def _keys(self) -> tuple:
+        """What `compose` draws from: every shown binding with its state, and the palette key."""
+        app = self.app
+        active = self.screen.active_bindings
+        shown = tuple(
+            (binding.key, app.get_key_display(binding), binding.action, binding.description, binding.group, enabled, tooltip)
+            for _, binding, enabled, tooltip in active.values()
+            if binding.show
+        )
+        palette = active.get(app.COMMAND_PALETTE_BINDING)
+        palette_state = None if palette is None else (palette[1].key, palette[1].description, palette[2], palette[3])
+        return shown, palette_state, self.show_command_palette, app.ENABLE_COMMAND_PALETTE, self.compact
