@@ -55,6 +55,7 @@ class HeaderBar(Horizontal):
 
     DEFAULT_CSS = """
     HeaderBar { height: 1; background: $panel; }
+    HeaderBar Static { text-wrap: nowrap; text-overflow: ellipsis; }
     HeaderBar #brand { width: auto; padding: 0 1; text-style: bold; }
     HeaderBar #target { width: auto; max-width: 34; padding: 0 1; background: $primary-muted; }
     HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
