@@ -39,7 +39,6 @@ from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets.editor import ItemEditor
 from syncmap_tui.ui.widgets.footer import SteadyFooter
-from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
