@@ -237,3 +237,57 @@ def app_argv(*args: str) -> list[str]:
 
 def reference_argv(*args: str) -> list[str]:
     return [PYTHON, str(BENCH_DIR / "ref_textarea_app.py"), *args]
+
+
+# -- a `syncmap-tui emulator` process ------------------------------------------------------------
+
+
+class EmulatorProcess:
+    """`python -m syncmap_tui emulator --port 0 <args>` on loopback (or `argv`, a server that prints
+    the same "listening on URL" line); `url` once it listens. Stopped on exit."""
+
+    def __init__(self, *args: str, argv: list[str] | None = None) -> None:
+        import queue
+        import subprocess
+        import threading
+
+        from syncmap_tui.emulator.cli import LISTENING
+
+        self.process = subprocess.Popen(
+            argv or [PYTHON, "-m", "syncmap_tui", "emulator", "--port", "0", *args],
+            cwd=REPO_ROOT, env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = time.monotonic() + 30
+        while True:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line is None:
+                raise RuntimeError(f"the emulator exited with {self.process.wait()}")
+            if line.startswith(LISTENING):
+                self.url = line.removeprefix(LISTENING).strip()
+                return
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "EmulatorProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
