@@ -1,5 +1,9 @@
 """Bad input, property-based: whatever is typed or pasted is kept, explained and never sent.
 
+"Kept" means: as typed, except that a character that does not print enters the editor as its
+JSON escape (so nothing raw reaches the terminal, and the JSON value is the same), and CRLF
+becomes LF. The rule is written out below (`as_kept`), not imported from the editor.
+
 The app runs once per test and Hypothesis drives many examples through it (pytest-asyncio runs
 each example on the test's event loop, so the app stays up between them). An ASGI middleware in
 front of the emulator sees every request the app makes: "refused" means no request at all.
@@ -23,9 +27,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets.text_area import Document
 
-from syncmap_tui.ui.widgets.editor import editor_text_of
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.sync.editing import parse_optional_ttl
@@ -49,9 +51,32 @@ UI_SETTINGS = settings(
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 """C0, DEL and C1: what must never reach the terminal raw from remote or typed text."""
 
-LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-"""What str.splitlines() splits on besides "\\n": Textual's Document turns each (and "\\r\\n")
-into the open document's newline, "\\n"."""
+LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+"""What str.splitlines() splits on besides "\\n" and "\\r": Textual's Document would make each a
+newline, so the editor must turn them into escapes first."""
+
+
+def as_kept(text: str) -> str:
+    """What the editor must hold for typed or pasted `text`: CRLF as LF; "\\n", "\\t" and every
+    printable character as they are; any other character as its JSON escape (lowercase \\uXXXX,
+    a surrogate pair of escapes beyond the BMP)."""
+
+    def escape(char: str) -> str:
+        code = ord(char)
+        if code <= 0xFFFF:
+            return f"\\u{code:04x}"
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+    return "".join(c if c.isprintable() or c in "\n\t" else escape(c) for c in text.replace("\r\n", "\n"))
+
+
+def assert_same_json(typed: str, kept: str) -> None:
+    """Escaping must not change what valid text means: a valid object stays valid, with the same value."""
+    before = check_data(typed)
+    if before.error is None:
+        after = check_data(kept)
+        assert after.error is None and after.value == before.value, (typed, kept, after.error)
 
 FRAGMENTS = [
     "\x00", "\x1b[2J", "\x1b]0;pwned\x07", "\x1b]52;c;SGVsbG8=\x07", "\x9b31m", "\x07", "\x08", "\x7f",
@@ -64,10 +89,13 @@ FRAGMENTS = [
 def typed_text() -> st.SearchStrategy[str]:
     """What a UTF-8 terminal can deliver by typing or pasting: any character but a lone surrogate.
 
-    Line breaks other than "\\n" are left out here; `test_other_line_breaks_...` covers them.
+    A lone "\\r" is left out: it is JSON whitespace, and its escape is not (see the xfail
+    test_pasted_json_with_cr_line_breaks_stays_valid). "\\r\\n" is in.
     """
-    chars = st.characters(codec="utf-8", exclude_characters=LINE_BREAKS)
-    pieces = st.lists(st.sampled_from(FRAGMENTS) | st.text(chars, max_size=6), max_size=12).map("".join)
+    chars = st.characters(codec="utf-8", exclude_characters="\r")
+    pieces = st.lists(
+        st.sampled_from(FRAGMENTS + list(LINE_BREAKS) + ["\r\n"]) | st.text(chars, max_size=6), max_size=12
+    ).map("".join)
     in_a_string = pieces.map(lambda inner: '{"value": "' + inner + '"}')
     as_a_key = pieces.map(lambda inner: "{" + json.dumps(inner, ensure_ascii=False) + ": 1," + inner + "}")
     return st.one_of(st.text(chars), pieces, in_a_string, as_a_key)
@@ -203,8 +231,9 @@ async def check_validation_line(session: Session, text: str) -> ValidationError 
 async def test_any_typed_text_is_kept_explained_and_an_invalid_one_never_sent(session, text):
     await show_text(session, text)
     editor = session.main.editor
-    kept = editor_text_of(text)
+    kept = as_kept(text)
     assert editor.text == kept
+    assert_same_json(text, kept)
     error = await check_validation_line(session, kept)
     if error is None:
         event("valid object: nothing to refuse")
@@ -223,12 +252,33 @@ async def test_a_paste_is_kept_with_unprintable_characters_escaped(session, text
     await show_text(session, "")
     editor.json_area.focus()
     await paste(session.pilot, text)
-    kept = editor_text_of(text)
+    kept = as_kept(text)
     assert editor.text == kept
+    assert_same_json(text, kept)
     error = await check_validation_line(session, kept)
     if error is not None:
         await refused_save(session)
         assert editor.text == kept
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "App bug (regression from 2cb71c5, editor_text_of): a lone CR is escaped to \\u000d even "
+        "between tokens, where CR is JSON whitespace and the escape is not. xterm and VTE terminals "
+        "(GNOME Terminal and others) send the newlines of a paste as CR, so pasting a multi-line "
+        "JSON object there now gives '{\\u000d  \"a\": 1\\u000d}': 'invalid JSON at 1:2'. Before, "
+        "Textual's document turned each CR into a newline. CR (like LF) should become a newline."
+    ),
+)
+async def test_pasted_json_with_cr_line_breaks_stays_valid(session):
+    text = '{\r  "a": 1,\r  "b": [true, null]\r}'
+    editor = session.main.editor
+    await show_text(session, "")
+    editor.json_area.focus()
+    await paste(session.pilot, text)
+    assert check_data(editor.text).error is None
+    assert json.loads(editor.text) == {"a": 1, "b": [True, None]}
 
 
 async def test_a_pasted_line_separator_inside_a_string_keeps_its_value(session):
@@ -302,7 +352,7 @@ async def test_a_one_megabyte_paste_is_kept_and_refused(session, variant):
     await show_text(session, "")
     editor.json_area.focus()
     await paste(session.pilot, text)
-    kept = editor_text_of(text)
+    kept = as_kept(text)
     assert editor.text == kept
     error = await check_validation_line(session, kept)
     assert error is not None

@@ -390,17 +390,12 @@ def busy(soak: Soak) -> bool:
     )
 
 
-DATA_FAULTS = [
+FAULTS = [
     ("none", 26), ("latency", 14), ("timeout-before-commit", 8), ("timeout-after-commit", 8),
     ("503", 10), ("drop-before-commit", 8), ("drop-after-commit", 8), ("429", 8),
     ("drop-save-and-check", 5), ("slow-then-escape", 5),
 ]
-SHOW_TTL_BUG = os.environ.get("SOAK_TTL_FAULTS") == "all"
-"""SOAK_TTL_FAULTS=all gives TTL-only saves every fault and stops excusing the known bug: the soak
-then fails on it, which shows that it would catch it."""
-TTL_FAULTS = DATA_FAULTS if SHOW_TTL_BUG else [("none", 50), ("503", 20), ("429", 20), ("latency", 10)]
-"""TTL-only saves get no fault that loses the answer: that path has a known bug, shown on its
-own by test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success below."""
+"""(kind, weight): one fault per attempt, the same for data and TTL-only edits."""
 
 
 def inject(soak: Soak, kind: str) -> None:
@@ -453,12 +448,7 @@ async def until_composed(soak: Soak, dialog) -> None:
 
 
 async def answer_conflict(soak: Soak, dialog: ConflictDialog, edit: Edit | None) -> None:
-    choices, weights = ["overwrite", "theirs", "merge", "back"], [3, 3, 3, 2]
-    if edit is not None and edit.kind == "ttl" and not SHOW_TTL_BUG:
-        # Overwriting with a TTL-only plan leaves the editor showing stale data (a known bug, see
-        # test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has): steer around it.
-        choices, weights = choices[1:], weights[1:]
-    choice = soak.rng.choices(choices, weights=weights)[0]
+    choice = soak.rng.choices(["overwrite", "theirs", "merge", "back"], weights=[3, 3, 3, 2])[0]
     soak.counts[f"conflict: {choice}"] += 1
     theirs = dialog.theirs
     editor = soak.main.editor
@@ -474,10 +464,12 @@ async def answer_conflict(soak: Soak, dialog: ConflictDialog, edit: Edit | None)
         if editor.stashed_text != before_text:
             soak.problem(f"take theirs did not keep the edit {edit.n} in the stash: {editor.stashed_text!r}")
         elif edit.kind == "data" and edit.in_text(before_text):
-            edit.fate = edit.fate or "theirs (stashed)"
+            edit.fate = edit.fate or "theirs (edit kept in the F4 stash)"
         elif edit.kind == "ttl" and before_ttl == edit.ttl:
-            # The stash keeps the text, not the TTL fields: see the xfail test below.
-            edit.fate = edit.fate or "ttl dropped by take theirs (known bug)"
+            if editor.stashed_ttls is None or editor.stashed_ttls[0] != edit.ttl:
+                soak.problem(f"take theirs did not keep the ItemTtl {edit.ttl} in the stash: {editor.stashed_ttls}")
+            else:
+                edit.fate = edit.fate or "theirs (edit kept in the F4 stash)"
 
 
 async def answer_merge(soak: Soak, dialog: MergeDialog, edit: Edit | None) -> None:
@@ -588,43 +580,31 @@ def type_edit(soak: Soak, n: int) -> Edit:
     return Edit(n, "data", key, text=editor.text)
 
 
-KNOWN_TTL_LOST_ANSWER = "lost: a TTL-only save whose answer was lost, taken for success (known bug)"
-
-
-def after_attempt(soak: Soak, edit: Edit | None, told: list[str]) -> bool:
-    """Check what the user was told against the server. True if the item must be opened afresh."""
+def after_attempt(soak: Soak, edit: Edit | None, told: list[str]) -> None:
+    """Check what the user was told against the server."""
     main = soak.main
     editor = main.editor
     for message in told:
         soak.counts[f"told: {told_kind(message)}"] += 1
+    if any(m.startswith("Not saved: nothing to save") for m in told) and editor.is_dirty:
+        soak.problem(f"the editor says modified, but ctrl+s has nothing to save: {editor.text!r}")
     if not any(m.startswith("Saved ") for m in told):
-        return False
+        return
     open_item = editor.open_item
     if open_item is None:
         soak.problem(f"told {told} but no item is open")
-        return False
+        return
     write = soak.history.producing(open_item.key, open_item.loaded_revision)
-    if (
-        not SHOW_TTL_BUG
-        and edit is not None and edit.kind == "ttl" and any("the server has your edit" in m for m in told)
-        and (write is None or write.writer != "app" or write.ttl != TTL_BASE + edit.n)
-    ):
-        # TTL edits get no fault that loses an answer, but a loaded machine can still time a
-        # request out: then the bug of test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success
-        # strikes. Count it, and have the user open the item afresh, as they would on noticing.
-        edit.fate = KNOWN_TTL_LOST_ANSWER
-        soak.counts["known bug struck: a lost answer to a TTL-only save"] += 1
-        return True
     if write is None or write.writer != "app":
         soak.problem(
             f"told {told}, but revision {open_item.loaded_revision} of {open_item.key!r} was "
             f"{'never written' if write is None else 'written by ' + write.writer}"
         )
-        return False
+        return
     if write.after.data != canonical(open_item.item.data) or canonical(json.loads(editor.text)) != write.after.data:
         soak.problem(f"told {told}, but the server has {write.after.data} and the editor {editor.text!r}")
     if edit is None or edit.key != open_item.key:
-        return False
+        return
     if edit.kind == "data" and edit.in_data(write.after.data):
         edit.told_saved = True
     elif edit.kind == "ttl" and edit.fate is None:
@@ -632,13 +612,22 @@ def after_attempt(soak: Soak, edit: Edit | None, told: list[str]) -> bool:
             edit.told_saved = True
         else:
             soak.problem(f"told {told} for the ItemTtl {edit.ttl}, but the write that made it sent ItemTtl={write.ttl}")
-    return False
+
+
+def shown_as_theirs(soak: Soak, edit: Edit) -> bool:
+    """A save whose answer was lost (or cancelled) did arrive, and a merge then showed it as part
+    of their revision, which the editor now holds, clean: the edit is on the server, and on screen."""
+    open_item = soak.main.editor.open_item
+    return (
+        edit.kind == "data"
+        and open_item is not None
+        and edit.in_data(canonical(open_item.item.data))
+        and any(w.writer == "app" and w.committed and w.after and edit.in_data(w.after.data) for w in soak.history.writes)
+    )
 
 
 async def run_soak(soak: Soak, attempts: int) -> None:
     pilot, main = soak.pilot, soak.main
-    last_told: list[str] = []
-    reopen = False
     for attempt in range(1, attempts + 1):
         attempt_started = time.monotonic()
         soak.attempt = attempt
@@ -647,8 +636,6 @@ async def run_soak(soak: Soak, attempts: int) -> None:
             await press(pilot, "escape")
             await settle(pilot)
         counts_before = soak.counts.copy()
-        if reopen and main.editor.open_item is not None:
-            await open_some_item(soak, prefer=main.editor.open_item.key)
         if main.editor.open_item is None or (not main.editor.is_dirty and soak.rng.random() < 0.08):
             await open_some_item(soak)
             if main.editor.open_item is None:
@@ -656,26 +643,12 @@ async def run_soak(soak: Soak, attempts: int) -> None:
                 continue
         soak.observe()
         edit = current_edit(soak)
-        nothing_to_save = any(m.startswith("Not saved: nothing to save") for m in last_told)
-        if nothing_to_save:
-            # A merge that kept only their data leaves the editor "modified" with nothing to save (a
-            # known bug: test_a_merge_that_keeps_only_their_data_leaves_the_editor_clean); the user
-            # types their next edit on top.
-            soak.counts["editor left modified with nothing to save (known bug)"] += 1
-            open_item = main.editor.open_item
-            if (
-                edit is not None and edit.fate is None and not edit.told_saved and open_item is not None
-                and edit.in_text(main.editor.text)
-                and canonical(json.loads(main.editor.text)) == canonical(open_item.item.data)
-                and any(w.writer == "app" and w.committed and w.after and edit.in_data(w.after.data)
-                        for w in soak.history.writes)
-            ):
-                # The edit did arrive (a save whose answer was cancelled), and the merge showed it
-                # as part of their revision: it is on the server, and on screen as such.
-                edit.fate = "on the server, shown as theirs by a merge"
-        if not main.editor.is_dirty or nothing_to_save:
+        if not main.editor.is_dirty:
             if edit is not None and not edit.told_saved and edit.fate is None:
-                soak.problem(f"edit {edit.n} left the editor without a save, a choice or a draft")
+                if shown_as_theirs(soak, edit):
+                    edit.fate = "on the server, shown as theirs by a merge"
+                else:
+                    soak.problem(f"edit {edit.n} left the editor without a save, a choice or a draft")
             edit = type_edit(soak, len(soak.edits) + 1)
             soak.edits.append(edit)
         else:
@@ -684,7 +657,7 @@ async def run_soak(soak: Soak, attempts: int) -> None:
         if soak.rng.random() < 0.15:
             await other_write(soak, soak.rng, main.editor.open_item.key)
             soak.counts["other writer just before ctrl+s"] += 1
-        fault = soak.rng.choices(*zip(*(TTL_FAULTS if edit.kind == "ttl" else DATA_FAULTS)))[0]
+        fault = soak.rng.choices(*zip(*FAULTS))[0]
         inject(soak, fault)
         told_before = len(soak.told)
         try:
@@ -693,7 +666,7 @@ async def run_soak(soak: Soak, attempts: int) -> None:
             heal(soak)
         await pilot._wait_for_screen()  # the editor has handled its last changes (is_dirty)
         last_told = soak.told[told_before:]
-        reopen = after_attempt(soak, edit, last_told)
+        after_attempt(soak, edit, last_told)
         choices = {k: v for k, v in (soak.counts - counts_before).items() if k.split(":")[0] in CHOICES}
         typed = f"ItemTtl={edit.ttl}" if edit.kind == "ttl" else f'{{"edit": {edit.n}}}'
         soak.ledger.append(Attempt(attempt, edit.n, edit.kind, edit.key, fault, typed, last_told, choices))
@@ -722,7 +695,9 @@ def fates(soak: Soak, drafts: list) -> Counter:
             result["saved, and the user was told"] += 1
         elif edit.in_text(editor.text) or (edit.kind == "ttl" and editor.item_ttl.value == edit.ttl):
             result["still in the editor"] += 1
-        elif edit.in_text(editor.stashed_text):
+        elif edit.in_text(editor.stashed_text) or (
+            edit.kind == "ttl" and editor.stashed_ttls is not None and edit.ttl in editor.stashed_ttls
+        ):
             result["in the editor's F4 stash"] += 1
         elif any(edit.in_text(d.text) or (edit.kind == "ttl" and d.item_ttl == edit.ttl) for d in drafts):
             result["in a draft on disk"] += 1
@@ -851,10 +826,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
         print(f"  {title}:")
         for name, count in sorted(counter.items()):
             print(f"    {count:4d}  {name}")
-    print(
-        f"  lost edits: {edit_fates['LOST']} (and {edit_fates[KNOWN_TTL_LOST_ANSWER]} to the known TTL bug)   "
-        f"silent overwrites: {overwrites}"
-    )
+    print(f"  lost edits: {edit_fates['LOST']}   silent overwrites: {overwrites}")
     for problem in soak.problems:
         print(f"  PROBLEM {problem}")
     if soak.problems:
@@ -869,7 +841,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
     assert saved > 0 and soak.counts["conflict: overwrite"] + soak.counts["conflict: merge"] > 0
 
 
-# --- bugs the soak found, each shown on its own (fixed) ------------------------------
+# --- bugs the soak found (fixed since), each shown on its own -----------------------------------
 
 
 async def test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success(build_app, emulator, other_writer):
@@ -893,11 +865,11 @@ async def test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success(build_a
         await pilot.press("escape")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, key)
-        assert server.date_expires is None, "the TTL did arrive: this test no longer shows the bug"
+        assert server.date_expires is None, "the drop was meant to come before the commit"
         told = notifications(pilot)
         assert not any("the server has your edit" in n for n in told), told
         editor = main.editor
-        assert editor.is_dirty or json.loads(editor.text) == server.data
+        assert editor.is_dirty and editor.item_ttl.value == "3600"  # back: the edit is still there
 
 
 async def test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has(build_app, other_writer):
