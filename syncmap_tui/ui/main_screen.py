@@ -34,7 +34,7 @@ from syncmap_tui.sync.errors import (
     SyncError,
 )
 from syncmap_tui.sync.models import MapItem, Service, SyncMap
-from syncmap_tui.sync.validation import ValidationError, format_data
+from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets.editor import ItemEditor
@@ -477,13 +477,21 @@ class MainScreen(Screen[None]):
         self._set_activity()
         self._discard_draft()
         editor = self.editor
-        if editor.check.value is not None and json_equal(editor.check.value, item.data):
-            editor.mark_saved(item)
-        else:
+        assert editor.open_item is not None
+        sent = editor.sent
+        sent_data = check_data(sent[0]).value if sent is not None else editor.check.value
+        typed_since = sent is not None and editor.text != sent[0]
+        if sent_data is not None and json_equal(sent_data, item.data):
+            editor.mark_saved(item, sent=sent)
+        elif not typed_since:
             # A TTL-only save landed on data that is not the editor's (after Overwrite of theirs):
             # show what the server now holds. The text was the old base, so nothing typed is lost.
-            assert editor.open_item is not None
             editor.load(editor.open_item.service_sid, editor.open_item.map_sid, item)
+        else:
+            # ...and the user kept typing meanwhile: keep the old base, so that the next save meets
+            # the conflict dialog instead of overwriting their data.
+            editor.sent = None
+            self.notify("The TTL was saved, but the data changed on the server meanwhile.", markup=False)
         self.item_table.update_item(item)
         self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
 

@@ -444,6 +444,8 @@ class ItemEditor(Vertical):
         """The text as loaded or as last saved: the reference for the unsaved-changes marker."""
         self.stashed_text: str | None = None
         self.stashed_ttls: tuple[str, str] | None = None
+        self.sent: tuple[str, str, str] | None = None
+        """The text and TTL fields of the save in flight: typing may go on while it travels."""
         """The ItemTtl and CollectionTtl the user had typed when they took theirs."""
         """The user's own text, kept when they took theirs, until they restore it or save."""
         self.check: DataCheck = check_data("{}")
@@ -518,19 +520,26 @@ class ItemEditor(Vertical):
         self.open_item = OpenItem(self.open_item.service_sid, self.open_item.map_sid, item)
         self._refresh_all()
 
-    def mark_saved(self, item: MapItem) -> None:
-        """The server now holds the editor's text at `item`'s revision."""
+    def mark_saved(self, item: MapItem, *, sent: tuple[str, str, str] | None = None) -> None:
+        """The server now holds `sent` (text and TTL fields; by default what the editor shows) at
+        `item`'s revision. Whatever was typed after `sent` was taken stays modified."""
         assert self.open_item is not None
+        text, item_ttl, collection_ttl = sent or (self.text, self.item_ttl.value, self.collection_ttl.value)
         self.open_item = OpenItem(self.open_item.service_sid, self.open_item.map_sid, item)
-        self.saved_text = self.text
-        self.item_ttl.value = ""
-        self.collection_ttl.value = ""
+        self.saved_text = text
+        if self.item_ttl.value == item_ttl:
+            self.item_ttl.value = ""
+        if self.collection_ttl.value == collection_ttl:
+            self.collection_ttl.value = ""
+        self.sent = None
         self._refresh_all()
 
     def plan_save(self) -> SavePlan:
         """What ctrl+s would send; raises ValidationError with the reason it cannot."""
         assert self.open_item is not None
-        return plan_update(self.open_item.item.data, self.text, self.item_ttl.value, self.collection_ttl.value)
+        plan = plan_update(self.open_item.item.data, self.text, self.item_ttl.value, self.collection_ttl.value)
+        self.sent = (self.text, self.item_ttl.value, self.collection_ttl.value)
+        return plan
 
     # -- live state ----------------------------------------------------------------------------
 
