@@ -64,9 +64,10 @@ class OpenItem:
 
 
 def editor_text_of(text: str) -> str:
-    """What the editor holds for typed or pasted `text`: CRLF as LF, and every other character that
-    does not print (controls, line separators, bidi overrides, lone surrogates) as its JSON escape."""
-    return escape_unprintable(text.replace("\r\n", "\n"), keep="\n\t")
+    """What the editor holds for typed or pasted `text`: CRLF and CR as LF (xterm and VTE paste
+    newlines as CR), and every other character that does not print (controls, line separators,
+    bidi overrides, lone surrogates) as its JSON escape."""
+    return escape_unprintable(text.replace("\r\n", "\n").replace("\r", "\n"), keep="\n\t")
 
 
 class SizeMeter(Static):
