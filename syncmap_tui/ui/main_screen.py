@@ -502,6 +502,9 @@ class MainScreen(Screen[None]):
         self._set_activity("checking whether the save arrived…")
         try:
             current = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+        except ItemNotFound:
+            self._set_activity()
+            return await self._resolve_deleted(plan)
         except SyncError as check_error:
             self._fail("Saving", error)
             self.notify(
@@ -526,7 +529,7 @@ class MainScreen(Screen[None]):
         return await self._resolve_conflict(plan)
 
     async def _resolve_conflict(self, plan: SavePlan) -> bool:
-        from syncmap_tui.ui.dialogs import ConflictDialog, MergeDialog
+        from syncmap_tui.ui.dialogs import ConflictDialog
 
         editor = self.editor
         open_item = editor.open_item
@@ -554,24 +557,43 @@ class MainScreen(Screen[None]):
             self.notify("Their version is loaded. Your edit is kept: F4 brings it back.", markup=False)
             return False
         if choice == "merge":
-            from syncmap_tui.sync.merge import resolve, three_way_merge
+            return await self._merge_onto(theirs, plan)
+        return False
 
-            result = three_way_merge(open_item.item.data, mine, theirs.data)
-            merged: dict[str, Any] | None = result.merged
-            if result.conflicts:
-                choices = await self.app.push_screen_wait(MergeDialog(result.conflicts))
-                if choices is None:
-                    return False
-                merged = resolve(result, choices)
-            editor.rebase(theirs)
-            editor.replace_text(format_data(merged))
-            if json_equal(merged, theirs.data) and plan.item_ttl is None and plan.collection_ttl is None:
-                editor.mark_saved(theirs)  # the merge kept only theirs: nothing left to save
-            self.item_table.update_item(theirs)
-            self.notify(
-                f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False
-            )
+    async def _merge_onto(self, theirs: MapItem, plan: SavePlan) -> bool:
+        """Merge the editor's text onto `theirs`, from the version as loaded. The editor is read
+        now, not when the conflict dialog opened: keys typed as it closed are part of mine."""
+        from syncmap_tui.sync.merge import resolve, three_way_merge
+        from syncmap_tui.ui.dialogs import MergeDialog
+
+        editor = self.editor
+        assert editor.open_item is not None
+        mine_text = editor.text
+        mine = check_data(mine_text).value
+        if mine is None:
+            self.notify("The editor's JSON is not valid now: fix it, then ctrl+s merges again.", severity="error")
             return False
+        result = three_way_merge(editor.open_item.item.data, mine, theirs.data)
+        merged: dict[str, Any] | None = result.merged
+        if result.conflicts:
+            choices = await self.app.push_screen_wait(MergeDialog(result.conflicts))
+            if choices is None:
+                return False
+            merged = resolve(result, choices)
+        editor.rebase(theirs)
+        typed_meanwhile = editor.text != mine_text
+        if typed_meanwhile:
+            # Typed as the merge dialog closed: that text was not merged, so it is kept for F4.
+            editor.stash_and_replace(format_data(merged))
+        else:
+            editor.replace_text(format_data(merged))
+        self.item_table.update_item(theirs)
+        ttl_typed = plan.item_ttl is not None or plan.collection_ttl is not None
+        if json_equal(merged, theirs.data) and not ttl_typed and not typed_meanwhile:
+            editor.mark_saved(theirs)
+            self.notify(f"Their revision {theirs.revision} already holds the merge: nothing to save.", markup=False)
+        else:
+            self.notify(f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False)
         return False
 
     async def _resolve_deleted(self, plan: SavePlan) -> bool:

@@ -6,7 +6,7 @@ import json
 
 from syncmap_tui.emulator.faults import WRITE_METHODS
 
-from .helpers import SERVICE, main_screen, notifications, set_editor_json, settle, wait_until
+from .helpers import SERVICE, main_screen, notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 
@@ -86,6 +86,25 @@ async def test_a_save_whose_answer_was_lost_is_confirmed_by_fetching(build_app, 
         assert server.data == {"answer": "lost"}
         assert any("the server has your edit" in n for n in notifications(pilot))
         assert main.editor.open_item.loaded_revision == server.revision and not main.editor.is_dirty
+
+
+async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(build_app, emulator, other_writer):
+    from syncmap_tui.ui.dialogs import DeletedDialog
+
+    app = build_app(SERVICE, "orders", "order-0066")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"recreate": "me"})
+        await pilot.pause()
+        await other_writer.delete_item(SERVICE, main.editor.open_item.map_sid, "order-0066", if_match=None)
+        emulator.faults.update({"drop_next": 1, "methods": WRITE_METHODS, "after_commit": False})
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, DeletedDialog)
+        await pilot.click("#recreate")
+        await settle(pilot)
+        assert (await item_on_server(other_writer, "order-0066")).data == {"recreate": "me"}
+        assert not main.editor.is_dirty
 
 
 async def test_a_timed_out_save_that_never_arrived_keeps_the_edit(build_app, emulator, other_writer):
