@@ -102,7 +102,7 @@ def error_response(exc: EmulatorError) -> JSONResponse:
 def to_response(result: ApiResponse) -> Response:
     if result.body is None:
         return Response(status_code=result.status, headers=result.headers)
-    return JSONResponse(result.body, result.status, headers=result.headers)
+    return Response(result.body.encode("utf-8"), result.status, result.headers, media_type=JSONResponse.media_type)
 
 
 class ControlApi:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from syncmap_tui.emulator.errors import EmulatorError
 from syncmap_tui.sync.errors import TwilioCode
@@ -105,8 +105,10 @@ class MapRecord:
     date_expires: int | None
 
 
-@dataclass(frozen=True)
-class ItemRecord:
+class ItemRecord(NamedTuple):
+    """A NamedTuple, not a frozen dataclass like the others: one is built for every listed item,
+    and a dataclass took twice as long, a fifth of serving a page."""
+
     key: str
     account_sid: str
     service_sid: str
