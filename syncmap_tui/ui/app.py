@@ -60,6 +60,13 @@ class SyncMapApp(App[None]):
 
         self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
 
+    async def on_event(self, event: events.Event) -> None:
+        # A key typed before a dialog appeared was meant for the screen under it: escape pressed to
+        # cancel a slow save must not answer the conflict dialog that the save's answer opens.
+        if isinstance(event, events.Key) and event.time < getattr(self.screen, "shown_at", 0.0):
+            return  # Dialog.shown_at
+        await super().on_event(event)
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Nothing blinks: a blinking cursor writes ~250-500 bytes a second over SSH while nothing
         # happens. Input and TextArea blink by default, here and in every dialog.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,6 +24,11 @@ class Dialog(ModalScreen):
 
     BINDINGS = [Binding("escape", "back", "Back", id="dialog-back")]
     BACK_ANSWER: Any = None
+    shown_at: float = float("inf")
+    """When the dialog was mounted, on Textual's message clock: see SyncMapApp.on_event."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        self.shown_at = event.time
 
     def action_back(self) -> None:
         self.dismiss(self.BACK_ANSWER)

@@ -107,6 +107,28 @@ async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(
         assert not main.editor.is_dirty
 
 
+async def test_escape_pressed_before_the_conflict_dialog_appeared_does_not_answer_it(build_app, other_writer):
+    from textual import events
+
+    from syncmap_tui.ui.dialogs import ConflictDialog
+
+    app = build_app(SERVICE, "orders", "order-0068")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0068", data={"theirs": 1}, if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        escape_meant_for_the_save = events.Key("escape", None)  # typed now, handled once the dialog is up
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, ConflictDialog)
+        app.post_message(escape_meant_for_the_save)
+        await pilot.press("m")  # read as typed after the dialog appeared: it answers
+        await settle(pilot)
+        assert app.screen is main and any("Merged onto their revision" in n for n in notifications(pilot))
+        assert dialog.shown_at < float("inf")
+
+
 async def test_a_timed_out_save_that_never_arrived_keeps_the_edit(build_app, emulator, other_writer):
     app = build_app(SERVICE, "orders", "order-0064", timeout=0.3)
     async with app.run_test(size=SIZE) as pilot:
