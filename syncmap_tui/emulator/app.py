@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -278,6 +279,22 @@ def _collect_into(messages: list[Message]) -> Callable[[Message], Awaitable[None
     return collect
 
 
+class AnyPathConvertor(Convertor[str]):
+    """Starlette's "path" convertor matches ".*", which stops at a newline: a key holding one would
+    get Starlette's own plain-text 404. The endpoint parses the raw path itself; this only routes it."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any_path", AnyPathConvertor())
+
+
 def create_app(
     store: SyncStore,
     *,
@@ -292,7 +309,7 @@ def create_app(
     api = SyncApi(store, account_sid, rate_limit)
     endpoint = EmulatorEndpoint(api, BasicAuth(account_sid, auth_token), ControlApi(faults, api))
     app = Starlette(
-        routes=[Route("/{path:path}", endpoint)],
+        routes=[Route("/{path:any_path}", endpoint)],
         middleware=[Middleware(FaultMiddleware, faults=faults)],
     )
     app.state.store = store

@@ -13,7 +13,7 @@ import json
 import random
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Generic, Literal, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,7 +28,7 @@ from syncmap_tui.sync.errors import (
     SyncError,
     error_from_response,
 )
-from syncmap_tui.sync.models import MapItem, Service, SyncMap
+from syncmap_tui.sync.models import MapItem, Service, SyncMap, url_segment
 from syncmap_tui.sync.validation import check_key, check_size, check_ttl, encode_data
 
 TWILIO_SYNC_URL = "https://sync.twilio.com"
@@ -93,15 +93,6 @@ WRITE_MAY_HAVE_BEEN_APPLIED = " (the write may have been applied)"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 """Transport failures that happen before a request leaves: a write that met one was not applied."""
 
-_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
-
-
-def _path_segment(value: str) -> str:
-    # Keys may hold "/", "?" and "#": encode every reserved character so the server decodes once.
-    # quote() leaves "." alone, and httpx removes "." and ".." segments from a path (RFC 3986
-    # dot-segment removal): a key ".." would address the map itself. Percent-encoded dots are
-    # not dot segments, and the server still decodes them to the key.
-    return _DOT_SEGMENTS.get(value) or quote(value, safe="")
 
 
 def _page_size(value: int) -> int:
@@ -264,19 +255,19 @@ class SyncClient:
         return await self._page("/v1/Services", {"PageSize": _page_size(page_size)}, "services", Service.from_api)
 
     async def fetch_service(self, sid_or_unique_name: str) -> Service:
-        return Service.from_api(await self._json("GET", f"/v1/Services/{_path_segment(sid_or_unique_name)}"))
+        return Service.from_api(await self._json("GET", f"/v1/Services/{url_segment(sid_or_unique_name)}"))
 
     async def create_service(self, *, friendly_name: str | None = None, unique_name: str | None = None) -> Service:
         form = {"FriendlyName": friendly_name, "UniqueName": unique_name}
         return Service.from_api(await self._json("POST", "/v1/Services", form=form))
 
     async def delete_service(self, sid: str) -> None:
-        await self._send("DELETE", f"/v1/Services/{_path_segment(sid)}")
+        await self._send("DELETE", f"/v1/Services/{url_segment(sid)}")
 
     # -- maps -----------------------------------------------------------------------------------
 
     def _maps_path(self, service_sid: str) -> str:
-        return f"/v1/Services/{_path_segment(service_sid)}/Maps"
+        return f"/v1/Services/{url_segment(service_sid)}/Maps"
 
     def list_maps(self, service_sid: str, *, page_size: int = 50) -> AsyncIterator[SyncMap]:
         return self._iterate(
@@ -292,7 +283,7 @@ class SyncClient:
         return await self._page(self._maps_path(service_sid), params, "maps", SyncMap.from_api)
 
     async def fetch_map(self, service_sid: str, sid_or_unique_name: str) -> SyncMap:
-        url = f"{self._maps_path(service_sid)}/{_path_segment(sid_or_unique_name)}"
+        url = f"{self._maps_path(service_sid)}/{url_segment(sid_or_unique_name)}"
         return SyncMap.from_api(await self._json("GET", url))
 
     async def create_map(
@@ -302,19 +293,19 @@ class SyncClient:
         return SyncMap.from_api(await self._json("POST", self._maps_path(service_sid), form=form))
 
     async def update_map(self, service_sid: str, map_sid: str, *, collection_ttl: int) -> SyncMap:
-        url = f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}"
+        url = f"{self._maps_path(service_sid)}/{url_segment(map_sid)}"
         return SyncMap.from_api(await self._json("POST", url, form={"CollectionTtl": _form_ttl(collection_ttl)}))
 
     async def delete_map(self, service_sid: str, map_sid: str) -> None:
-        await self._send("DELETE", f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}")
+        await self._send("DELETE", f"{self._maps_path(service_sid)}/{url_segment(map_sid)}")
 
     # -- map items ------------------------------------------------------------------------------
 
     def _items_path(self, service_sid: str, map_sid: str) -> str:
-        return f"{self._maps_path(service_sid)}/{_path_segment(map_sid)}/Items"
+        return f"{self._maps_path(service_sid)}/{url_segment(map_sid)}/Items"
 
     def _item_path(self, service_sid: str, map_sid: str, key: str) -> str:
-        return f"{self._items_path(service_sid, map_sid)}/{_path_segment(key)}"
+        return f"{self._items_path(service_sid, map_sid)}/{url_segment(key)}"
 
     def list_items(
         self,

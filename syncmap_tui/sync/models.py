@@ -7,8 +7,27 @@ from collections.abc import Mapping  # not typing.Mapping: isinstance() on that 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from syncmap_tui.sync.errors import BadResponse
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+"""The characters quote() never encodes."""
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
+
+
+def url_segment(value: str) -> str:
+    """`value` (a key, a SID, a unique name) as one URL path segment, for the client and the emulator.
+
+    Keys may hold "/", "?" and "#": every reserved character is encoded, so the server decodes
+    once. quote() leaves "." alone, but URL resolution (httpx's included, RFC 3986) removes "."
+    and ".." segments: a key ".." would address the map itself. Percent-encoded dots are not dot
+    segments, and still decode to the key. Most keys need no encoding, and checking that is a
+    tenth of what quote() costs.
+    """
+    if value in _DOT_SEGMENTS:
+        return _DOT_SEGMENTS[value]
+    return value if _URL_SAFE.fullmatch(value) else quote(value, safe="")
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 """Twilio's only datetime form: UTC, whole seconds. twilio-python parses nothing else."""

@@ -122,6 +122,22 @@ async def test_invalid_utf8_in_data_is_refused(client, sync_map):
     assert response.status_code == 400 and response.json()["code"] == 54008
 
 
+async def test_an_escaped_lone_surrogate_in_data_is_refused(client, sync_map):
+    # ASCII on the wire and valid JSON syntax, but the character it names is not UTF-8.
+    response = await client.post(ITEMS, data={"Key": "k", "Data": '{"a": "\\ud800"}'})
+    assert response.status_code == 400 and response.json()["code"] == 54008
+
+
+@pytest.mark.parametrize("key", [".", ".."])
+async def test_a_dot_key_has_a_url_that_addresses_the_item(client, sync_map, key):
+    created = await client.post(ITEMS, data={"Key": key, "Data": "{}"})
+    assert created.status_code == 201
+    url = created.json()["url"]
+    assert url.endswith("/Items/" + key.replace(".", "%2E"))
+    fetched = await client.get(url)
+    assert fetched.status_code == 200 and fetched.json()["key"] == key
+
+
 async def test_update_needs_data_or_a_ttl(client, sync, sync_map):
     await sync.item("k")
     nothing = await client.post(item_path("k"), data={})
