@@ -2,8 +2,7 @@
 
 `python bench/bench_emulator.py [--clients 8] [--seconds 3] [--memory]`
 
-Extends tests/emulator/bench_emulator.py (its client processes and requests are imported from
-there): `syncmap-tui emulator --port 0 --seed` (a WAL database file unless --memory) serves N
+`syncmap-tui emulator --port 0 --seed` (a WAL database file unless --memory) serves N
 client processes, each with one keep-alive http.client connection, for S seconds per operation:
 fetch an item and list a page of 50 from a `From` key (reads), update an item and create one
 (writes). The reference, in the same run: bench/ref_bare_server.py, the same uvicorn and
@@ -14,14 +13,67 @@ a read (GET) and a write (POST). No target: reported.
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
+import json
+import multiprocessing
 import sys
 import tempfile
+import time
 from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
 
-from _support import BENCH_DIR, PYTHON, REPO_ROOT, EmulatorProcess, Result, report
+from _support import BENCH_DIR, PYTHON, EmulatorProcess, Result, report
 
-sys.path.insert(0, str(REPO_ROOT / "tests" / "emulator"))
-from bench_emulator import measure  # noqa: E402  (tests/emulator/bench_emulator.py)
+from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+ITEMS = "/v1/Services/demo-store/Maps/catalog/Items"
+AUTHORIZATION = "Basic " + base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode()
+FORM = {"Authorization": AUTHORIZATION, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def request_for(operation: str, client: int, n: int) -> tuple[str, str, str | None]:
+    if operation == "fetch item":
+        return "GET", f"{ITEMS}/sku-{(n * 7919 + client) % 10_000:05d}", None
+    if operation == "list page of 50 (From)":
+        return "GET", f"{ITEMS}?{urlencode({'From': f'sku-{(n * 131) % 9_900:05d}'})}", None
+    if operation == "update item":
+        return "POST", f"{ITEMS}/sku-{client:05d}", urlencode({"Data": json.dumps({"n": n})})
+    return "POST", ITEMS, urlencode({"Key": f"bench-{client}-{n}", "Data": json.dumps({"n": n})})
+
+
+def client_process(url: str, operation: str, client: int, start_at: float, seconds: float, results) -> None:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    done, deadline = 0, start_at + seconds
+    while time.time() < deadline:
+        method, path, body = request_for(operation, client, done)
+        connection.request(method, quote(path, safe="/?=&%"), body=body, headers=FORM)
+        response = connection.getresponse()
+        response.read()
+        assert response.status < 300, (response.status, path)
+        done += 1
+    results.put(done)
+
+
+def measure(url: str, operation: str, clients: int, seconds: float) -> float:
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    start_at = time.time() + 0.5
+    workers = [
+        multiprocessing.Process(target=client_process, args=(url, operation, n, start_at, seconds, results))
+        for n in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    rate = total / seconds
+    print(f"{operation:<26} {rate:8.0f} requests/s  ({clients} client processes)", flush=True)
+    return rate
+
 
 READS = ("fetch item", "list page of 50 (From)")
 WRITES = ("update item", "create item")
