@@ -150,6 +150,8 @@ class PtyProgram:
     rows: int = 24
     started: float = field(init=False)
     total_bytes: int = field(init=False, default=0)
+    last_arrival: float = field(init=False, default=0.0)
+    """perf_counter() when the latest bytes were read off the pty, before pyte parsed them."""
 
     def __post_init__(self) -> None:
         import pexpect
@@ -175,6 +177,7 @@ class PtyProgram:
                 data = self.child.read_nonblocking(1 << 16, timeout=wait)
             except (pexpect.TIMEOUT, pexpect.EOF):
                 break
+            self.last_arrival = time.perf_counter()
             got += len(data)
             self.stream.feed(data)
             wait = 0.0
