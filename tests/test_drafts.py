@@ -384,20 +384,25 @@ class FakeClock:
         return self.now
 
 
+def write_due(cp: Checkpointer):
+    """What the UI's timer does, with the write in a thread."""
+    return cp.settle(cp.write(cp.due()))
+
+
 def test_checkpointer_debounces_until_typing_stops(store):
     clock = FakeClock()
     cp = Checkpointer(store, delay=0.5, clock=clock)
-    assert not cp.due() and cp.flush() is None and cp.flush_if_due() is None
+    assert not cp.due() and cp.flush() is None and write_due(cp) is None
     for i in range(4):  # typing, a key every 0.2 s
         cp.changed(make(text="x" * i))
         clock.now += 0.2
         assert not cp.due()
-        assert cp.flush_if_due() is None
+        assert write_due(cp) is None
     assert store.load_all() == []
     clock.now += 0.3  # 0.5 s since the last key
     assert cp.due() and cp.due(now=clock.now)
     assert not cp.due(now=clock.now - 0.1)
-    path = cp.flush_if_due()
+    path = write_due(cp)
     assert path == store.path_for(make().draft_id)
     assert [d.text for d in store.load_all()] == ["xxx"]
     assert not cp.due() and not cp.has_pending and cp.flush() is None
@@ -409,7 +414,7 @@ def test_checkpointer_writes_during_continuous_typing_after_max_wait(store):
     for i in range(30):  # a key every 0.125 s (exact in binary floating point)
         cp.changed(make(text=str(i)))
         clock.now += 0.125
-        cp.flush_if_due()
+        write_due(cp)
     assert [d.text for d in store.load_all()] == ["15"]  # written at 2.0 s, though typing never paused
 
 
@@ -454,6 +459,32 @@ def test_checkpointer_keeps_a_draft_pending_when_the_write_fails(store, monkeypa
     assert cp.has_pending
     monkeypatch.setattr(store, "save", real_save)
     assert cp.flush() is not None and [d.text for d in store.load_all()] == ["A"]
+
+
+def test_a_write_taken_before_a_newer_change_leaves_that_change_pending(store):
+    cp = Checkpointer(store, clock=FakeClock())
+    cp.changed(make(text="A"))
+    taken = cp.due(now=1e9)
+    cp.changed(make(text="AB"))  # typed while the thread writes "A"
+    cp.settle(cp.write(taken))
+    assert [d.text for d in store.load_all()] == ["A"] and cp.has_pending
+    cp.flush()
+    assert [d.text for d in store.load_all()] == ["AB"] and not cp.has_pending
+
+
+def test_a_late_thread_write_never_replaces_a_newer_draft_or_revives_a_discarded_one(store):
+    cp = Checkpointer(store, clock=FakeClock())
+    cp.changed(make(text="old"))
+    taken = cp.due(now=1e9)  # the timer took "old"; its thread is slow to reach the disk
+    cp.changed(make(text="new"))
+    cp.flush()  # quitting writes "new" first
+    cp.settle(cp.write(taken))
+    assert [d.text for d in store.load_all()] == ["new"]
+    cp.changed(make(text="newer"))
+    taken = cp.due(now=1e9)
+    cp.discard(make().draft_id)  # saved to Sync meanwhile
+    cp.settle(cp.write(taken))
+    assert store.load_all() == [] and not cp.has_pending
 
 
 # -- SIGKILL at a random moment --------------------------------------------------------------

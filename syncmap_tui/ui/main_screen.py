@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target, config_path, embedded_db_path
-from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, suggested_export_name
+from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, PendingDraft, suggested_export_name
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.editing import SavePlan
 from syncmap_tui.sync.merge import json_equal
@@ -123,6 +123,8 @@ class MainScreen(Screen[None]):
         self.drafts = DraftStore()
         self.checkpointer = Checkpointer(self.drafts)
         self.draft_write_failed = False
+        self.draft_writing = False
+        """A timer's draft write is on its way in a thread."""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -671,14 +673,29 @@ class MainScreen(Screen[None]):
             self.checkpointer.discard(draft.draft_id)
 
     def _checkpoint_drafts(self) -> None:
+        if self.draft_writing:
+            return
+        due = self.checkpointer.due()
+        if due:
+            self.draft_writing = True
+            self._write_drafts(due)
+
+    @work(group="drafts")
+    async def _write_drafts(self, due: list[PendingDraft]) -> None:
+        # Two fsyncs take milliseconds here and can take far longer on a busy server's disk: keys
+        # typed meanwhile must not wait for them. The Checkpointer keeps a late write from
+        # replacing a newer draft (written on quitting) or reviving a discarded one.
         try:
-            self.checkpointer.flush_if_due()
+            writes = await asyncio.to_thread(self.checkpointer.write, due)
+            self.checkpointer.settle(writes)
         except OSError as error:
             if not self.draft_write_failed:
                 self.notify(f"Could not write the draft: {error.strerror}. Keep this session open.", severity="error")
             self.draft_write_failed = True
         else:
             self.draft_write_failed = False
+        finally:
+            self.draft_writing = False
 
     def flush_drafts(self) -> Path | None:
         """Write every pending draft now (before quitting, and from the crash handler); where the open one is."""
