@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class SteadyFooter(Footer):
@@ -15,6 +17,16 @@ class SteadyFooter(Footer):
 
     _keys_shown: tuple | None = None
     _rebuild_pending = False
+
+    def compose(self) -> ComposeResult:
+        # A FooterKey starts compact and is then bound to the footer's (not) compact: two restyles
+        # of each key as it mounts. Starting it as the footer is makes the binding a no-op. The
+        # command palette's key is not bound: it stays compact, as Textual draws it.
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True

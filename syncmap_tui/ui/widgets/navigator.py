@@ -49,7 +49,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             self.entry = entry
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("services", **kwargs)
+        super().__init__(Text("services"), **kwargs)  # a str would be parsed as markup (and load rich's emoji table)
         self.show_root = False
         self.guide_depth = 2
 
