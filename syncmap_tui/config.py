@@ -65,6 +65,7 @@ import platformdirs
 
 from syncmap_tui.private_files import ensure_private_dir, write_atomically
 from syncmap_tui.sync.auth import Credentials
+from syncmap_tui.sync.urls import TWILIO_SYNC_URL, is_loopback_host, is_loopback_url
 
 __all__ = [
     "APP_NAME",
@@ -87,28 +88,6 @@ __all__ = [
     "state_dir",
     "sync_base_url",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # Re-exported from the client without importing it (and httpx, ~0.1 s) when this module loads:
-    # the app reads its config before the first frame, and opens the client in a worker.
-    if name == "TWILIO_SYNC_URL":
-        from syncmap_tui.sync.client import TWILIO_SYNC_URL
-
-        return TWILIO_SYNC_URL
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def is_loopback_host(host: str | None) -> bool:
-    from syncmap_tui.sync.client import is_loopback_host as check
-
-    return check(host)
-
-
-def is_loopback_url(url: str) -> bool:
-    from syncmap_tui.sync.client import is_loopback_url as check
-
-    return check(url)
 
 
 APP_NAME = "syncmap-tui"
@@ -176,8 +155,6 @@ def sync_base_url(edge: str | None, region: str | None) -> str:
         return f"https://sync.{edge}.{region}.twilio.com"
     if region:
         return f"https://sync.{region}.twilio.com"
-    from syncmap_tui.sync.client import TWILIO_SYNC_URL
-
     return TWILIO_SYNC_URL
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from syncmap_tui.config import Target, embedded_db_path
+from syncmap_tui.sync.auth import Credentials
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
@@ -15,35 +14,11 @@ EMBEDDED_BASE_URL = "http://emulator.local"
 """The in-process emulator answers any host; this one makes URLs in its answers read as local."""
 
 
-def skip_httpx_command_line() -> None:
-    """Keep httpx from importing its command-line tool, which the app never runs.
-
-    `import httpx` imports `httpx._main` whenever click is installed, to offer `httpx.main`: that
-    loads click, pygments' lexers, rich.progress and rich.syntax, ~40 ms of the start-up on a
-    2-core machine (a twentieth of it). A stand-in takes its place until httpx is imported, and
-    loads the real one if anything ever calls `httpx.main`.
-    """
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-
-    def main(*args: Any, **kwargs: Any) -> Any:
-        del sys.modules["httpx._main"]
-        from httpx._main import main as real_main
-
-        return real_main(*args, **kwargs)
-
-    stand_in = types.ModuleType("httpx._main", "Stand-in for httpx's command line (see syncmap_tui.connection).")
-    stand_in.main = main  # type: ignore[attr-defined]
-    sys.modules["httpx._main"] = stand_in
-
-
 def open_client(target: Target) -> SyncClient:
     """Blocking (the embedded emulator opens and, on first run, seeds its database): call from a worker.
 
     httpx and, for the embedded emulator, Starlette and SQLite are imported here, in the worker,
     rather than before the first frame."""
-    skip_httpx_command_line()
-    from syncmap_tui.sync.auth import Credentials
     from syncmap_tui.sync.client import SyncClient
 
     if not target.is_embedded_emulator:

@@ -8,7 +8,6 @@ applied is for the caller to settle, by fetching the item and comparing.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 from dataclasses import dataclass
@@ -29,33 +28,15 @@ from syncmap_tui.sync.errors import (
     error_from_response,
 )
 from syncmap_tui.sync.models import MapItem, Service, SyncMap, url_segment
+from syncmap_tui.sync.urls import TWILIO_SYNC_URL, is_loopback_url
 from syncmap_tui.sync.validation import check_key, check_size, check_ttl, encode_data
 
-TWILIO_SYNC_URL = "https://sync.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_PAGE_SIZE = 100
 
 Order = Literal["asc", "desc"]
 Bounds = Literal["inclusive", "exclusive"]
 T = TypeVar("T")
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_loopback_url(url: str) -> bool:
-    try:
-        return is_loopback_host(urlsplit(url).hostname)
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

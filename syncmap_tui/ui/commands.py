@@ -57,8 +57,14 @@ class SyncCommands(Provider):
         if action in APP_ACTIONS or main is None:
             return partial(self.app.run_action, action)
         if action in EDITOR_ACTIONS:
-            return partial(main.editor.run_action, action)
+            return partial(self._run_in_editor, main, action)
         return partial(main.run_action, action)
+
+    @staticmethod
+    async def _run_in_editor(main: "MainScreen", action: str) -> None:
+        # The editor is mounted just after the first frame: a command picked before waits for it.
+        editor = await main.ensure_editor()
+        await editor.run_action(action)
 
     def _targets(self) -> list[tuple[str, Callable[[], object], str]]:
         main = self.main

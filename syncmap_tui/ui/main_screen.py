@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         self.draft_writing = False
         """A timer's draft write is on its way in a thread."""
         self._editor: ItemEditor | None = None
-        """Mounted after the first frame (see EditorPlaceholder); flows get it from `_ensure_editor`."""
+        """Mounted after the first frame (see EditorPlaceholder); flows get it from `ensure_editor`."""
         self._editor_mount: asyncio.Task[ItemEditor] | None = None
 
     # -- layout -------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class MainScreen(Screen[None]):
     @property
     def editor(self) -> ItemEditor:
         """The editor, for flows that run once a map is open (`_open_map` mounts it)."""
-        assert self._editor is not None, "the editor is mounted by _ensure_editor"
+        assert self._editor is not None, "the editor is mounted by ensure_editor"
         return self._editor
 
     @property
@@ -179,7 +179,7 @@ class MainScreen(Screen[None]):
         """The item in the editor; None before the editor is mounted, too."""
         return self._editor.open_item if self._editor is not None else None
 
-    async def _ensure_editor(self) -> ItemEditor:
+    async def ensure_editor(self) -> ItemEditor:
         """Mount the editor in place of its placeholder, once; every caller waits for the same mount,
         which a cancelled worker does not interrupt."""
         if self._editor_mount is None:
@@ -266,7 +266,7 @@ class MainScreen(Screen[None]):
             self._show_items_status()
         # The first frame goes out without the editor; it comes right after, before any map opens.
         await self._frame_shown()
-        await self._ensure_editor()
+        await self.ensure_editor()
         self.app.started()
         if services is None:
             return
@@ -352,7 +352,7 @@ class MainScreen(Screen[None]):
         self.item_table.focus()
 
     async def _open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
-        editor = await self._ensure_editor()
+        editor = await self.ensure_editor()
         self.current_map = entry
         editor.clear_item()
         self._show_location()

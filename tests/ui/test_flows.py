@@ -437,3 +437,18 @@ async def test_new_item_with_an_existing_key_gets_a_clear_message(build_app, oth
         assert main.editor.open_item.key == "order-new"
         sid = await map_sid(other_writer, "orders")
         assert (await other_writer.fetch_item(SERVICE, sid, "order-new")).data == {"a": 1}
+
+
+async def test_the_command_palette_minifies_and_formats_the_editor(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        pretty = main.editor.text
+        for command, expected in (("Minify JSON", encode_data(json.loads(pretty))), ("Format JSON", pretty)):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*command)
+            await wait_until(pilot, lambda: command in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), what=command)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: main.editor.text == expected, what=f"{command} applied")
