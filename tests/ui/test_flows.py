@@ -452,3 +452,15 @@ async def test_the_command_palette_minifies_and_formats_the_editor(build_app):
             await wait_until(pilot, lambda: command in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), what=command)
             await pilot.press("enter")
             await wait_until(pilot, lambda: main.editor.text == expected, what=f"{command} applied")
+
+
+async def test_enter_at_start_opens_the_first_service(build_app):
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert app.focused is main.navigator
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: main.navigator.root.children[0].is_expanded, what="the first service expands")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: main.item_table.row_count > 0, what="its first map's items")

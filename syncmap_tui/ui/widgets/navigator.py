@@ -59,6 +59,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             self.root.add(literal(service.display_name), ServiceEntry(service), allow_expand=True)
         if not services:
             self.root.add_leaf(Text("no services", style="dim italic"))
+        self.cursor_line = 0  # a cleared tree has no cursor line, and enter would do nothing
 
     def service_node(self, service_sid: str) -> TreeNode[NavigatorEntry] | None:
         for node in self.root.children:
