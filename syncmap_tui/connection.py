@@ -40,6 +40,6 @@ def open_client(target: Target) -> SyncClient:
     return SyncClient(
         credentials,
         base_url=EMBEDDED_BASE_URL,
-        transport=emulator_transport(app),
+        transport=emulator_transport(app, on_close=store.close),
         read_only=target.read_only,
     )

@@ -8,6 +8,7 @@ latency would never time out. This wrapper turns an unfinished response into
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import anyio
 import httpx
@@ -15,9 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class EmulatorTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: ASGIApp, *, raise_app_exceptions: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, raise_app_exceptions: bool = True, on_close: Callable[[], None] | None = None
+    ) -> None:
         self.app = app
         self.raise_app_exceptions = raise_app_exceptions
+        self.on_close = on_close
+
+    async def aclose(self) -> None:
+        # The client's aclose() ends here: the embedded emulator's database closes with it.
+        if self.on_close is not None:
+            self.on_close()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         completed = False
@@ -53,6 +62,9 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
         return response
 
 
-def emulator_transport(app: ASGIApp, *, raise_app_exceptions: bool = True) -> httpx.AsyncBaseTransport:
-    """The transport for `httpx.AsyncClient(transport=..., base_url="http://emulator")` against `app`."""
-    return EmulatorTransport(app, raise_app_exceptions=raise_app_exceptions)
+def emulator_transport(
+    app: ASGIApp, *, raise_app_exceptions: bool = True, on_close: Callable[[], None] | None = None
+) -> httpx.AsyncBaseTransport:
+    """The transport for `httpx.AsyncClient(transport=..., base_url="http://emulator")` against `app`;
+    `on_close` runs when the client is closed."""
+    return EmulatorTransport(app, raise_app_exceptions=raise_app_exceptions, on_close=on_close)

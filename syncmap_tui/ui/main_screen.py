@@ -318,6 +318,11 @@ class MainScreen(Screen[None]):
         }.get(self.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
 
+    async def on_unmount(self) -> None:
+        # Closes the connections, and the embedded emulator's database (its WAL is folded back in).
+        if self.client is not None:
+            await self.client.aclose()
+
     # -- navigator ----------------------------------------------------------------------------
 
     async def _load_maps(self, service: Service) -> None:

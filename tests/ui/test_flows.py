@@ -464,3 +464,18 @@ async def test_enter_at_start_opens_the_first_service(build_app):
         await wait_until(pilot, lambda: main.navigator.root.children[0].is_expanded, what="the first service expands")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: main.item_table.row_count > 0, what="its first map's items")
+
+
+async def test_leaving_the_app_closes_the_embedded_emulators_database():
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.ui.app import make_app
+
+    from .conftest import EMBEDDED
+
+    app = make_app(EMBEDDED)  # the real connection: the embedded emulator under the test's own home
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert main_screen(pilot).client is not None
+        wal = embedded_db_path().with_name(embedded_db_path().name + "-wal")
+        assert wal.exists()  # open, in WAL mode
+    assert not wal.exists()  # closed: SQLite folds the log back into the database
