@@ -52,7 +52,6 @@ https unless its host is loopback (``localhost``, ``127.0.0.0/8``, ``::1``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib

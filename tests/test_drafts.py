@@ -12,7 +12,6 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 

@@ -32,7 +32,6 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
         completed = False
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            nonlocal completed
             started = False
 
             async def tracking_send(message: Message) -> None:

@@ -22,15 +22,12 @@ from syncmap_tui.sync.errors import (
     AlreadyExists,
     AuthFailed,
     ItemNotFound,
-    MapNotFound,
     NetworkError,
-    NotFound,
     RequestTimedOut,
     RevisionConflict,
-    ServiceNotFound,
     SyncError,
 )
-from syncmap_tui.sync.models import MapItem, Service, SyncMap
+from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.literal import literal
@@ -856,7 +853,7 @@ class MainScreen(Screen[None]):
             await self._resolve_conflict(plan)
 
     async def _recreate_from_draft(self, draft: Draft) -> None:
-        from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+        from syncmap_tui.ui.dialogs import NewItemRequest
 
         self.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)
         request = NewItemRequest(draft.key, draft.text, {}, None, draft.item_ttl)

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import TypeVar
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 
@@ -56,3 +57,16 @@ def set_editor_json(pilot: Pilot, value: object) -> None:
 
 def notifications(pilot: Pilot) -> list[str]:
     return [n.message for n in pilot.app._notifications]
+
+
+def record_notifications(app: App) -> list[str]:
+    """Every message `app.notify` shows from now on, in order; unlike `notifications`, none expire."""
+    told: list[str] = []
+    notify = app.notify
+
+    def recording_notify(message, *args, **kwargs):
+        told.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording_notify
+    return told

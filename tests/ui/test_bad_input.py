@@ -36,7 +36,7 @@ from syncmap_tui.sync.validation import ValidationError, check_data
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, main_screen, settle
+from .helpers import SERVICE, main_screen, record_notifications, settle
 
 SIZE = (100, 30)
 KEY = "order-0070"
@@ -134,14 +134,7 @@ async def running_app(build_app, emulator, *link: str):
     requests = RequestLog(emulator.app)
     emulator.app = requests  # the app's client is made at connect time, from emulator.app
     app = build_app(*link)
-    told: list[str] = []
-    notify = app.notify
-
-    def recording_notify(message, *args, **kwargs):
-        told.append(str(message))
-        return notify(message, *args, **kwargs)
-
-    app.notify = recording_notify
+    told = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         yield Session(pilot, requests, told)

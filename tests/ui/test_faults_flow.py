@@ -100,7 +100,7 @@ async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(
         await other_writer.delete_item(SERVICE, main.editor.open_item.map_sid, "order-0066", if_match=None)
         emulator.faults.update({"drop_next": 1, "methods": WRITE_METHODS, "after_commit": False})
         await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, DeletedDialog)
+        await wait_for_screen(pilot, DeletedDialog)
         await pilot.click("#recreate")
         await settle(pilot)
         assert (await item_on_server(other_writer, "order-0066")).data == {"recreate": "me"}

@@ -60,7 +60,7 @@ from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
-from .helpers import main_screen, set_editor_json, settle
+from .helpers import SERVICE, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
 
 SIZE = (80, 24)
 """The smallest size the app is made for: the fewest cells to repaint."""
@@ -830,14 +830,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
             for index, key in enumerate(KEYS):
                 await other.create_item(service.sid, sync_map.sid, key, {"seeded": index})
             app = make_app(EMBEDDED, deep_link=DeepLink("soak", "soak", KEYS[0]), client_factory=client_factory)
-            told: list[str] = []
-            notify = app.notify
-
-            def recording_notify(message, *args, **kwargs):
-                told.append(str(message))
-                return notify(message, *args, **kwargs)
-
-            app.notify = recording_notify
+            told = record_notifications(app)
             started = time.monotonic()
             async with app.run_test(size=SIZE) as pilot:
                 await settle(pilot)
@@ -900,11 +893,15 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
 # --- bugs the soak found (fixed since), each shown on its own -----------------------------------
 
 
+async def conflict_with(pilot: Pilot, other_writer: SyncClient, theirs: dict) -> ConflictDialog:
+    """Another writer saves `theirs` over the open item, then the user presses ctrl+s."""
+    item = main_screen(pilot).editor.open_item
+    await other_writer.update_item(SERVICE, item.map_sid, item.key, data=theirs, if_match=None)
+    await pilot.press("ctrl+s")
+    return await wait_for_screen(pilot, ConflictDialog)
+
+
 async def test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success(build_app, emulator, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog
-
-    from .helpers import SERVICE, notifications, wait_for_screen
-
     key = "order-0066"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
@@ -929,10 +926,6 @@ async def test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success(build_a
 
 
 async def test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog as Conflict
-
-    from .helpers import SERVICE, wait_for_screen
-
     key = "order-0068"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
@@ -941,9 +934,7 @@ async def test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has(bu
         sid = main.editor.open_item.map_sid
         main.editor.item_ttl.value = "3600"
         await pilot.pause()
-        await other_writer.update_item(SERVICE, sid, key, data={"theirs": 3}, if_match=None)
-        await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, Conflict)
+        await conflict_with(pilot, other_writer, {"theirs": 3})
         await pilot.press("o")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, key)
@@ -954,27 +945,19 @@ async def test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has(bu
 
 
 async def test_a_merge_that_keeps_only_their_data_leaves_the_editor_clean(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog as Conflict
-    from syncmap_tui.ui.dialogs import MergeDialog as Merge
-
-    from .helpers import SERVICE, notifications, wait_for_screen
-
     key = "order-0069"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
         editor = main.editor
-        sid = editor.open_item.map_sid
         base = json.loads(editor.text)
         theirs = {**base, "status": "theirs"}
-        await other_writer.update_item(SERVICE, sid, key, data=theirs, if_match=None)
         set_editor_json(pilot, {**base, "status": "mine"})
         await pilot.pause()
-        await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, Conflict)
+        await conflict_with(pilot, other_writer, theirs)
         await pilot.press("m")
-        dialog = await wait_for_screen(pilot, Merge)
+        dialog = await wait_for_screen(pilot, MergeDialog)
         dialog.query_one("#choice-0").query(RadioButton).last().value = True
         await pilot.pause()
         await pilot.click("#apply")
@@ -986,22 +969,15 @@ async def test_a_merge_that_keeps_only_their_data_leaves_the_editor_clean(build_
 
 
 async def test_typing_as_the_conflict_dialog_closes_is_not_overwritten_by_the_merge(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog as Conflict
-
-    from .helpers import SERVICE, wait_for_screen
-
     key = "order-0075"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         editor = main_screen(pilot).editor
-        sid = editor.open_item.map_sid
         base = json.loads(editor.text)
-        await other_writer.update_item(SERVICE, sid, key, data={**base, "total_cents": 1}, if_match=None)
         set_editor_json(pilot, {**base, "status": "mine"})
         await pilot.pause()
-        await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, Conflict)
+        dialog = await conflict_with(pilot, other_writer, {**base, "total_cents": 1})
         dialog.dismiss("merge")  # the answer, and in the same moment more typing:
         set_editor_json(pilot, {**base, "status": "typed as the dialog closed"})
         await settle(pilot)
@@ -1010,25 +986,17 @@ async def test_typing_as_the_conflict_dialog_closes_is_not_overwritten_by_the_me
 
 
 async def test_typing_as_the_merge_dialog_closes_is_kept_for_f4(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog as Conflict
-    from syncmap_tui.ui.dialogs import MergeDialog as Merge
-
-    from .helpers import SERVICE, notifications, wait_for_screen
-
     key = "order-0076"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         editor = main_screen(pilot).editor
-        sid = editor.open_item.map_sid
         base = json.loads(editor.text)
-        await other_writer.update_item(SERVICE, sid, key, data={**base, "status": "theirs"}, if_match=None)
         set_editor_json(pilot, {**base, "status": "mine"})
         await pilot.pause()
-        await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, Conflict)
+        await conflict_with(pilot, other_writer, {**base, "status": "theirs"})
         await pilot.press("m")
-        dialog = await wait_for_screen(pilot, Merge)
+        dialog = await wait_for_screen(pilot, MergeDialog)
         dialog._apply()  # the answer (mine, the default), and in the same moment more typing:
         set_editor_json(pilot, {**base, "status": "typed as the merge closed"})
         await settle(pilot)
@@ -1040,21 +1008,14 @@ async def test_typing_as_the_merge_dialog_closes_is_kept_for_f4(build_app, other
 
 
 async def test_take_theirs_keeps_a_typed_ttl_recoverable(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import ConflictDialog as Conflict
-
-    from .helpers import SERVICE, wait_for_screen
-
     key = "order-0067"
     app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        sid = main.editor.open_item.map_sid
         main.editor.item_ttl.value = "7200"
         await pilot.pause()
-        await other_writer.update_item(SERVICE, sid, key, data={"theirs": 2}, if_match=None)
-        await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, Conflict)
+        await conflict_with(pilot, other_writer, {"theirs": 2})
         await pilot.press("t")
         await settle(pilot)
         await pilot.press("f4")
