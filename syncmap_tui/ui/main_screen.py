@@ -633,7 +633,7 @@ class MainScreen(Screen[None]):
         editor = self.editor
         assert editor.open_item is not None
         mine_text = editor.text
-        mine = check_data(mine_text).value
+        mine = editor.check.value
         if mine is None:
             self.notify("The editor's JSON is not valid now: fix it, then ctrl+s merges again.", severity="error")
             return False
