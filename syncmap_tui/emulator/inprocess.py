@@ -7,10 +7,9 @@ latency would never time out. This wrapper turns an unfinished response into
 
 from __future__ import annotations
 
-import math
+import asyncio
 from typing import Callable
 
-import anyio
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,10 +49,11 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
 
         transport = httpx.ASGITransport(app, raise_app_exceptions=self.raise_app_exceptions)
         read_timeout = (request.extensions.get("timeout") or {}).get("read")
-        with anyio.move_on_after(math.inf if read_timeout is None else read_timeout) as deadline:
-            response = await transport.handle_async_request(request)
-        if deadline.cancelled_caught:
-            raise httpx.ReadTimeout(f"the emulator did not answer within {read_timeout} s", request=request)
+        try:
+            async with asyncio.timeout(read_timeout):
+                response = await transport.handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"the emulator did not answer within {read_timeout} s", request=request) from None
         if not completed:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a complete response (injected drop)", request=request

@@ -79,7 +79,7 @@ TRACE = open(os.environ["SOAK_TRACE"], "w") if os.environ.get("SOAK_TRACE") else
 """SOAK_TRACE=<file> writes one line per attempt there, to see what a failing seed did."""
 
 WRITER: contextvars.ContextVar[str] = contextvars.ContextVar("soak_writer", default="setup")
-"""Who sent the request being handled; the store recorder reads it (anyio copies it to threads)."""
+"""Who sent the request being handled; the store recorder reads it (asyncio.to_thread copies it to the thread)."""
 
 
 def canonical(value: Any) -> str:
