@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 EPILOG = """\
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"syncmap-tui: {error.message}", file=sys.stderr)
         return 2
 
+    # Importing the UI allocates about half of the start-up's objects, all long-lived: the app
+    # keeps garbage collection off from here until its first frame is out (SyncMapApp.started).
+    gc.disable()
     from syncmap_tui.ui.app import DeepLink, make_app
 
     app = make_app(target, deep_link=DeepLink(args.service, args.map, args.key))

@@ -7,7 +7,6 @@ a crash leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
@@ -62,7 +61,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     `.NAME.HEX.tmp`, which readers ignore).
     """
     while True:
-        temp = path.parent / f".{path.name}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
         try:
             fd = _open_private(temp)
             break

@@ -78,9 +78,10 @@ class SyncMapApp(App[None]):
     def on_mount(self) -> None:
         from syncmap_tui.ui.main_screen import MainScreen
 
-        if self.manage_gc and gc.isenabled():
+        if self.manage_gc:
             # Start-up allocates ~1 million objects that all live on: the collections it would
             # trigger (about 170, three of them full) cost ~0.1 s and free next to nothing.
+            # The command line turned collections off already, before importing the UI.
             gc.disable()
             self._gc_held = True
             self.set_timer(STARTED_AT_THE_LATEST_SECONDS, self.started)
