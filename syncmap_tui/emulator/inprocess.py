@@ -49,10 +49,13 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
 
         transport = httpx.ASGITransport(app, raise_app_exceptions=self.raise_app_exceptions)
         read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        deadline = asyncio.timeout(read_timeout)
         try:
-            async with asyncio.timeout(read_timeout):
+            async with deadline:
                 response = await transport.handle_async_request(request)
         except TimeoutError:
+            if not deadline.expired():
+                raise  # the app's own error, not this deadline
             raise httpx.ReadTimeout(f"the emulator did not answer within {read_timeout} s", request=request) from None
         if not completed:
             raise httpx.RemoteProtocolError(
