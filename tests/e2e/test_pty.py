@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
 
@@ -118,7 +117,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_help_documents_deep_links_and_config_errors_exit_2(isolated_home):
-    started = time.monotonic()
     result = run_cli("--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: syncmap-tui")
@@ -135,4 +133,3 @@ def test_help_documents_deep_links_and_config_errors_exit_2(isolated_home):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("syncmap-tui: ") and "--demo" in lines[0] and "--profile" in lines[0]
     assert TRACEBACK not in result.stderr
-    assert time.monotonic() - started < WAIT
