@@ -1,5 +1,8 @@
 """Bad input, property-based: whatever is typed or pasted is kept, explained and never sent.
 
+The one exception: a paste with a line longer than the editor takes is refused as a whole, with
+the reason, and the editor keeps what it had (see JsonArea.MAX_PASTED_LINE_CHARS).
+
 "Kept" means: as typed, except that a character that does not print enters the editor as its
 JSON escape (so nothing raw reaches the terminal, and the JSON value is the same), and CRLF
 becomes LF. The rule is written out below (`as_kept`), not imported from the editor.
@@ -343,6 +346,34 @@ async def test_a_one_megabyte_paste_is_kept_and_refused(session, variant):
     told = await refused_save(session)
     assert told == f"Not saved: {error.message}"
     assert editor.text == kept
+
+
+async def test_a_paste_with_a_line_too_long_is_refused_and_the_editor_keeps_its_text(session):
+    from syncmap_tui.ui.widgets.editor import JsonArea
+
+    limit = JsonArea.MAX_PASTED_LINE_CHARS
+    editor = session.main.editor
+    await show_text(session, '{"kept": true}')
+    editor.json_area.focus()
+    editor.json_area.move_cursor((0, 1))
+    told = record_notifications(session.pilot.app)
+
+    too_long = '"k": "' + "x" * (limit - 7) + '",'
+    assert len(too_long) == limit + 1
+    await paste(session.pilot, "\n" + too_long + "\n")
+    await until(session.pilot, lambda: told)
+    assert editor.text == '{"kept": true}'
+    assert told == [
+        f"Not pasted: it has a line of {limit + 1:,} characters, and the editor takes lines of up to "
+        f"{limit:,} (an item's data is at most 16,384 bytes). Format it first, e.g. with jq, or paste "
+        "a part. The editor is unchanged."
+    ]
+
+    at_limit = too_long[:6] + too_long[7:]
+    await paste(session.pilot, "\n" + at_limit + "\n")
+    await until(session.pilot, lambda: editor.text != '{"kept": true}')
+    assert editor.text == '{\n' + at_limit + '\n"kept": true}'
+    assert len(told) == 1
 
 
 @pytest.mark.xfail(

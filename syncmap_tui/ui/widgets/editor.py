@@ -11,6 +11,7 @@ from typing import Callable, Self
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -384,6 +385,28 @@ class JsonArea(SteadyScrollbars, TextArea):
         if not isinstance(self._highlights, _RowHighlights):
             self._highlights = _RowHighlights(self)
         self._highlights.clear()
+
+    MAX_PASTED_LINE_CHARS = 2 * MAX_DATA_BYTES
+    """A paste with a longer line is refused: TextArea re-wraps a whole line for every screen row
+    it paints, so a 200 KB line took ~4 s to paste and ~1 s per cursor move (1 MB: 27 s and 6 s).
+    Such a line is no part of data an item can hold. Long pastes of short lines are kept."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Runs before TextArea's own handler, which prevent_default() skips.
+        if self.read_only:
+            return
+        longest = max(map(len, event.text.splitlines()), default=0)
+        if longest <= self.MAX_PASTED_LINE_CHARS:
+            return
+        event.prevent_default()
+        event.stop()
+        self.notify(
+            f"Not pasted: it has a line of {longest:,} characters, and the editor takes lines of up to "
+            f"{self.MAX_PASTED_LINE_CHARS:,} (an item's data is at most {MAX_DATA_BYTES:,} bytes). "
+            "Format it first, e.g. with jq, or paste a part. The editor is unchanged.",
+            severity="warning",
+            markup=False,
+        )
 
     def edit(self, edit: Edit) -> EditResult:
         # Every way text gets in (typing, paste, replace) passes here. A pasted ESC or CSI would
