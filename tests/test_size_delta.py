@@ -56,3 +56,13 @@ def test_inside_a_value_it_counts_utf8_bytes_and_refuses_keys_escapes_and_quotes
     inside_escape = escaped.index('\\"') + 1
     assert wire_delta_in_string(escaped, inside_escape, inside_escape, "x", nothing_after) is None
     assert json.loads("\n".join(lines))  # the sample itself is valid
+
+
+def test_typing_between_the_two_escapes_of_a_surrogate_pair_is_left_to_the_full_check():
+    """Hypothesis found it: a character typed there splits the pair into two lone surrogates."""
+    line = next(line for line in format_data({"k": "0000\U00018cd6"}).split("\n") if "\\u" in line)
+    assert "\\ud823\\udcd6" in line
+    between = line.index("\\udcd6")
+    assert wire_delta_in_string(line, between, between, "0", lambda column: "") is None
+    after_the_pair = between + len("\\udcd6")
+    assert wire_delta_in_string(line, after_the_pair, after_the_pair, "0", lambda column: "") == 1

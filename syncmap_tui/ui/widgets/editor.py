@@ -81,6 +81,7 @@ def editor_text_of(text: str) -> str:
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_ESCAPE = re.compile(r'\\(?:u[0-9a-fA-F]{4}|.)')
+_HIGH_SURROGATE_ESCAPE = re.compile(r'\\u[dD][89abAB][0-9a-fA-F]{2}')
 _VERBATIM = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 """Characters that json.dumps(ensure_ascii=False) writes as they are, and that a JSON string may hold raw."""
 
@@ -88,8 +89,8 @@ _VERBATIM = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
 def wire_delta_in_string(line: str, start: int, end: int, inserted: str, next_char: Callable[[int], str]) -> int | None:
     """How many bytes the compact wire form of a *valid* JSON text grows by when `line[start:end]`
     becomes `inserted`, if that can be told without parsing: the span lies inside one string
-    value (not a key, not within an escape) and every character removed or inserted is one the
-    compact form keeps as it is; None otherwise. `next_char(column)` is the first non-blank
+    value (not a key, not within an escape nor between the two of a surrogate pair) and every
+    character removed or inserted is one the compact form keeps as it is; None otherwise. `next_char(column)` is the first non-blank
     character at or after `column` of the line, or of the lines after it ("" at the end).
 
     The text stays valid JSON, and the string's value changes by exactly those characters. The one
@@ -108,6 +109,8 @@ def wire_delta_in_string(line: str, start: int, end: int, inserted: str, next_ch
         for escape in _JSON_ESCAPE.finditer(line, token.start() + 1, token.end() - 1):
             if escape.start() < end and start < escape.end() or escape.start() < start < escape.end():
                 return None
+            if escape.end() == start and _HIGH_SURROGATE_ESCAPE.fullmatch(escape.group()):
+                return None  # between the two escapes of a surrogate pair: it would split them
         if next_char(token.end()) == ":":
             return None  # a key: renaming one can merge or split duplicate keys
         return len(inserted.encode("utf-8")) - len(removed.encode("utf-8"))
