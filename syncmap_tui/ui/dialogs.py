@@ -349,7 +349,7 @@ class MergeDialog(Dialog):
                         yield RadioButton(literal(f"mine:   {_value_preview(conflict.mine)}"), value=True)
                         yield RadioButton(literal(f"theirs: {_value_preview(conflict.theirs)}"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply", variant="primary", id="apply")
+                yield Button("Apply and save", variant="primary", id="apply")
                 yield Button("Back", id="back")
 
     @on(Button.Pressed, "#apply")

@@ -621,12 +621,28 @@ class MainScreen(Screen[None]):
             self.notify("Their version is loaded. Your edit is kept: F4 brings it back.", markup=False)
             return False
         if choice == "merge":
-            return await self._merge_onto(theirs, plan)
+            return await self._merge_onto_latest(plan)
         return False
 
+    async def _merge_onto_latest(self, plan: SavePlan) -> bool:
+        """Merge onto the item as the server has it now, not as the dialog showed it: the user may
+        have read the dialog for a while, and a live writer moves on meanwhile."""
+        open_item = self.editor.open_item
+        assert open_item is not None and self.client is not None
+        try:
+            latest = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+        except ItemNotFound:
+            return await self._resolve_deleted(plan)
+        except SyncError as error:
+            self._fail("Fetching their version", error)
+            self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
+            return False
+        return await self._merge_onto(latest, plan)
+
     async def _merge_onto(self, theirs: MapItem, plan: SavePlan) -> bool:
-        """Merge the editor's text onto `theirs`, from the version as loaded. The editor is read
-        now, not when the conflict dialog opened: keys typed as it closed are part of mine."""
+        """Merge the editor's text onto `theirs`, from the version as loaded, and save the result
+        with If-Match on their revision, as Overwrite saves at once. The editor is read now, not
+        when the conflict dialog opened: keys typed as it closed are part of mine."""
         from syncmap_tui.sync.merge import json_equal, resolve, three_way_merge
         from syncmap_tui.ui.dialogs import MergeDialog
 
@@ -656,9 +672,12 @@ class MainScreen(Screen[None]):
         if json_equal(merged, theirs.data) and not ttl_typed and not typed_meanwhile:
             editor.mark_saved(theirs)
             self.notify(f"Their revision {theirs.revision} already holds the merge: nothing to save.", markup=False)
-        else:
+            return False
+        if typed_meanwhile:
             self.notify(f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False)
-        return False
+            return False
+        self.notify(f"Merged onto their revision {theirs.revision}; saving.", markup=False)
+        return await self._save()
 
     async def _resolve_deleted(self, plan: SavePlan) -> bool:
         from syncmap_tui.ui.dialogs import DeletedDialog

@@ -90,7 +90,9 @@ async def test_a_draft_whose_item_moved_goes_to_the_conflict_dialog(build_app, o
         await settle(pilot)
         editor = main_screen(pilot).editor
         assert json.loads(editor.text) == {**base.data, "mine": 1, "theirs": 2}
-        assert (await other_writer.fetch_item(SERVICE, sid, "order-0052")).data == {**base.data, "theirs": 2}
+        # Merge saves, as Overwrite does: the recovered edit is on the server with theirs.
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0052")).data == {**base.data, "mine": 1, "theirs": 2}
+        assert not editor.is_dirty
 
 
 async def test_a_draft_can_be_saved_to_a_file_or_discarded(build_app, other_writer, tmp_path):

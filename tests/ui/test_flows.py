@@ -192,7 +192,7 @@ async def test_conflict_take_theirs_keeps_mine_recoverable(build_app, other_writ
         assert json.loads(editor.text) == {"mine": 1}
 
 
-async def test_conflict_merge_applies_at_once_when_changes_do_not_overlap(build_app, other_writer):
+async def test_conflict_merge_saves_at_once_when_changes_do_not_overlap(build_app, other_writer):
     app = build_app(SERVICE, "orders", "order-0012")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -203,13 +203,31 @@ async def test_conflict_merge_applies_at_once_when_changes_do_not_overlap(build_
         await start_conflict(pilot, other_writer, "order-0012", mine, theirs)
         await pilot.press("m")
         await settle(pilot)
-        assert json.loads(editor.text) == {**base, "status": "mine-status", "total_cents": 1}
+        merged = {**base, "status": "mine-status", "total_cents": 1}
+        assert json.loads(editor.text) == merged and not editor.is_dirty
         server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0012")
-        assert editor.open_item.loaded_revision == server.revision
-        await pilot.press("ctrl+s")
+        assert server.data == merged and editor.open_item.loaded_revision == server.revision
+        assert f"Saved 'order-0012': now revision {server.revision}." in notifications(pilot)
+
+
+async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open(build_app, other_writer):
+    """A live writer moves on while the user reads the dialog: the merge is onto the item as it is
+    when the user picks it, so the save does not meet yet another conflict."""
+    app = build_app(SERVICE, "orders", "order-0015")
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, server.map_sid, "order-0012")
-        assert server.data == {**base, "status": "mine-status", "total_cents": 1}
+        editor = main_screen(pilot).editor
+        base = json.loads(editor.text)
+        dialog = await start_conflict(pilot, other_writer, "order-0015", {**base, "status": "mine"}, {**base, "beat": 1})
+        assert dialog.theirs.data == {**base, "beat": 1}
+        sid = await map_sid(other_writer, "orders")
+        await other_writer.update_item(SERVICE, sid, "order-0015", data={**base, "beat": 2}, if_match=None)
+        await pilot.press("m")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0015")
+        assert server.data == {**base, "status": "mine", "beat": 2}
+        assert not editor.is_dirty and editor.open_item.loaded_revision == server.revision
+        assert not isinstance(app.screen, ConflictDialog)
 
 
 async def test_conflict_merge_asks_for_each_overlapping_path(build_app, other_writer):
@@ -228,7 +246,10 @@ async def test_conflict_merge_asks_for_each_overlapping_path(build_app, other_wr
         await pilot.pause()
         await pilot.click("#apply")
         await settle(pilot)
-        assert json.loads(editor.text) == {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
+        merged = {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
+        assert json.loads(editor.text) == merged and not editor.is_dirty
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0013")
+        assert server.data == merged
 
 
 async def test_conflict_back_leaves_the_edit_untouched(build_app, other_writer):

@@ -18,7 +18,8 @@ What is checked, whichever way the timing goes:
   with the version each one replaced, tagged by writer (a context variable set by an ASGI
   wrapper). Every update the app committed must have replaced a version the user had on screen
   as the loaded one, or the "theirs" of a conflict dialog on which they chose overwrite, merge or
-  take theirs. A clean editor must show exactly its base revision's data.
+  take theirs, or the version a merge went onto (merge fetches the item again when chosen). A
+  clean editor must show exactly its base revision's data.
 * Every item write the app sends carries If-Match; nothing crashes.
 
 SOAK_SEED=<int> replays a run's choices (timing may still differ); SOAK_ATTEMPTS changes the count;
@@ -55,6 +56,7 @@ from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.sync.errors import ItemNotFound
+from syncmap_tui.sync.models import MapItem
 from syncmap_tui.ui.app import DeepLink, make_app
 from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
 from syncmap_tui.ui.main_screen import MainScreen
@@ -835,6 +837,15 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
             async with app.run_test(size=SIZE) as pilot:
                 await settle(pilot)
                 soak = Soak(pilot, history, requests, faults, rate_limit, other, service.sid, sync_map.sid, rng, told)
+                rebase = soak.main.editor.rebase
+
+                def rebase_is_seen(item: MapItem) -> None:
+                    # A merge goes onto the item as it is when chosen, which the dialog may not have
+                    # shown: its changes are kept, or the user picked a side per path.
+                    soak.see(item.key, item.revision, item.data)
+                    rebase(item)
+
+                soak.main.editor.rebase = rebase_is_seen
                 stop = asyncio.Event()
                 writer = asyncio.create_task(other_writer_loop(soak, random.Random(soak_seed + 1), stop))
                 try:
