@@ -103,7 +103,7 @@ async def test_latency_past_the_read_timeout_in_process(client, sync_map, faults
     with pytest.raises(httpx.ReadTimeout):
         await client.get("/v1/Services", timeout=0.05)
     faults.latency = 0.0
-    assert (await client.get("/v1/Services", timeout=0.05)).status_code == 200
+    assert (await client.get("/v1/Services", timeout=5)).status_code == 200  # not a speed check
 
 
 async def test_timeout_after_commit_in_process(client, sync_map, faults: Faults):
