@@ -880,6 +880,7 @@ async def test_a_failed_write_says_whether_it_may_have_been_applied(
         with raises(error) as info:
             await client.update_item("svc", "map", "k", data={}, if_match="3")
     assert ("the write may have been applied" in str(info.value)) is may_have_been_applied
+    assert info.value.may_have_been_applied is may_have_been_applied
     assert len(seen) == 1 and sleep.delays == []
 
 

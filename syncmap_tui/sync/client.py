@@ -159,7 +159,8 @@ class SyncClient:
                 if attempt + 1 >= attempts:
                     unknown = is_write and not isinstance(exc, _NOT_SENT)
                     raise RequestTimedOut(
-                        f"no answer from {self.base_url} in time" + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else "")
+                        f"no answer from {self.base_url} in time" + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else ""),
+                        may_have_been_applied=unknown,
                     ) from exc
                 await self._sleep(self.retry.delay(attempt, None))
             except httpx.TransportError as exc:
@@ -168,14 +169,16 @@ class SyncClient:
                     unknown = is_write and not isinstance(exc, _NOT_SENT)
                     raise NetworkError(
                         f"could not reach {self.base_url}: {_describe(exc)}"
-                        + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else "")
+                        + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else ""),
+                        may_have_been_applied=unknown,
                     ) from exc
                 await self._sleep(self.retry.delay(attempt, None))
             except httpx.DecodingError as exc:
                 # Not a TransportError: a body whose Content-Encoding does not decode (a broken proxy).
                 raise BadResponse(
                     f"the server's answer to {method} could not be decoded: {_describe(exc)}"
-                    + (WRITE_MAY_HAVE_BEEN_APPLIED if is_write else "")
+                    + (WRITE_MAY_HAVE_BEEN_APPLIED if is_write else ""),
+                    may_have_been_applied=is_write,
                 ) from exc
         raise AssertionError("unreachable: the loop returns or raises")
 

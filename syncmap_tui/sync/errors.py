@@ -83,13 +83,18 @@ def error_body(code: TwilioCode, message: str, status: int | None = None) -> dic
 
 
 class SyncError(Exception):
-    """Anything the Sync client reports. `code` and `status` are Twilio's when the server sent them."""
+    """Anything the Sync client reports. `code` and `status` are Twilio's when the server sent them.
+    `may_have_been_applied`: a write that went out and got no usable answer (the server may have
+    committed it); False when it never left, or for a read."""
 
-    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: int | None = None, status: int | None = None, may_have_been_applied: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.may_have_been_applied = may_have_been_applied
 
     def __str__(self) -> str:
         if self.code is not None and self.status is not None:

@@ -524,13 +524,18 @@ class MainScreen(Screen[None]):
             self._set_activity()
             return await self._resolve_deleted(plan)
         except (RequestTimedOut, NetworkError) as error:
-            return await self._settle_lost_response(plan, error)
+            if error.may_have_been_applied:
+                return await self._settle_lost_response(plan, error)
+            return self._save_failed(error)  # it never left: nothing to look for on the server
         except SyncError as error:
-            self._fail("Saving", error)
-            self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
-            return False
+            return self._save_failed(error)
         self._saved(saved)
         return True
+
+    def _save_failed(self, error: SyncError) -> bool:
+        self._fail("Saving", error)
+        self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
+        return False
 
     def _saved(self, item: MapItem) -> None:
         from syncmap_tui.sync.merge import json_equal

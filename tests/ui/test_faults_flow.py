@@ -160,3 +160,54 @@ async def test_read_only_refuses_writes_in_the_client(build_app, other_writer):
         await settle(pilot)
         assert any("read-only" in n for n in notifications(pilot))
         assert (await item_on_server(other_writer, "order-0065")).revision == "0"
+
+
+async def test_a_save_that_never_left_is_reported_without_a_check(emulator, other_writer):
+    """Connection refused: the request never left, so there is nothing to look for on the server."""
+    import httpx
+
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+    from syncmap_tui.emulator.inprocess import emulator_transport
+    from syncmap_tui.sync.auth import Credentials
+    from syncmap_tui.sync.client import NO_RETRY, SyncClient
+    from syncmap_tui.ui.app import DeepLink, make_app
+
+    from .conftest import EMBEDDED, EMULATOR_URL
+
+    class Refusing(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = emulator_transport(emulator.app)
+            self.refuse = False
+            self.refused: list[str] = []
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if self.refuse:
+                self.refused.append(request.method)
+                raise httpx.ConnectError("All connection attempts failed", request=request)
+            return await self.inner.handle_async_request(request)
+
+    transport = Refusing()
+    credentials = Credentials.auth_token(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+    app = make_app(
+        EMBEDDED,
+        deep_link=DeepLink(SERVICE, "orders", "order-0078"),
+        client_factory=lambda target: SyncClient(credentials, base_url=EMULATOR_URL, transport=transport, retry=NO_RETRY),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"never": "left"})
+        await pilot.pause()
+        transport.refuse = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        told = notifications(pilot)
+        assert transport.refused == ["POST"]  # no fetch to check: it cannot have arrived
+        assert any(n.startswith("Saving failed: could not reach") and "may have been applied" not in n for n in told)
+        assert "Your edit is still in the editor: press ctrl+s to try again." in told
+        assert not any("Could not check" in n for n in told)
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"never": "left"}
+        transport.refuse = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert (await item_on_server(other_writer, "order-0078")).data == {"never": "left"}
