@@ -602,13 +602,12 @@ class MainScreen(Screen[None]):
 
         editor = self.editor
         open_item = editor.open_item
-        assert open_item is not None and self.client is not None
+        assert open_item is not None
         try:
-            theirs = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+            theirs = await self._their_version()
         except ItemNotFound:
             return await self._resolve_deleted(plan)
-        except SyncError as error:
-            self._fail("Fetching their version", error)
+        if theirs is None:
             return False
         mine = editor.check.value if editor.check.value is not None else open_item.item.data
         if plan.item_ttl is None and plan.collection_ttl is None and json_equal(theirs.data, mine):
@@ -629,20 +628,28 @@ class MainScreen(Screen[None]):
             return await self._merge_onto_latest(plan)
         return False
 
-    async def _merge_onto_latest(self, plan: SavePlan) -> bool:
-        """Merge onto the item as the server has it now, not as the dialog showed it: the user may
-        have read the dialog for a while, and a live writer moves on meanwhile."""
+    async def _their_version(self) -> MapItem | None:
+        """The open item as the server has it now; None once a failure to fetch it is reported.
+        ItemNotFound is left to the caller, which offers to recreate the item."""
         open_item = self.editor.open_item
         assert open_item is not None and self.client is not None
         try:
-            latest = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
+            return await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
         except ItemNotFound:
-            return await self._resolve_deleted(plan)
+            raise
         except SyncError as error:
             self._fail("Fetching their version", error)
             self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
-            return False
-        return await self._merge_onto(latest, plan)
+            return None
+
+    async def _merge_onto_latest(self, plan: SavePlan) -> bool:
+        """Merge onto the item as the server has it now, not as the dialog showed it: the user may
+        have read the dialog for a while, and a live writer moves on meanwhile."""
+        try:
+            latest = await self._their_version()
+        except ItemNotFound:
+            return await self._resolve_deleted(plan)
+        return False if latest is None else await self._merge_onto(latest, plan)
 
     async def _merge_onto(self, theirs: MapItem, plan: SavePlan) -> bool:
         """Merge the editor's text onto `theirs`, from the version as loaded, and save the result
