@@ -152,7 +152,6 @@ def _item_fields_json(base_url: str, account_sid: str, service_sid: str, map_sid
 _CREATED_BY_JSON = _json_string(CREATED_BY)
 
 
-
 def render_item(item: ItemRecord, base_url: str) -> str:
     # Written out rather than dumped: the stored data is already compact JSON (what to_json would
     # write again after a json.loads), and decoding and re-encoding it was most of a page's time.

@@ -75,7 +75,6 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 """Transport failures that happen before a request leaves: a write that met one was not applied."""
 
 
-
 def _page_size(value: int) -> int:
     return min(value, MAX_PAGE_SIZE)
 

@@ -29,6 +29,7 @@ def url_segment(value: str) -> str:
         return _DOT_SEGMENTS[value]
     return value if _URL_SAFE.fullmatch(value) else quote(value, safe="")
 
+
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 """Twilio's only datetime form: UTC, whole seconds. twilio-python parses nothing else."""
 

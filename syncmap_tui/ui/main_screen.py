@@ -31,6 +31,7 @@ from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
@@ -95,13 +96,11 @@ class HeaderBar(Horizontal):
 class EditorPlaceholder(Vertical):
     """Stands where the ItemEditor goes, looking as it does with no item open, until the first frame
     with the services is out. Importing and composing the editor (a TextArea with tree-sitter JSON,
-    two TTL inputs) takes ~0.3 s of CPU on a 2-core machine: a third of the start-up."""
-
-    EMPTY_TEXT = "No item open. Pick one in the table (enter), or press n for a new one."
-    """The same words as ItemEditor's empty state, so that the swap does not show."""
+    two TTL inputs) takes ~0.3 s of CPU on a 2-core machine: a third of the start-up. It says what
+    the editor says with no item open, so that the swap does not show."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.EMPTY_TEXT), id="editor-empty")
+        yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
 
 
 def describe(error: Exception) -> str:
@@ -526,14 +525,15 @@ class MainScreen(Screen[None]):
         except (RequestTimedOut, NetworkError) as error:
             if error.may_have_been_applied:
                 return await self._settle_lost_response(plan, error)
-            return self._save_failed(error)  # it never left: nothing to look for on the server
+            return self._failed_keeping_edit("Saving", error)  # it never left: nothing to look for on the server
         except SyncError as error:
-            return self._save_failed(error)
+            return self._failed_keeping_edit("Saving", error)
         self._saved(saved)
         return True
 
-    def _save_failed(self, error: SyncError) -> bool:
-        self._fail("Saving", error)
+    def _failed_keeping_edit(self, doing: str, error: SyncError) -> bool:
+        """Report a step of a save that failed with the edit untouched; False, the save's result."""
+        self._fail(doing, error)
         self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
         return False
 
@@ -638,8 +638,7 @@ class MainScreen(Screen[None]):
         except ItemNotFound:
             raise
         except SyncError as error:
-            self._fail("Fetching their version", error)
-            self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
+            self._failed_keeping_edit("Fetching their version", error)
             return None
 
     async def _merge_onto_latest(self, plan: SavePlan) -> bool:

@@ -43,6 +43,7 @@ from syncmap_tui.ui.formatting import (
     format_when,
 )
 from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
 
@@ -90,8 +91,9 @@ def wire_delta_in_string(line: str, start: int, end: int, inserted: str, next_ch
     """How many bytes the compact wire form of a *valid* JSON text grows by when `line[start:end]`
     becomes `inserted`, if that can be told without parsing: the span lies inside one string
     value (not a key, not within an escape nor between the two of a surrogate pair) and every
-    character removed or inserted is one the compact form keeps as it is; None otherwise. `next_char(column)` is the first non-blank
-    character at or after `column` of the line, or of the lines after it ("" at the end).
+    character removed or inserted is one the compact form keeps as it is; None otherwise.
+    `next_char(column)` is the first non-blank character at or after `column` of the line, or of
+    the lines after it ("" at the end).
 
     The text stays valid JSON, and the string's value changes by exactly those characters. The one
     case where the figure is wrong is a value that does not reach the wire at all, under a key that
@@ -588,11 +590,11 @@ class ItemEditor(Vertical):
         self.saved_text = ""
         """The text as loaded or as last saved: the reference for the unsaved-changes marker."""
         self.stashed_text: str | None = None
+        """The user's own text, kept when they took theirs, until they restore it or save."""
         self.stashed_ttls: tuple[str, str] | None = None
+        """The ItemTtl and CollectionTtl the user had typed when they took theirs."""
         self.sent: tuple[str, str, str] | None = None
         """The text and TTL fields of the save in flight: typing may go on while it travels."""
-        """The ItemTtl and CollectionTtl the user had typed when they took theirs."""
-        """The user's own text, kept when they took theirs, until they restore it or save."""
         self._check: DataCheck = check_data("{}")
         self._shown: DataCheck = self._check
         """What the validation line and the size meter show: `_check`, or the figure of an edit
@@ -605,7 +607,7 @@ class ItemEditor(Vertical):
         key): every edit of this item is then checked in full at once."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No item open. Pick one in the table (enter), or press n for a new one."), id="editor-empty")
+        yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
         with Vertical(id="editor-body"):
             yield Static("", id="editor-heading")
             yield Static("", id="editor-meta")
