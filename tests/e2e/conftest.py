@@ -301,3 +301,13 @@ def start_app(isolated_home) -> Iterator[Callable[..., Terminal]]:
         for terminal in started:
             terminal.kill()
             print(f"timeline of syncmap-tui {' '.join(terminal.child.args[3:])}:", *terminal.timeline, sep="\n  ")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`) the pty tests run one after another on one worker:
+    each starts real processes and reads a terminal under deadlines, which a machine busy with
+    three other workers' tests would stretch."""
+    e2e = Path(__file__).parent
+    for item in items:
+        if e2e in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("pty"))

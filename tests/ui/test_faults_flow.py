@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from syncmap_tui.emulator.faults import WRITE_METHODS
 
 from .helpers import (
@@ -140,11 +142,14 @@ async def test_escape_pressed_before_the_conflict_dialog_appeared_does_not_answe
 
 async def test_a_timed_out_save_that_never_arrived_keeps_the_edit(build_app, emulator, other_writer):
     # Only writes are slow, but the timeout is every request's: the fetch that checks whether the
-    # save arrived needs room on a loaded machine (at 0.3 s it timed out once in a CI run).
-    app = build_app(SERVICE, "orders", "order-0064", timeout=1.0)
+    # save arrived needs room on a loaded machine (at 0.3 s it timed out once in a CI run). The
+    # deep link opens with the default timeout (at 1 s it timed out under a parallel run), and the
+    # client's timeout is cut to 1 s only for the save and its check.
+    app = build_app(SERVICE, "orders", "order-0064")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
+        main.client._http.timeout = httpx.Timeout(1.0)
         told = record_notifications(app)
         set_editor_json(pilot, {"timed": "out"})
         await pilot.pause()
