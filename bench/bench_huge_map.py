@@ -123,7 +123,7 @@ async def open_map(pilot, screen: MainScreen, entry: MapEntry) -> float:
     table = screen.item_table
     began = time.perf_counter()
     screen.open_map_from_palette(entry)
-    await wait_until(pilot, lambda: screen.current_map is entry and table.row_count > 0 and not table.loading_more
+    await wait_until(pilot, lambda: screen.current_map is entry and table.row_count > 0 and not table.page_pending
                      and next(iter(table.items), None) is not None)
     await pilot.pause()
     return time.perf_counter() - began
@@ -160,7 +160,7 @@ async def scroll_through(pilot, screen: MainScreen, count: int) -> dict:
             break
         await pilot.press("pagedown")
         presses += 1
-        if table.loading_more:
+        if table.page_pending:
             await pilot.app.workers.wait_for_complete()
         if index // 1000 >= len(samples):
             gc.collect()
@@ -192,7 +192,7 @@ async def scroll_back_to_start(pilot, screen: MainScreen) -> bool:
         current = table.current_item.key if table.current_item else None
         if current == key_of(0):
             return True
-        if current == before and not table.loading_more:
+        if current == before and not table.page_pending:
             return False
     return False
 

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from syncmap_tui.sync.editing import SavePlan
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-ITEM_PAGE_SIZE = 100
-"""Twilio's largest page: fewest round trips while scrolling a big map."""
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 """Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
@@ -126,7 +124,6 @@ class MainScreen(Screen[None]):
         self.client_factory = client_factory
         self.client: SyncClient | None = None
         self.current_map: MapEntry | None = None
-        self.next_page_url: str | None = None
         self.items_note = ""
         """What the item list shows and why, e.g. where a jump landed; kept while more pages load."""
         self.drafts = DraftStore()
@@ -360,67 +357,28 @@ class MainScreen(Screen[None]):
         await self._load_first_page(from_key)
 
     async def _load_first_page(self, from_key: str | None = None) -> bool:
-        """Load the map's items from the start, or from `from_key` on. False if it failed."""
+        """Load the map's items from the start, or from `from_key` on. False if it failed or a
+        newer listing took its place."""
         entry = self.current_map
         assert self.client is not None and entry is not None
         self._set_activity("loading items…")
         try:
-            page = await self.client.list_item_page(
-                entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE, from_key=from_key
-            )
+            shown = await self.item_table.open(self.client, entry.service.sid, entry.sync_map.sid, from_key)
         except SyncError as error:
             self._fail("Loading items", error)
             return False
-        table = self.item_table
-        table.reset()
         self.items_note = ""
-        self.next_page_url = page.next_page_url
-        table.append_page(page.records, page.has_more)
         self._set_activity()
         self._show_items_status()
-        return True
+        return shown
 
-    @on(ItemTable.NeedsMore)
-    @work(exclusive=True, group="items")
-    async def _load_next_page(self) -> None:
-        table, entry = self.item_table, self.current_map
-        if self.client is None or (self.next_page_url is None and table.resume_after is None):
-            return
-        try:
-            if table.resume_after is not None and entry is not None:  # the rows after it were dropped
-                page = await self.client.list_item_page(
-                    entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE,
-                    from_key=table.resume_after, bounds="exclusive",
-                )
-            else:
-                page = await self.client.list_item_page("", "", page_url=self.next_page_url)
-        except SyncError as error:
-            self.item_table.loading_more = False
-            self._fail("Loading more items", error)
-            return
-        self.next_page_url = page.next_page_url
-        self.item_table.append_page(page.records, page.has_more)
+    @on(ItemTable.PageLoaded)
+    def _on_page_loaded(self) -> None:
         self._show_items_status()
 
-    @on(ItemTable.NeedsEarlier)
-    @work(exclusive=True, group="items")
-    async def _load_earlier_page(self) -> None:
-        """The table dropped its first rows to stay small (ItemTable.MAX_ROWS): load the page before them."""
-        table, entry = self.item_table, self.current_map
-        if self.client is None or entry is None or table.first_key is None:
-            table.loading_more = False
-            return
-        try:
-            page = await self.client.list_item_page(
-                entry.service.sid, entry.sync_map.sid, page_size=ITEM_PAGE_SIZE,
-                order="desc", from_key=table.first_key, bounds="exclusive",
-            )
-        except SyncError as error:
-            table.loading_more = False
-            self._fail("Loading earlier items", error)
-            return
-        table.prepend_page(page.records[::-1], page.has_more)
-        self._show_items_status()
+    @on(ItemTable.PageFailed)
+    def _on_page_failed(self, event: ItemTable.PageFailed) -> None:
+        self._fail("Loading more items", event.error)
 
     # -- opening items ------------------------------------------------------------------------
 
@@ -908,15 +866,18 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
-        if self.current_map is None or not prefix:
+        """Show the map from the first key at or after `prefix`; an empty prefix goes back to the start."""
+        if self.current_map is None:
             return
         if not await self.confirm_leave("jump"):
             return
-        if not await self._load_first_page(from_key=prefix):
+        if not await self._load_first_page(from_key=prefix or None):
             return
         table = self.item_table
         table.focus()
-        first = next(iter(table.items), None)
+        if not prefix:
+            return
+        first = table.first_key
         if first is None:
             self._show_items_status(f"no key at or after {prefix!r}")
         elif first.startswith(prefix):
@@ -937,8 +898,10 @@ class MainScreen(Screen[None]):
             services = [s async for s in self.client.list_services()]
             self.navigator.show_services(services)
             return
-        current = self.item_table.current_item
-        await self._load_first_page()
+        table = self.item_table
+        current = table.current_item
+        # From the first loaded key, so that the rows in view stay in view.
+        await self._load_first_page(table.first_key if table.window.has_earlier else None)
         if current is not None:
             self.item_table.select_key(current.key)
 
@@ -976,7 +939,7 @@ class MainScreen(Screen[None]):
                 )
                 request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
                 continue
-            self.item_table.append_page([created], self.item_table.has_more)
+            self.item_table.insert_item(created)
             self.item_table.select_key(created.key)
             self._show_item(created)
             self.notify(f"Created {created.key!r}.", markup=False)
@@ -1098,13 +1061,12 @@ class MainScreen(Screen[None]):
         running = [
             worker
             for worker in self.app.workers
-            if worker.node is self and worker.group in CANCELLABLE_GROUPS and worker.is_running
+            if worker.node in (self, self.item_table) and worker.group in CANCELLABLE_GROUPS and worker.is_running
         ]
         if running:
             for worker in running:
                 worker.cancel()
             self._set_activity()
-            self.item_table.loading_more = False
             self.notify(
                 "Cancelled. Your edit is still in the editor; if a save was on its way, the next save "
                 "checks the revision first.",

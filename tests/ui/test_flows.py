@@ -330,19 +330,28 @@ async def test_jump_to_a_key_prefix_is_done_on_the_server(build_app):
         await pilot.press("enter")
         await settle(pilot)
         assert main.item_table.current_item.key == "sku-07500"
-        assert list(main.item_table.items)[0] == "sku-07500"
+        # The rows just before it are loaded too, so that up goes on from there.
+        assert list(main.item_table.items)[:2] == ["sku-07400", "sku-07401"]
         assert app.focused is main.item_table
 
         main.jump_input.value = "sku-0500x"
         await main.jump_input.action_submit()
         await settle(pilot)
         assert "no key starts with 'sku-0500x'" in str(main.query_one("#items-status").render())
-        assert list(main.item_table.items)[0] == "sku-05010"
+        assert main.item_table.current_item.key == "sku-05010"
 
         main.jump_input.value = "sku-99"
         await main.jump_input.action_submit()
         await settle(pilot)
         assert "no key at or after 'sku-99'" in str(main.query_one("#items-status").render())
+        # Nothing at or after it, but the keys before it are there: the last page of the map.
+        assert list(main.item_table.items)[-1] == "sku-09999"
+
+        main.jump_input.value = ""
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "sku-99" not in str(main.query_one("#items-status").render()), "an empty jump clears the last one"
+        assert main.item_table.current_item.key == "sku-00000" and not main.item_table.window.has_earlier
 
 
 async def test_delete_asks_shows_key_and_revision_and_sends_if_match(build_app, other_writer):

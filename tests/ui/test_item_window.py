@@ -1,15 +1,17 @@
-"""The item table keeps a window of rows (ItemTable.MAX_ROWS) and keyboard paging stays exact across it.
-
-The window is made small here (300 rows, trimmed to 200) so that a few pages cross several trims.
+"""The item table pages through a map with the headless ItemWindow: one walk across trims, and the
+two bugs found by hand that the window's rules fixed. The rules themselves are tested without
+Textual in tests/test_paging.py.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from syncmap_tui.ui.widgets import item_table
 
-from .helpers import SERVICE, main_screen, settle
+from .helpers import SERVICE, main_screen, settle, wait_until
 
 SIZE = (100, 30)
 
@@ -18,10 +20,16 @@ def index_of(key: str) -> int:
     return int(key.removeprefix("sku-"))
 
 
+def assert_contiguous(keys: list[str]) -> None:
+    assert keys == sorted(keys), "in key order"
+    skus = [index_of(k) for k in keys]
+    assert skus == list(range(skus[0], skus[-1] + 1)), "no gap, no repeat"
+
+
 @pytest.fixture
 def small_window(monkeypatch) -> None:
-    monkeypatch.setattr(item_table, "MAX_ROWS", 300)
-    monkeypatch.setattr(item_table, "KEEP_ROWS", 200)
+    monkeypatch.setattr(item_table, "MAX_ROWS", 250)
+    monkeypatch.setattr(item_table, "KEEP_ROWS", 150)
 
 
 async def test_paging_down_drops_far_rows_and_paging_up_loads_them_again(build_app, small_window):
@@ -31,63 +39,86 @@ async def test_paging_down_drops_far_rows_and_paging_up_loads_them_again(build_a
         table = main_screen(pilot).item_table
         table.focus()
         visited = []
-        while index_of(table.current_item.key) < 650:
+        while index_of(table.current_item.key) < 450:
             await pilot.press("pagedown")
             await settle(pilot)
             visited.append(index_of(table.current_item.key))
-            assert table.row_count <= 300
+            assert table.row_count <= 250
             assert list(table.items) == [table.get_row_at(row)[0].plain for row in range(table.row_count)]
         assert visited == sorted(visited), "page down never moves the cursor back"
-        assert table.has_earlier and "sku-00000" not in table.items
-        keys = list(table.items)
-        assert [index_of(k) for k in keys] == list(range(index_of(keys[0]), index_of(keys[-1]) + 1)), "no gap, no repeat"
+        assert table.window.has_earlier and "sku-00000" not in table.items
+        assert_contiguous(list(table.items))
 
         while table.current_item.key != "sku-00000":
             before = table.current_item.key
             await pilot.press("pageup")
             await settle(pilot)
             assert index_of(table.current_item.key) < index_of(before), "page up always moves up"
-            assert table.row_count <= 300
+            assert table.row_count <= 250
         keys = list(table.items)
-        assert keys[0] == "sku-00000" and not table.has_earlier
-        assert [index_of(k) for k in keys] == list(range(len(keys))), "no gap, no repeat"
+        assert keys[0] == "sku-00000" and not table.window.has_earlier
+        assert_contiguous(keys)
+        await pilot.press("up")
+        assert table.current_item.key == "sku-00000"
 
 
-async def test_the_row_above_a_dropped_page_is_one_arrow_key_away(build_app, small_window):
+async def test_a_page_still_loading_when_the_user_jumps_is_dropped(build_app):
+    """Found by hand: after ctrl+f sku-05000 the table showed sku-05099, then sku-00100…"""
     app = build_app(SERVICE, "catalog")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = main_screen(pilot).item_table
+        main = main_screen(pilot)
+        table = main.item_table
+        held = asyncio.Event()
+        list_item_page = main.client.list_item_page
+
+        async def everything_but_the_jump_held(*args, **kwargs):
+            if kwargs.get("from_key") != "sku-05000":
+                await held.wait()  # the next page of the old listing answers only after the jump
+            return await list_item_page(*args, **kwargs)
+
+        main.client.list_item_page = everything_but_the_jump_held
         table.focus()
-        while not table.has_earlier:
-            await pilot.press("pagedown")
-            await settle(pilot)
-        first = table.first_key
-        table.move_cursor(row=0)
+        await pilot.press("end")
+        await wait_until(pilot, lambda: table.page_pending, what="the next page to be asked for")
+        main.jump_from_palette("sku-05000")
+        await wait_until(pilot, lambda: table.first_key is not None and table.first_key >= "sku-04900", what="the jump")
+        held.set()
         await settle(pilot)
+        keys = list(table.items)
+        assert "sku-00100" not in keys
+        assert_contiguous(keys)
+        assert table.current_item.key == "sku-05000"
+
+
+async def test_a_created_item_takes_its_place_and_paging_goes_on_without_a_gap(build_app):
+    """Found by hand: a new row was added at the bottom, and the next page skipped 300 keys."""
+    from syncmap_tui.ui.dialogs import NewItemDialog
+
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        table = main.item_table
+        table.focus()
+        await pilot.press("n")
+        dialog = await wait_until_dialog(pilot, NewItemDialog)
+        dialog.query_one("#new-key").value = "sku-00050a"
+        await pilot.click("#create")
+        await settle(pilot)
+        keys = list(table.items)
+        assert keys.index("sku-00050a") == keys.index("sku-00050") + 1, "in key order, not at the bottom"
+        assert table.get_row_at(keys.index("sku-00050a"))[0].plain == "sku-00050a"
+        table.focus()  # the new item opened in the editor
         for _ in range(3):
-            await pilot.press("up")
+            await pilot.press("end")
             await settle(pilot)
-        assert index_of(table.current_item.key) == index_of(first) - 3
-        await pilot.press("down")
-        await settle(pilot)
-        assert index_of(table.current_item.key) == index_of(first) - 2
+        assert len(table.items) == 401
+        keys = [k for k in table.items if k != "sku-00050a"]
+        assert_contiguous(keys)
 
 
-async def test_paging_down_again_after_dropping_the_bottom_continues_after_the_last_kept_row(build_app, small_window):
-    app = build_app(SERVICE, "catalog")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = main_screen(pilot).item_table
-        table.focus()
-        while index_of(table.current_item.key) < 550:
-            await pilot.press("pagedown")
-            await settle(pilot)
-        while table.resume_after is None:  # far enough up that the bottom rows were dropped
-            await pilot.press("pageup")
-            await settle(pilot)
-        while index_of(table.current_item.key) < 650:
-            await pilot.press("pagedown")
-            await settle(pilot)
-        keys = list(table.items)
-        assert [index_of(k) for k in keys] == list(range(index_of(keys[0]), index_of(keys[-1]) + 1)), "no gap, no repeat"
+async def wait_until_dialog(pilot, dialog_type):
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, dialog_type), what=dialog_type.__name__)
+    await pilot.pause()
+    return pilot.app.screen

@@ -1,34 +1,39 @@
 """The items of one map, loaded a page at a time as the cursor nears either end of what is loaded.
 
-The table keeps a window of at most MAX_ROWS rows: scrolling on drops the farthest rows, and
-scrolling back loads them again, so a map of any size costs the same memory.
+The table loads its own pages, in its own worker; which page to ask for and what an answer
+changes are decided by the headless `ItemWindow` (syncmap_tui/sync/paging.py), which keeps at most
+MAX_ROWS rows: scrolling on drops the farthest rows, and scrolling back loads them again, so a map
+of any size costs the same memory.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from syncmap_tui.sync.errors import SyncError
 from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import format_short_when, format_time_left
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
+if TYPE_CHECKING:
+    from syncmap_tui.sync.client import SyncClient
+
 LOAD_AHEAD_ROWS = 20
 """Ask for the next page while this many loaded rows are still below the cursor, so scrolling never waits."""
-MAX_ROWS = 1_000
-"""The most rows the table keeps. A row costs ~8 KB (the item, its cells, the table's own records):
-without a limit, paging through 10,000 items of a 100,000-item map grew the process by ~80 MB."""
-KEEP_ROWS = 800
-"""What is left after a trim: trims (a rebuild of the table, ~30 ms) come every other page, not every page."""
+PAGES_GROUP = "items"
+"""The worker group of page loads: escape cancels it (MainScreen.CANCELLABLE_GROUPS)."""
 
 
 def item_size(item: MapItem) -> int:
@@ -46,24 +51,30 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
     ]
 
-    class NeedsMore(Message):
-        """The cursor is near the last loaded row and the server has more."""
+    class PageLoaded(Message):
+        """A page came in and the table shows it; `records` as the server sent them."""
 
-    class NeedsEarlier(Message):
-        """The cursor is near the first loaded row and rows before it were dropped (see MAX_ROWS)."""
+        def __init__(self, request: PageRequest, records: tuple[MapItem, ...]) -> None:
+            super().__init__()
+            self.request = request
+            self.records = records
+
+    class PageFailed(Message):
+        """A page after or before the loaded rows could not be loaded; scrolling there asks again."""
+
+        def __init__(self, error: SyncError) -> None:
+            super().__init__()
+            self.error = error
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.items: dict[str, MapItem] = {}
-        self.has_more = False
-        self.has_earlier = False
-        """True when rows before the first loaded one were dropped: scrolling up loads them again."""
-        self.loading_more = False
-        """A page (after the last row, or before the first) is on its way."""
-        self.resume_after: str | None = None
-        """Set when rows after the last loaded one were dropped: the next page starts after this key,
-        not at the server's next-page link, which pointed past the dropped rows."""
+        # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
+        self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
+        self._source: tuple[SyncClient, str, str] | None = None
+        """The client, service SID and map SID that pages come from."""
+        self._shown: dict[str, MapItem] = {}
+        """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
     MIN_KEY_WIDTH = 12
@@ -99,14 +110,79 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(width, self._total_row_height + header_height)
 
+    # -- the window ------------------------------------------------------------------------------
+
+    @property
+    def items(self) -> dict[str, MapItem]:
+        """The loaded items, in key order."""
+        return self.window.items
+
+    @property
+    def has_more(self) -> bool:
+        return self.window.has_more
+
+    @property
+    def page_pending(self) -> bool:
+        """A page is on its way. (Not `loading`: that is Widget's reactive, which makes a widget
+        unfocusable while it is true.)"""
+        return self.window.pending is not None
+
     def reset(self) -> None:
-        # The flags first: clearing moves the cursor, whose watcher must not ask for another page.
-        self.has_more = False
-        self.has_earlier = False
-        self.loading_more = False
-        self.resume_after = None
-        self.clear()
-        self.items.clear()
+        """No map: an empty table. A page still on its way for the old map is dropped when it comes."""
+        self._source = None
+        self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
+        self._show(WindowChange(rebuilt=True))
+
+    async def open(self, client: SyncClient, service_sid: str, map_sid: str, from_key: str | None = None) -> bool:
+        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). Raises
+        SyncError, with the rows left as they were. False if a newer listing began meanwhile."""
+        self._source = (client, service_sid, map_sid)
+        request = self.window.restart(from_key)
+        try:
+            page = await fetch_page(client, service_sid, map_sid, request)
+        except BaseException:
+            self.window.failed(request)
+            raise
+        if self.window.apply(request, page.records, page.has_more) is None:
+            return False
+        self._rebuild(keep_cursor=False)
+        return True
+
+    def insert_item(self, item: MapItem) -> None:
+        """An item created here: shown at its place in key order when it falls in the loaded range."""
+        self._show(self.window.insert(item))
+
+    def update_item(self, item: MapItem) -> None:
+        if not self.window.update(item):
+            return
+        self._shown[item.key] = item
+        for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
+            self.update_cell(item.key, column, cell)
+
+    def remove_item(self, key: str) -> None:
+        if self.window.remove(key):
+            self._shown.pop(key, None)
+            self.remove_row(key)
+
+    @work(group=PAGES_GROUP)
+    async def _load_page(self, request: PageRequest) -> None:
+        assert self._source is not None
+        client, service_sid, map_sid = self._source
+        try:
+            page = await fetch_page(client, service_sid, map_sid, request)
+        except SyncError as error:
+            self.window.failed(request)
+            self.post_message(self.PageFailed(error))
+            return
+        except BaseException:
+            self.window.failed(request)  # cancelled (escape): a later scroll asks again
+            raise
+        change = self.window.apply(request, page.records, page.has_more)
+        if change is not None:
+            self._show(change)
+            self.post_message(self.PageLoaded(request, tuple(page.records)))
+
+    # -- showing the window ------------------------------------------------------------------
 
     def _cells(self, item: MapItem) -> list[Text]:
         return [
@@ -117,75 +193,65 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—"),
         ]
 
-    def append_page(self, items: list[MapItem], has_more: bool) -> None:
-        for item in items:
-            if item.key in self.items:
-                continue  # a page boundary can repeat a key that changed between requests
-            self.items[item.key] = item
-            self.add_row(*self._cells(item), key=item.key)
-        self.has_more = has_more
-        self.resume_after = None
-        self.loading_more = False
-        if self.row_count > MAX_ROWS:
-            keys = list(self.items)
-            self._keep(keys[len(keys) - KEEP_ROWS :], {})
-            self.has_earlier = True
+    def _show(self, change: WindowChange) -> None:
+        if change.rebuilt:
+            self._rebuild()
+            return
+        if not change.appended:
+            return
+        # Each added row moves the watchers, which would ask for yet another page while the
+        # table is still shorter than the window.
+        self._rebuilding = True
+        try:
+            for item in change.appended:
+                self._shown[item.key] = item
+                self.add_row(*self._cells(item), key=item.key)
+        finally:
+            self._rebuilding = False
 
-    def prepend_page(self, items: list[MapItem], has_earlier: bool) -> None:
-        """Rows that come before the first loaded one (in key order), loaded again after a trim."""
-        earlier = [item for item in items if item.key not in self.items]
-        keys = [item.key for item in earlier] + list(self.items)
-        if len(keys) > MAX_ROWS:
-            keys = keys[:KEEP_ROWS]
-            self.has_more = True
-            self.resume_after = keys[-1]
-        self._keep(keys, {item.key: item for item in earlier})
-        self.has_earlier = has_earlier
-        self.loading_more = False
-
-    def _keep(self, keys: list[str], new_items: dict[str, MapItem]) -> None:
-        """Rebuild the table with these rows, the cursor on the same item and the view where it was."""
-        current = self.current_item
+    def _rebuild(self, *, keep_cursor: bool = True) -> None:
+        """Show the window anew: the cursor on the same item and the view where it was, or (a new
+        listing) on the first row."""
+        current = self.current_row_key if keep_cursor else None
         cursor_on_screen = self.cursor_row - int(self.scroll_y)
-        cells = {key: self.get_row(key) for key in keys if key not in new_items}
+        items = self.window.items
+        cells = {key: self.get_row(key) for key, item in items.items() if self._shown.get(key) is item}
         self._rebuilding = True
         try:
             self.clear()
-            self.items = {key: new_items[key] if key in new_items else self.items[key] for key in keys}
-            for key, item in self.items.items():
+            self._shown = dict(items)
+            for key, item in items.items():
                 self.add_row(*(cells[key] if key in cells else self._cells(item)), key=key)
             # Size the table now (as DataTable does when idle) so that the scroll below is not clamped.
             self._require_update_dimensions = False
             new_rows, self._new_rows = self._new_rows, set()
             self._update_dimensions(new_rows)
-            if current is not None and current.key in self.items:
-                row = self.get_row_index(current.key)
+            if current is not None and current in items:
+                row = self.get_row_index(current)
                 self.scroll_to(y=max(0, row - cursor_on_screen), animate=False, immediate=True)
                 self.move_cursor(row=row, scroll=False)
+            elif not keep_cursor:
+                self.scroll_to(y=0, animate=False, immediate=True)
+                self.move_cursor(row=0, scroll=False)
         finally:
             self._rebuilding = False
+        self._check_needs_more()
 
-    def update_item(self, item: MapItem) -> None:
-        if item.key not in self.items:
-            return
-        self.items[item.key] = item
-        for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
-            self.update_cell(item.key, column, cell)
-
-    def remove_item(self, key: str) -> None:
-        if self.items.pop(key, None) is not None:
-            self.remove_row(key)
+    @property
+    def current_row_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
 
     @property
     def current_item(self) -> MapItem | None:
-        if not self.items or self.row_count == 0:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return self.items.get(row_key.value) if row_key.value is not None else None
+        key = self.current_row_key
+        return self.items.get(key) if key is not None else None
 
     @property
     def first_key(self) -> str | None:
-        return next(iter(self.items), None)
+        return self.window.first_key
 
     def select_key(self, key: str) -> bool:
         if key not in self.items:
@@ -194,18 +260,17 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return True
 
     def _check_needs_more(self) -> None:
-        """Ask for a page when the cursor or the view nears the last loaded row, or the first after a trim."""
-        if self.loading_more or self._rebuilding:
+        """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
+        if self._source is None or self._rebuilding or self.window.pending is not None:
             return
-        if self.has_more:
-            bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
-            if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
-                self.loading_more = True
-                self.post_message(self.NeedsMore())
-                return
-        if self.has_earlier and min(self.cursor_row, int(self.scroll_y)) <= LOAD_AHEAD_ROWS:
-            self.loading_more = True
-            self.post_message(self.NeedsEarlier())
+        request = None
+        bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
+        if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
+            request = self.window.request_after()
+        if request is None and min(self.cursor_row, int(self.scroll_y)) <= LOAD_AHEAD_ROWS:
+            request = self.window.request_before()
+        if request is not None:
+            self._load_page(request)
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
