@@ -3,15 +3,23 @@ and run with pytester, finding the fixtures through the installed `pytest11` ent
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
-import textwrap
+from urllib.parse import urlsplit
 
-def run_in_process(pytester):
-    """Run the test project in this interpreter (faster than a subprocess). Without the snapshot
-    plugin, whose inner session would delete the folder the outer session's snapshot report reads,
-    and without pytest-asyncio, which warns about its unset loop scope into the outer session."""
-    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:textual-snapshot", "-p", "no:asyncio")
+import httpx
+import pytest
+
+from syncmap_tui.pytest_plugin import _LoopbackServer, _serve
+
+def run_project(pytester):
+    """Run the test project in a pytest of its own, which finds the fixtures through the installed
+    entry point. Not in-process: pytester then drops from sys.modules every module first imported
+    during the run (httpcore, uvicorn, twilio), and the tests after it would see a second copy of
+    each, with exception classes that no longer match (measured: test_client's refused
+    connection stopped being an httpx.ConnectError)."""
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
 
 TWILIO_PROJECT = '''
@@ -37,9 +45,7 @@ def test_create_a_service_a_map_and_an_item_then_a_stale_write_is_refused(sync_e
 
 def test_a_project_that_uses_only_the_fixture_and_twilio_python(pytester):
     pytester.makepyfile(test_twilio=TWILIO_PROJECT)
-    # A separate interpreter: the fixture must come from the installed entry point, nothing else.
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    run_project(pytester).assert_outcomes(passed=1)
 
 
 def test_the_plugin_is_inert_until_a_fixture_is_used(pytester):
@@ -66,27 +72,43 @@ def test_importing_the_plugin_imports_only_itself():
     assert result.stdout.strip() == "['syncmap_tui', 'syncmap_tui.pytest_plugin']"
 
 
-def test_each_test_gets_an_emulator_of_its_own_which_stops_after_it(pytester):
+def test_each_test_gets_an_emulator_of_its_own(pytester):
     pytester.makepyfile(
         test_isolation="""
         import httpx
-        import pytest
 
-        urls = []
+        kept = []
 
         def test_first(sync_emulator):
-            urls.append(sync_emulator.base_url)
             sync_emulator.seed({"svc": {"map": {"k": {"n": 1}}}})
+            kept.append(sync_emulator)
 
         def test_second(sync_emulator):
-            assert sync_emulator.base_url != urls[0]
-            with httpx.Client(base_url=sync_emulator.base_url, auth=(sync_emulator.account_sid, sync_emulator.auth_token), trust_env=False) as client:
+            assert sync_emulator is not kept[0]
+            auth = (sync_emulator.account_sid, sync_emulator.auth_token)
+            with httpx.Client(base_url=sync_emulator.base_url, auth=auth, trust_env=False) as client:
                 assert client.get("/v1/Services").json()["services"] == []
-            with pytest.raises(httpx.ConnectError):  # the first test's emulator is gone
-                httpx.get(urls[0] + "/v1/Services", trust_env=False)
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=2)
+    run_project(pytester).assert_outcomes(passed=2)
+
+
+def test_an_emulator_is_unreachable_once_its_test_has_ended():
+    server = _LoopbackServer().start()
+    try:
+        serving = _serve(server)
+        emulator = next(serving)
+        auth = (emulator.account_sid, emulator.auth_token)
+        with httpx.Client(base_url=emulator.base_url, auth=auth, trust_env=False, timeout=10) as client:
+            assert client.get("/v1/Services").status_code == 200
+            serving.close()  # the test's teardown
+            ended = client.get("/v1/Services")
+            assert (ended.status_code, ended.json()["code"]) == (503, 20503)
+    finally:
+        server.stop()
+    host, port = urlsplit(emulator.base_url).hostname, urlsplit(emulator.base_url).port
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, port), timeout=5)
 
 
 def test_the_session_emulator_is_shared_by_every_test(pytester):
@@ -107,7 +129,7 @@ def test_the_session_emulator_is_shared_by_every_test(pytester):
             assert {"demo-store", "shared"} <= {service.unique_name for service in services.list()}
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=2)
+    run_project(pytester).assert_outcomes(passed=2)
 
 
 def test_faults_and_rate_limits_from_the_test(pytester):
@@ -163,7 +185,7 @@ def test_faults_and_rate_limits_from_the_test(pytester):
             items("colour").update(data={"value": "blue"})
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=5)
+    run_project(pytester).assert_outcomes(passed=5)
 
 
 def test_seed_obeys_the_api_rules(pytester):
@@ -187,7 +209,7 @@ def test_seed_obeys_the_api_rules(pytester):
             assert [item.key for item in items.list()] == ["k", "k2"]
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=1)
+    run_project(pytester).assert_outcomes(passed=1)
 
 
 def test_the_twilio_client_ignores_edge_region_and_proxy_settings(pytester):
@@ -202,7 +224,7 @@ def test_the_twilio_client_ignores_edge_region_and_proxy_settings(pytester):
             assert service.url.startswith(sync_emulator.base_url + "/v1/Services/")
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=1)
+    run_project(pytester).assert_outcomes(passed=1)
 
 
 def test_without_twilio_python_the_error_says_how_to_install_it(pytester):
@@ -219,4 +241,4 @@ def test_without_twilio_python_the_error_says_how_to_install_it(pytester):
                 sync_emulator.twilio_client()
         """
     )
-    run_in_process(pytester).assert_outcomes(passed=1)
+    run_project(pytester).assert_outcomes(passed=1)
