@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -47,15 +48,17 @@ def test_ready_file_names_the_url_once_serving_and_is_removed_on_sigterm(tmp_pat
     assert not ready.exists()
 
 
-def test_a_stale_ready_file_is_gone_before_the_new_url_is_written(tmp_path):
-    """A script that polls from the moment it starts the emulator must never read the dead URL."""
+def test_a_stale_ready_file_is_removed_even_when_the_emulator_cannot_start(tmp_path, capsys):
+    """A script that polls from the moment it starts the emulator must never read a dead URL."""
     ready = tmp_path / "emulator.url"
     ready.write_text(DEAD_URL, encoding="utf-8")
-    with EmulatorProcess("--ready-file", str(ready)) as emulator:
-        emulator.wait_for_url()  # printed before the server is started: the stale file is already gone
-        assert not ready.exists() or ready.read_text(encoding="utf-8") != DEAD_URL
-        wait_for_file(ready)
-        assert emulator.terminate() == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run_emulator_command(["--port", str(port), "--ready-file", str(ready)]) == 1
+    assert "cannot listen" in capsys.readouterr().err
+    assert not ready.exists()
 
 
 def test_the_ready_file_is_not_removed_when_another_server_has_taken_it(tmp_path):
