@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument(
         "--auth-token",
+        metavar="TOKEN",
         help="auth token to accept; every user of the machine can read it in `ps`: prefer --auth-token-file",
     )
     parser.add_argument(
