@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# tests/plugin/ runs test projects that use the pytest plugin. Enabled here, at the top level,
+# because pytest refuses `pytest_plugins` in a conftest below it (tests/plugin/conftest.py).
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory, monkeypatch):

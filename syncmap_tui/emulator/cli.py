@@ -8,8 +8,10 @@ import os
 import signal
 import socket
 import sys
-from typing import Any, Iterator
-from contextlib import contextmanager
+import tempfile
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -28,7 +30,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--db", help="SQLite file to keep the data in (default: in memory, gone on exit)")
     parser.add_argument("--account-sid", help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
-    parser.add_argument("--auth-token", help="auth token to accept (default: TWILIO_AUTH_TOKEN, else the local one)")
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help="read the auth token to accept from PATH, one line (default: TWILIO_AUTH_TOKEN, else the local one)",
+    )
+    token.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        help="auth token to accept; every user of the machine can read it in `ps`: prefer --auth-token-file",
+    )
+    parser.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help="write the URL to PATH once connections are accepted (atomically); removed on exit",
+    )
     parser.add_argument("--seed", action="store_true", help="add the demo services, maps and items (once)")
     parser.add_argument("--allow-remote", action="store_true", help="allow binding an address other than loopback")
     limits = parser.add_argument_group("rate limiting (off by default)")
@@ -65,9 +82,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class CommandLineError(Exception):
+    """A flag's value cannot be used; the message says why (never a secret)."""
+
+
+def read_token_file(path: str) -> str:
+    """The token on the file's one line, without its line ending. Any file that can be read, so that
+    a pipe works too (`--auth-token-file <(pass show sync-token)`). The text is never echoed."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise CommandLineError(f"cannot read --auth-token-file {path}: {reason}") from None
+    token = text.rstrip("\r\n")
+    if not token or "\n" in token or "\r" in token:
+        raise CommandLineError(f"--auth-token-file {path} must hold the token on one line")
+    return token
+
+
+VISIBLE_TOKEN_WARNING = (
+    "syncmap-tui emulator: warning: --auth-token is visible to every user of this machine in `ps`; "
+    "pass it with --auth-token-file PATH or TWILIO_AUTH_TOKEN instead"
+)
+
+
 def resolve_credentials(args: argparse.Namespace) -> tuple[str, str, str]:
     """(account SID, auth token, where the token came from): flags, else environment, else the local pair."""
     account_sid = args.account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID
+    if args.auth_token_file:
+        return account_sid, read_token_file(args.auth_token_file), "--auth-token-file"
     if args.auth_token:
         return account_sid, args.auth_token, "--auth-token"
     if os.environ.get("TWILIO_AUTH_TOKEN"):
@@ -91,6 +134,61 @@ def bind(host: str, port: int) -> socket.socket:
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def prepare_ready_file(path: str) -> Path:
+    """Remove a ready file left by an emulator that was killed, so that a script waiting for the
+    file never reads a dead server's URL, and check that it can be written before listening."""
+    ready = Path(path)
+    if not ready.parent.is_dir():
+        raise CommandLineError(f"--ready-file {path}: the folder {ready.parent} does not exist")
+    try:
+        ready.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CommandLineError(f"--ready-file {path}: cannot remove the old file: {exc.strerror or exc}") from None
+    return ready
+
+
+def write_ready_file(ready: Path, url: str) -> None:
+    """Write `url` and a newline to `ready` atomically (a temporary file renamed over it), so that
+    a script polling for the file never reads part of the URL."""
+    descriptor, temporary = tempfile.mkstemp(dir=ready.parent, prefix=f".{ready.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(url + "\n")
+        os.replace(temporary, ready)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def remove_ready_file(ready: Path, url: str) -> None:
+    """Remove the ready file if it still names this server (another emulator may have taken the path)."""
+    with suppress(OSError):
+        if ready.read_text(encoding="utf-8") == url + "\n":
+            ready.unlink()
+
+
+def _server_calling_when_started(config: Any, on_started: Callable[[], None]) -> Any:
+    """A uvicorn.Server that calls `on_started()` once its listening socket is being served.
+    If that fails (the ready file cannot be written), the server stops and `failure` says why."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        failure: str | None = None
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.started:
+                return
+            try:
+                on_started()
+            except OSError as exc:
+                self.failure = exc.strerror or str(exc)
+                self.should_exit = True
+
+    return Server(config)
 
 
 @contextmanager
@@ -120,6 +218,15 @@ def run_emulator_command(argv: list[str]) -> int:
         )
         return 2
 
+    try:
+        account_sid, auth_token, token_source = resolve_credentials(args)
+        if token_source == "--auth-token" and auth_token != DEFAULT_AUTH_TOKEN:
+            print(VISIBLE_TOKEN_WARNING, file=sys.stderr)
+        ready = prepare_ready_file(args.ready_file) if args.ready_file else None
+    except CommandLineError as exc:
+        print(f"syncmap-tui emulator: {exc}", file=sys.stderr)
+        return 2
+
     # Deferred: uvicorn and Starlette are needed only here, not when the editor imports the package.
     import uvicorn
 
@@ -128,7 +235,6 @@ def run_emulator_command(argv: list[str]) -> int:
     from syncmap_tui.emulator.seed import seed_demo
     from syncmap_tui.emulator.store import SyncStore
 
-    account_sid, auth_token, token_source = resolve_credentials(args)
     try:
         faults = Faults(
             latency=args.latency,
@@ -157,14 +263,22 @@ def run_emulator_command(argv: list[str]) -> int:
         app = create_app(store, account_sid=account_sid, auth_token=auth_token, faults=faults, rate_limit=rate_limit)
         url = url_of(sock)
         _print_banner(url, account_sid, auth_token, token_source, args)
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off")
+        server = _server_calling_when_started(
+            uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off"),
+            on_started=(lambda: write_ready_file(ready, url)) if ready is not None else lambda: None,
         )
-        with _exit_quietly_on_signals():
-            server.run(sockets=[sock])
+        try:
+            with _exit_quietly_on_signals():
+                server.run(sockets=[sock])
+        finally:
+            if ready is not None:
+                remove_ready_file(ready, url)
     finally:
         sock.close()
         store.close()
+    if server.failure is not None:
+        print(f"syncmap-tui emulator: cannot write --ready-file {args.ready_file}: {server.failure}", file=sys.stderr)
+        return 1
     return 0
 
 
