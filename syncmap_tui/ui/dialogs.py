@@ -41,6 +41,9 @@ class Dialog(ModalScreen[T]):
     (GUARDED = False) take every key at once."""
 
     BINDINGS = [Binding("escape", "back", "Back, answering nothing", id="dialog-back")]
+    DEFAULT_CSS = """
+    Dialog.-guarded ChoiceButton { text-style: dim; }
+    """
     BACK_ANSWER: Any = None
     GUARDED: ClassVar[bool] = True
 
@@ -76,6 +79,10 @@ class ChoiceButton(Button):
     ChoiceButton { min-width: 0; }
     ChoiceButton:focus { text-style: bold reverse; }
     """
+    BINDINGS = [
+        Binding("left", "focus_sibling(-1)", "Previous button", show=False),
+        Binding("right", "focus_sibling(1)", "Next button", show=False),
+    ]
 
     def __init__(self, label: str, variant: ButtonVariant = "default", *, id: str) -> None:
         self.plain_label = label
@@ -89,6 +96,14 @@ class ChoiceButton(Button):
 
     def on_blur(self) -> None:
         self.label = self._marked(False)
+
+    def action_focus_sibling(self, step: int) -> None:
+        """Left and right move along the row of buttons, as in other dialogs people know."""
+        assert self.parent is not None
+        buttons = [b for b in self.parent.query_children(ChoiceButton) if b.focusable]
+        index = buttons.index(self)
+        if 0 <= index + step < len(buttons):
+            buttons[index + step].focus()
 
 
 def _field_lines(fields: list[tuple[str, str]]) -> Text:
@@ -557,7 +572,7 @@ class SideChoice(Widget, can_focus=True):
         Binding("up,left", "choose('mine')", "Keep mine for this path", show=False, id="merge-keep-mine"),
         Binding("down,right", "choose('theirs')", "Keep theirs for this path", show=False, id="merge-keep-theirs"),
         Binding("space", "switch", "Switch between mine and theirs", show=False, id="merge-switch"),
-        Binding("enter", "next", "Next path (after the last: Apply)", show=False, id="merge-next-path"),
+        Binding("enter", "screen.next_path", "Next path (after the last: Apply)", show=False, id="merge-next-path"),
     ]
     DEFAULT_CSS = """
     SideChoice { height: auto; padding: 0 0 1 0; }
@@ -597,9 +612,6 @@ class SideChoice(Widget, can_focus=True):
     def action_switch(self) -> None:
         self.side = "theirs" if self.side == "mine" else "mine"
 
-    def action_next(self) -> None:
-        self.screen.focus_next()
-
 
 def _merge_value_text(value: Any) -> Text:
     from syncmap_tui.sync.merge import ABSENT, json_text
@@ -634,6 +646,13 @@ class MergeDialog(Dialog["MergeChoices | None"]):
 
     def on_mount(self) -> None:
         self.query_one("#choice-0", SideChoice).focus()
+
+    def action_next_path(self) -> None:
+        """Enter on a path: on to the next one, and from the last to Apply (never Apply itself)."""
+        choices = list(self.query(SideChoice))
+        focused = self.focused
+        later = choices[choices.index(focused) + 1 :] if focused in choices else []
+        (later[0] if later else self.query_one("#apply", Button)).focus()
 
     def choices(self) -> MergeChoices:
         """What the dialog shows as chosen, per path: what Apply answers."""

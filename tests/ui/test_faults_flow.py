@@ -165,7 +165,7 @@ async def test_read_only_refuses_writes_in_the_client(build_app, other_writer):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        assert "(read-only)" in str(main.header.query_one("#target").render())
+        assert "READ-ONLY" in str(main.header.query_one("#read-only").render())
         set_editor_json(pilot, {"never": "sent"})
         await pilot.pause()
         await pilot.press("ctrl+s")
