@@ -25,7 +25,9 @@ from syncmap_tui.ui.formatting import format_duration, format_when
 from syncmap_tui.ui.literal import literal, visible
 
 if TYPE_CHECKING:
-    from syncmap_tui.sync.conflict import ThreeWay
+    from textual.widgets import OptionList
+
+    from syncmap_tui.sync.conflict import Row, ThreeWay
     from syncmap_tui.sync.merge import Conflict, Path, Side
 
 
@@ -380,9 +382,15 @@ class ConflictDialog(Dialog[ConflictChoice]):
     BACK_ANSWER = "back"
 
     def __init__(self, view: ThreeWay, *, read_only: bool = False) -> None:
+        from syncmap_tui.sync.conflict import overwrite_reverts, rows
+
         super().__init__()
         self.view = view
         self.read_only = read_only
+        self.rows = rows(view)
+        self.reverted = [] if read_only else overwrite_reverts(view)
+        """The rows whose change of theirs Overwrite would undo."""
+        self._marked: int | None = None
 
     @property
     def theirs(self) -> MapItem:
@@ -391,11 +399,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
     def compose(self) -> ComposeResult:
         from textual.widgets import OptionList
 
-        from syncmap_tui.sync import conflict
-
-        view = self.view
-        self.rows = conflict.rows(view)
-        title = "The item was deleted and created again" if view.recreated else "Someone else changed this item"
+        title = "The item was deleted and created again" if self.view.recreated else "Someone else changed this item"
         with Vertical(classes="dialog -wide", id="conflict"):
             yield Label(title, classes="dialog-title")
             yield Static(self._summary(), id="conflict-summary")
@@ -441,91 +445,70 @@ class ConflictDialog(Dialog[ConflictChoice]):
             summary.append(" They changed nothing: the data and the expiry are as you loaded them.")
         return summary
 
-    def _row_prompt(self, row: Any, *, marked: bool) -> Text:
-        from syncmap_tui.sync.conflict import DataRow, ExpiryRow
-        from syncmap_tui.sync.merge import render_path
-
+    def _row_prompt(self, row: Row, *, marked: bool) -> Text:
+        """One line per row; the full values are in the detail pane. `▶` marks the highlighted
+        row (the highlight's colour alone would not do)."""
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶ " if marked else "  ", style="bold")
         line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
         line.append(" ")
-        if isinstance(row, DataRow):
-            where = visible(render_path(row.path))
-        elif isinstance(row, ExpiryRow):
-            where = "expiry"
-        else:
-            where = "map expiry"
+        where = _row_name(row)
         if len(where) > ROW_PATH_CHARS:
             where = where[: ROW_PATH_CHARS - 1] + "…"
         line.append(where.ljust(ROW_PATH_CHARS), style="bold")
         line.append(" ")
         if row.who == "both differently":
             line.append("they ")
-            line.append(_side_text(row, "theirs"))
+            line.append_text(_side_text(row, "theirs"))
             line.append(" · you ")
-            line.append(_side_text(row, "mine"))
+            line.append_text(_side_text(row, "mine"))
         else:
-            changed_side = "theirs" if row.who == "theirs" else "mine"
-            line.append(_side_text(row, "base"))
+            line.append_text(_side_text(row, "base"))
             line.append(" → ")
-            line.append(_side_text(row, changed_side))
+            line.append_text(_side_text(row, "theirs" if row.who == "theirs" else "mine"))
         return line
 
-    def on_option_list_option_highlighted(self, event: Any) -> None:
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         option_list = event.option_list
-        for index, row in enumerate(self.rows):
-            option_list.replace_option_prompt_at_index(index, self._row_prompt(row, marked=index == event.option_index))
-        self._show_detail(self.rows[event.option_index])
+        # Only the two rows whose mark changes are redrawn: a conflict can have hundreds of rows.
+        if self._marked is not None:
+            option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(self.rows[self._marked], marked=False))
+        self._marked = event.option_index
+        option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(self.rows[self._marked], marked=True))
+        self._show_detail(self.rows[self._marked])
 
-    def _show_detail(self, row: Any) -> None:
+    def _show_detail(self, row: Row | None) -> None:
         """The highlighted row in full: every value whole, wrapped, never cut."""
-        from syncmap_tui.sync.conflict import DataRow, ExpiryRow
-        from syncmap_tui.sync.merge import render_path
-
         detail = Text()
         if row is None:
             detail.append("Nothing changed on either side since you loaded it: only the revision moved.")
         else:
-            if isinstance(row, DataRow):
-                detail.append_text(Text(visible(render_path(row.path)), style="bold"))
-            else:
-                detail.append("the item's expiry" if isinstance(row, ExpiryRow) else "the map's expiry (CollectionTtl)", style="bold")
-            detail.append(f": {_WHO_SENTENCE[row.who]}.\n")
-            for side, name in (("base", "loaded"), ("theirs", "theirs"), ("mine", "mine")):
-                detail.append(f"{name:>7}: ", style="bold")
-                detail.append(_side_text(row, side, full=True))
-                detail.append("\n")
+            detail.append(_row_name(row, long=True), style="bold")
+            detail.append(f": {_WHO_SENTENCE[row.who]}. ")
             detail.append(self._overwrite_effect(row), style="italic")
+            for side, name in (("base", "loaded"), ("theirs", "theirs"), ("mine", "mine")):
+                detail.append(f"\n{name:>7}: ", style="bold")
+                detail.append_text(_side_text(row, side, full=True))
         self.query_one("#conflict-detail-text", Static).update(detail)
 
-    def _overwrite_effect(self, row: Any) -> str:
-        from syncmap_tui.sync.conflict import THEIRS_CHANGED, overwrite_reverts
+    def _overwrite_effect(self, row: Row) -> str:
+        from syncmap_tui.sync.conflict import THEIRS_CHANGED
 
         if self.read_only:
             return "This session is read-only: nothing can be saved."
-        if row in overwrite_reverts(self.view):
+        if row in self.reverted:
             return "Overwrite reverts this change of theirs."
         if row.who in THEIRS_CHANGED:
             return "Overwrite keeps theirs here: your save does not send it."
         return "Overwrite saves mine here."
 
     def _reverts_text(self) -> Text:
-        from syncmap_tui.sync.conflict import DataRow, ExpiryRow, overwrite_reverts
-        from syncmap_tui.sync.merge import render_path
-
         if self.read_only:
             return Text("Read-only session: Take theirs loads their version and keeps your edit (F4).")
-        reverted = overwrite_reverts(self.view)
-        if not reverted:
+        if not self.reverted:
             return Text("Overwrite reverts none of their changes.")
-        names = []
-        for row in reverted:
-            if isinstance(row, DataRow):
-                names.append(visible(render_path(row.path)))
-            else:
-                names.append("expiry" if isinstance(row, ExpiryRow) else "map expiry")
-        text = Text(f"Overwrite reverts {len(reverted)} change(s) of theirs: ", style="bold")
-        text.append(", ".join(names))
+        text = Text(f"Overwrite reverts {len(self.reverted)} change(s) of theirs: ", style="bold")
+        text.append(", ".join(_row_name(row) for row in self.reverted))
         return text
 
     @on(Button.Pressed)
@@ -533,7 +516,19 @@ class ConflictDialog(Dialog[ConflictChoice]):
         self.dismiss(event.button.id)
 
 
-def _side_text(row: Any, side: str, *, full: bool = False) -> Text:
+def _row_name(row: Row, *, long: bool = False) -> str:
+    """What a row is about: its JSON path (non-printing characters escaped), or the expiry."""
+    from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+    from syncmap_tui.sync.merge import render_path
+
+    if isinstance(row, DataRow):
+        return visible(render_path(row.path))
+    if isinstance(row, ExpiryRow):
+        return "the item's expiry" if long else "expiry"
+    return "the map's expiry (CollectionTtl)" if long else "map expiry"
+
+
+def _side_text(row: Row, side: str, *, full: bool = False) -> Text:
     """One side's value of a row as plain text (never markup): JSON, or an expiry."""
     from syncmap_tui.sync.conflict import DataRow, ExpiryRow
     from syncmap_tui.sync.merge import ABSENT, json_text
@@ -635,7 +630,7 @@ class MergeDialog(Dialog["MergeChoices | None"]):
         with Vertical(classes="dialog -wide", id="merge"):
             yield Label(f"{len(self.conflicts)} path(s) changed on both sides: keep which?", classes="dialog-title")
             yield Static(
-                Text("↑/↓ choose mine or theirs · space switches · enter or tab: next · esc: back", style="dim")
+                Text("↑↓ choose · space switches · enter: next path · esc: back", style="dim")
             )
             with VerticalScroll(id="merge-paths"):
                 for index, conflict in enumerate(self.conflicts):
