@@ -118,6 +118,9 @@ class SyncMapApp(App[None]):
         # must not answer the conflict dialog that the save's answer opens, nor escape pressed to
         # cancel the save. Such keys are dropped, not passed on to the dialog.
         if isinstance(event, events.Key) and event.time < getattr(self.screen, "keys_accepted_from", 0.0):
+            if not getattr(self.screen, "dropped_a_key", True):
+                self.screen.dropped_a_key = True
+                self.bell()  # once a dialog: the typist hears that their keys went nowhere
             return  # Dialog.keys_accepted_from
         await super().on_event(event)
 

@@ -53,6 +53,8 @@ class Dialog(ModalScreen[T]):
         super().__init__()
         self.keys_accepted_from = float("inf") if self.GUARDED else 0.0
         """Keys with an earlier time (Textual's message clock) are dropped: see SyncMapApp.on_event."""
+        self.dropped_a_key = False
+        """The app rings the bell at the first key it drops, not at each."""
 
     def on_mount(self) -> None:
         if not self.GUARDED:

@@ -572,10 +572,12 @@ class MainScreen(Screen[None]):
             # (cancelled, timed out), or someone made the same change. Nothing to resolve.
             self._saved(theirs)
             return True
+        # Mine is what Overwrite sends (this save's plan), not the editor's text now: text typed
+        # while the save travelled may not even parse, and the view must say what Overwrite does.
         view = ThreeWay(
             base=open_item.item,
             theirs=theirs,
-            mine_data=mine,
+            mine_data=plan.data if plan.data is not None else open_item.item.data,
             mine_item_ttl=plan.item_ttl,
             mine_collection_ttl=plan.collection_ttl,
             recreated=theirs.date_created != open_item.item.date_created,

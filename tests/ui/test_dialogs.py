@@ -73,6 +73,8 @@ async def test_keys_typed_before_or_just_after_the_dialog_appeared_do_not_answer
         dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
         await wait_until(pilot, lambda: dialog.keys_accepted_from < float("inf"), what="the dialog on the screen")
         opened = dialog.keys_accepted_from - TYPE_AHEAD_GUARD_SECONDS
+        bells = []
+        app.bell = lambda: bells.append(1)
         dialog.query_one("#back", Button).focus()  # even enter on Back must wait for the guard
         await pilot.pause()
         assert dialog.has_class("-guarded")  # the buttons look dimmed meanwhile
@@ -81,6 +83,7 @@ async def test_keys_typed_before_or_just_after_the_dialog_appeared_do_not_answer
                 app.post_message(key_stamped(key, stamp))
                 await pilot.pause()
                 assert app.screen is dialog, f"{key} typed at {stamp - opened:+.2f} s answered the dialog"
+        assert bells == [1]  # one bell says the keys went nowhere, not one a key
         await wait_until(pilot, lambda: not dialog.has_class("-guarded"), what="the guard to end", rounds=500)
         app.post_message(key_stamped("escape", dialog.keys_accepted_from))
         await settle(pilot)
@@ -377,3 +380,24 @@ async def test_header_notices_are_kept_per_source_and_the_most_severe_shows(buil
         assert shown(notice) == "watching [b]orders[/b]" and not notice.has_class("-warning")
         header.clear_notice("watch")
         assert shown(notice) == ""
+
+
+async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_during_the_save(
+    build_app, emulator, other_writer
+):
+    """Text typed while the save travelled (here: not even valid JSON) is not what Overwrite
+    sends: the view showed the loaded data as mine and said Overwrite reverted none of theirs."""
+    app = build_app(SERVICE, "orders", "order-0113")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0113", data={"theirs": 1}, if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        emulator.faults.update({"latency": 0.3, "methods": ["POST"]})
+        await pilot.press("ctrl+s")
+        main.editor.replace_text('{"mine": 1, lorem ipsum')
+        dialog = await wait_for_screen(pilot, ConflictDialog)
+        assert any("$.mine" in line and " you " in line for line in row_lines(dialog)), row_lines(dialog)
+        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs: $.theirs"
+        await answer(pilot, ConflictDialog, "back")
