@@ -47,6 +47,10 @@ STARTED_AT_THE_LATEST_SECONDS = 10.0
 """Collections come back on by then even if the first frame with the services never did."""
 
 
+_ANSWERING_EVENTS = (events.Key, events.MouseDown, events.MouseUp, events.Click)
+"""Input that can answer a dialog: see SyncMapApp.on_event."""
+
+
 def _sync_commands() -> type[Provider]:
     from syncmap_tui.ui.commands import SyncCommands
 
@@ -116,10 +120,11 @@ class SyncMapApp(App[None]):
         # A key typed before a dialog was on the screen, or so soon after that the typist had no
         # time to see it, was meant for the screen under it: "dolor" typed on through a slow save
         # must not answer the conflict dialog that the save's answer opens, nor escape pressed to
-        # cancel the save. Such keys are dropped, not passed on to the dialog.
-        if isinstance(event, events.Key) and event.time < getattr(self.screen, "keys_accepted_from", 0.0):
-            if not getattr(self.screen, "dropped_a_key", True):
-                self.screen.dropped_a_key = True
+        # cancel the save. Such keys are dropped, not passed on to the dialog; so are clicks, as a
+        # click meant for the editor can land on a button that appeared under the pointer.
+        if isinstance(event, _ANSWERING_EVENTS) and event.time < getattr(self.screen, "keys_accepted_from", 0.0):
+            if not getattr(self.screen, "dropped_input", True):
+                self.screen.dropped_input = True
                 self.bell()  # once a dialog: the typist hears that their keys went nowhere
             return  # Dialog.keys_accepted_from
         await super().on_event(event)

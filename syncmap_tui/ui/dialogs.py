@@ -11,9 +11,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual._time import get_time
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.widgets.button import ButtonVariant
@@ -52,24 +52,34 @@ class Dialog(ModalScreen[T]):
     def __init__(self) -> None:
         super().__init__()
         self.keys_accepted_from = float("inf") if self.GUARDED else 0.0
-        """Keys with an earlier time (Textual's message clock) are dropped: see SyncMapApp.on_event."""
-        self.dropped_a_key = False
-        """The app rings the bell at the first key it drops, not at each."""
+        """Keys and clicks with an earlier time (Textual's message clock) are dropped: see SyncMapApp.on_event."""
+        self.dropped_input = False
+        """The app rings the bell at the first key or click it drops, not at each."""
+
+    class Shown(Message):
+        """The dialog's first frame is out. Its time, on the clock of every key's and click's
+        time, starts the guard."""
+
+        bubble = False
 
     def on_mount(self) -> None:
         if not self.GUARDED:
             return
         self.add_class("-guarded")
-        self.call_after_refresh(self._shown)
+        self.call_after_refresh(lambda: self.post_message(self.Shown()))
 
-    def _shown(self) -> None:
-        """The dialog is on the screen: the guard runs from now."""
+    @on(Shown)
+    def _start_guard(self, message: Shown) -> None:
         guard = getattr(self.app, "dialog_guard_seconds", TYPE_AHEAD_GUARD_SECONDS)
-        self.keys_accepted_from = get_time() + guard
+        self.keys_accepted_from = message.time + guard
         if guard > 0:  # Textual's timers divide by their delay
-            self.set_timer(guard, lambda: self.remove_class("-guarded"))
+            self.set_timer(guard, self._guard_over)
         else:
-            self.remove_class("-guarded")
+            self._guard_over()
+
+    def _guard_over(self) -> None:
+        """The buttons stop looking dimmed: the dialog takes keys now."""
+        self.remove_class("-guarded")
 
     def action_back(self) -> None:
         self.dismiss(self.BACK_ANSWER)

@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import TypeVar
 
-from textual._time import get_time
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -83,9 +82,7 @@ async def answer(pilot: Pilot, dialog_type: type[Dialog[T]], choice: T) -> None:
     keys on its path, then Apply. ConfirmDialog: True types the name if it asks for it, then
     Confirm. Any other dialog: the button whose id is `choice`."""
     dialog = await wait_for_screen(pilot, dialog_type)
-    await wait_until(
-        pilot, lambda: get_time() >= dialog.keys_accepted_from, what=f"{dialog_type.__name__}'s type-ahead guard"
-    )
+    await wait_until(pilot, lambda: dialog_takes_keys(dialog), what=f"{dialog_type.__name__}'s type-ahead guard", rounds=500)
     if choice == dialog.BACK_ANSWER:
         await pilot.press("escape")
         return
@@ -107,3 +104,8 @@ async def answer(pilot: Pilot, dialog_type: type[Dialog[T]], choice: T) -> None:
     await pilot.pause()
     assert button.has_focus, f"{button_id} did not take the focus in {dialog!r}"
     await pilot.press("enter")
+
+
+def dialog_takes_keys(dialog: Dialog) -> bool:
+    """The dialog has been on the screen for its type-ahead guard (or has none)."""
+    return dialog.keys_accepted_from < float("inf") and not dialog.has_class("-guarded")

@@ -401,3 +401,35 @@ async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_du
         assert any("$.mine" in line and " you " in line for line in row_lines(dialog)), row_lines(dialog)
         assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs: $.theirs"
         await answer(pilot, ConflictDialog, "back")
+
+
+async def test_a_click_in_the_guard_time_does_not_answer_either(build_app, other_writer):
+    """A click meant for the editor can land on a button that just appeared under the pointer."""
+    app = build_app(SERVICE, "orders", "order-0114", dialog_guard_seconds=TYPE_AHEAD_GUARD_SECONDS)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
+        await wait_until(pilot, lambda: dialog.keys_accepted_from < float("inf"), what="the dialog on the screen")
+        overwrite = dialog.query_one("#overwrite", Button)
+        for stamp in (dialog.keys_accepted_from - TYPE_AHEAD_GUARD_SECONDS, dialog.keys_accepted_from - 0.01):
+            for event in click_stamped(overwrite, stamp):
+                app.post_message(event)  # as the terminal driver does (Pilot.click skips the app)
+            await pilot.pause()
+            assert app.screen is dialog
+        server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0114")
+        assert server.data == {"theirs": 1}
+        for event in click_stamped(dialog.query_one("#back", Button), dialog.keys_accepted_from):
+            app.post_message(event)
+        await settle(pilot)
+        assert app.screen is main_screen(pilot)
+
+
+def click_stamped(widget, at: float) -> list[events.MouseEvent]:
+    """Press and release on `widget`, stamped `at`: the app makes a Click of the two."""
+    x, y = widget.region.offset
+    stamped = []
+    for kind in (events.MouseDown, events.MouseUp):
+        event = kind(widget=None, x=x, y=y, delta_x=0, delta_y=0, button=1, shift=False, meta=False, ctrl=False, screen_x=x, screen_y=y)
+        event.time = at
+        stamped.append(event)
+    return stamped

@@ -43,7 +43,6 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual._time import get_time
 from textual.widgets import Button
 from textual.worker import WorkerState
 
@@ -63,7 +62,7 @@ from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, S
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
-from .helpers import SERVICE, answer, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
+from .helpers import SERVICE, answer, dialog_takes_keys, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
 
 SIZE = (80, 24)
 """The smallest size the app is made for: the fewest cells to repaint."""
@@ -460,7 +459,7 @@ async def until_composed(soak: Soak, dialog) -> None:
     choices = len(dialog.conflicts) if isinstance(dialog, MergeDialog) else 0
     for _ in range(2000):
         composed = dialog.is_mounted and dialog.query(Button) and len(dialog.query(SideChoice)) >= choices
-        if composed and get_time() >= dialog.keys_accepted_from:
+        if composed and dialog_takes_keys(dialog):
             return
         await tick()
     raise AssertionError(f"{dialog!r} never finished composing")
