@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from rich.text import Text
@@ -21,7 +22,8 @@ from textual.widgets.button import ButtonVariant
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
 from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
-from syncmap_tui.ui.formatting import format_duration, format_when
+from syncmap_tui.ui import formatting
+from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
 from syncmap_tui.ui.literal import literal, visible
 
 if TYPE_CHECKING:
@@ -381,6 +383,20 @@ _WHO_SENTENCE = {
 }
 ROW_PATH_CHARS = 22
 """Width of the path column of a conflict row; the detail pane below shows the full path."""
+REVERTED_SIGN = "↺"
+"""Marks the rows whose change of theirs Overwrite would undo."""
+REVERTED_NAMED = 3
+"""How many reverted paths the line above the buttons names (then "and N more"): two lines at 80
+columns. The ↺ rows show them all."""
+
+
+def _middle_cut(text: str, width: int) -> str:
+    """`text` in `width` characters, cut in the middle: paths that differ only at the end (an
+    index, a suffix) stay apart."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
 class ConflictDialog(Dialog[ConflictChoice]):
@@ -463,11 +479,8 @@ class ConflictDialog(Dialog[ConflictChoice]):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶ " if marked else "  ", style="bold")
         line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
-        line.append(" ")
-        where = _row_name(row)
-        if len(where) > ROW_PATH_CHARS:
-            where = where[: ROW_PATH_CHARS - 1] + "…"
-        line.append(where.ljust(ROW_PATH_CHARS), style="bold")
+        line.append(f" {REVERTED_SIGN} " if row in self.reverted else "   ", style="bold")
+        line.append(_middle_cut(_row_name(row), ROW_PATH_CHARS).ljust(ROW_PATH_CHARS), style="bold")
         line.append(" ")
         if row.who == "both differently":
             line.append("they ")
@@ -496,11 +509,12 @@ class ConflictDialog(Dialog[ConflictChoice]):
             detail.append("Nothing changed on either side since you loaded it: only the revision moved.")
         else:
             detail.append(_row_name(row, long=True), style="bold")
-            detail.append(f": {_WHO_SENTENCE[row.who]}. ")
-            detail.append(self._overwrite_effect(row), style="italic")
+            detail.append(f": {_WHO_SENTENCE[row.who]}.")
             for side, name in (("base", "loaded"), ("theirs", "theirs"), ("mine", "mine")):
                 detail.append(f"\n{name:>7}: ", style="bold")
                 detail.append_text(_side_text(row, side, full=True))
+            detail.append("\n")
+            detail.append(self._overwrite_effect(row), style="italic")
         self.query_one("#conflict-detail-text", Static).update(detail)
 
     def _overwrite_effect(self, row: Row) -> str:
@@ -519,8 +533,11 @@ class ConflictDialog(Dialog[ConflictChoice]):
             return Text("Read-only session: Take theirs loads their version and keeps your edit (F4).")
         if not self.reverted:
             return Text("Overwrite reverts none of their changes.")
-        text = Text(f"Overwrite reverts {len(self.reverted)} change(s) of theirs: ", style="bold")
-        text.append(", ".join(_row_name(row) for row in self.reverted))
+        text = Text(f"Overwrite reverts {len(self.reverted)} change(s) of theirs ({REVERTED_SIGN}): ", style="bold")
+        named = self.reverted[:REVERTED_NAMED]
+        text.append(", ".join(_middle_cut(_row_name(row), ROW_PATH_CHARS) for row in named))
+        if len(self.reverted) > len(named):
+            text.append(f" and {len(self.reverted) - len(named)} more")
         return text
 
     @on(Button.Pressed)
@@ -555,19 +572,23 @@ def _side_text(row: Row, side: str, *, full: bool = False) -> Text:
     if isinstance(row, ExpiryRow):
         if side == "mine":
             if row.mine_ttl is None:
-                return Text(_expiry_text(row.base) + " (left as it is)")
+                return Text(_expiry_text(row.base, full=full) + ", left as it is")
             if row.mine_ttl == 0:
                 return Text("never (ItemTtl 0)")
             return Text(f"{format_duration(row.mine_ttl)} after the save (ItemTtl {row.mine_ttl})")
-        return Text(_expiry_text(getattr(row, side)))
+        return Text(_expiry_text(getattr(row, side), full=full))
     # The map's TTL: an item does not carry it.
     if side == "mine":
         return Text(f"whole map: {format_duration(row.mine_ttl)} after the save (CollectionTtl {row.mine_ttl})")
     return Text("as it is", style="dim italic")
 
 
-def _expiry_text(moment: Any) -> str:
-    return "never" if moment is None else format_when(moment)
+def _expiry_text(moment: datetime | None, *, full: bool = False) -> str:
+    if moment is None:
+        return "never"
+    if full:
+        return f"{format_when(moment)} ({format_time_left(moment, formatting.now_utc())})"
+    return format_when(moment)
 
 
 class SideChoice(Widget, can_focus=True):

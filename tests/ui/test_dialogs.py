@@ -8,6 +8,7 @@ was two-way and cut long values, TTLs were not in it, and "(read-only)" could be
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import pytest
@@ -18,7 +19,7 @@ from textual.widgets import Button, OptionList, Static
 from syncmap_tui.config import Target
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
-from syncmap_tui.ui.dialogs import ChoiceButton, ConflictDialog, DeletedDialog, MergeDialog, SideChoice
+from syncmap_tui.ui.dialogs import REVERTED_SIGN, ChoiceButton, ConflictDialog, DeletedDialog, MergeDialog, SideChoice
 from syncmap_tui.ui.widgets.header import NOTICE_MAX_WIDTH, HeaderBar
 
 from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
@@ -204,7 +205,7 @@ async def test_the_view_says_who_changed_what_and_what_overwrite_reverts(build_a
         assert who["$.status"].split()[-3:] == ['"paid"', "→", '"shipped"'] and " they " in who["$.status"]
         assert " you " in who["$.note"] and " both = " in who["$.carrier"] and " both ≠ " in who["$.total_cents"]
         reverts = shown(dialog.query_one("#overwrite-reverts", Static))
-        assert reverts == "Overwrite reverts 2 change(s) of theirs: $.status, $.total_cents"
+        assert reverts == "Overwrite reverts 2 change(s) of theirs (↺): $.status, $.total_cents"
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -251,9 +252,9 @@ async def test_their_ttl_and_mine_are_a_conflict_row_and_overwrite_says_it_rever
         assert len(lines) == 1 and " both ≠ " in lines[0] and "expiry" in lines[0]
         assert "2026-01-15 13:00:00Z" in lines[0] and "1m after the save" in lines[0]
         detail = shown(dialog.query_one("#conflict-detail-text", Static))
-        assert "theirs: 2026-01-15 13:00:00Z" in detail and "mine: 1m after the save (ItemTtl 60)" in detail
+        assert "theirs: 2026-01-15 13:00:00Z (in 1h)" in detail and "mine: 1m after the save (ItemTtl 60)" in detail
         assert "Overwrite reverts this change of theirs." in detail
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs: expiry"
+        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs (↺): expiry"
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -328,13 +329,29 @@ async def test_every_button_of_the_deleted_dialog_is_whole_at_80_columns(build_a
 
 
 async def test_every_button_of_the_conflict_dialog_is_whole_at_80_by_24(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0112")
+    """The fullest view: a key that wraps the summary, more rows than fit, a TTL conflict and a
+    list of reverted paths that wraps."""
+    key = "customer-account-" + "x" * 60
+    base = {f"field_with_a_long_name_{n:02}": n for n in range(24)}
+    sid = await orders_sid(other_writer)
+    await other_writer.create_item(SERVICE, sid, key, base)
+    app = build_app(SERVICE, "orders", key)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
+        theirs = {name: value + 100 if value % 2 else value for name, value in base.items()}
+        mine = {name: value + 200 if value % 3 == 0 else value for name, value in base.items()}
+        dialog = await conflict(pilot, other_writer, theirs=theirs, mine=mine, their_ttl=3600, my_ttl=60)
+        lines = row_lines(dialog)
+        assert len(lines) > 10
+        # Long paths are cut in the middle: paths that differ only at the end stay apart.
+        paths = [re.search(r"\$\.field\S*", line).group() for line in lines if "$.field" in line]
+        assert len(set(paths)) == len(paths) == 16 and paths[1] == "$.field_wi…ong_name_01"
+        assert any(REVERTED_SIGN in line and "name_01" in line for line in lines)
         box = dialog.query_one("#conflict").content_region
+        assert pilot.app.screen.region.contains_region(dialog.query_one("#conflict").region)
         for button in dialog.query(ChoiceButton):
             assert box.contains_region(button.region), (button.id, button.region, box)
+            assert button.region.width >= len(str(button.label)), button.id
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -399,7 +416,7 @@ async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_du
         main.editor.replace_text('{"mine": 1, lorem ipsum')
         dialog = await wait_for_screen(pilot, ConflictDialog)
         assert any("$.mine" in line and " you " in line for line in row_lines(dialog)), row_lines(dialog)
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs: $.theirs"
+        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs (↺): $.theirs"
         await answer(pilot, ConflictDialog, "back")
 
 
