@@ -23,7 +23,9 @@ LOADED_AT = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 BASE = {"status": "paid", "customer": {"name": "Ann", "tier": "gold"}, "total": 10, "tags": ["a"]}
 
 
-def item(data: dict[str, Any], *, revision: str = "0", expires: datetime | None = None, created: datetime = LOADED_AT) -> MapItem:
+def item(
+    data: dict[str, Any], *, revision: str = "0", expires: datetime | None = None, created: datetime = LOADED_AT
+) -> MapItem:
     return MapItem(
         key="order-1", account_sid="AC1", service_sid="IS1", map_sid="MP1", url="https://x/order-1",
         revision=revision, data=data, date_expires=expires, date_created=created, date_updated=created,

@@ -497,10 +497,12 @@ class ConflictDialog(Dialog[ConflictChoice]):
         option_list = event.option_list
         # Only the two rows whose mark changes are redrawn: a conflict can have hundreds of rows.
         if self._marked is not None:
-            option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(self.rows[self._marked], marked=False))
+            unmarked = self._row_prompt(self.rows[self._marked], marked=False)
+            option_list.replace_option_prompt_at_index(self._marked, unmarked)
         self._marked = event.option_index
-        option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(self.rows[self._marked], marked=True))
-        self._show_detail(self.rows[self._marked])
+        row = self.rows[self._marked]
+        option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(row, marked=True))
+        self._show_detail(row)
 
     def _show_detail(self, row: Row | None) -> None:
         """The highlighted row in full: every value whole, wrapped, never cut."""

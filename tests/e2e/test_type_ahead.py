@@ -15,6 +15,7 @@ import random
 import time
 
 import pexpect
+import pytest
 
 from .conftest import CTRL_S, DOWN, Emulator, Terminal, child_env
 
@@ -23,10 +24,20 @@ SAVE_LATENCY_SECONDS = "1.5"
 SENTENCE = "lorem ipsum dolor sit amet "
 DIALOG_TITLE = "Someone else changed this item"
 KEEP_TYPING_AFTER_THE_DIALOG_SECONDS = 1.5
-"""Three times the guard: letters land both inside it and after it, as a typist's would."""
+"""Three times the guard: letters land both inside it and after it, as a typist's would (and at
+least the whole sentence is typed after the dialog showed)."""
 
 
-def test_typing_on_through_a_slow_save_does_not_answer_the_conflict_dialog(isolated_home, tmp_path, start_app):
+TYPISTS = {
+    "fast typist": (0.03, 0.08),
+    "burst (a paste without bracketed paste)": (0.005, 0.015),
+    "slow typist": (0.12, 0.25),
+}
+"""Seconds between keys: the slow typist's keys mostly land after the guard, where no letter answers."""
+
+
+@pytest.mark.parametrize("typist", list(TYPISTS))
+def test_typing_on_through_a_slow_save_does_not_answer_the_conflict_dialog(typist, isolated_home, tmp_path, start_app):
     emulator = Emulator(
         "--seed", "--latency", SAVE_LATENCY_SECONDS, "--fault-methods", "POST",
         env=child_env(), log=tmp_path / "emulator.stderr",
@@ -49,16 +60,20 @@ def test_typing_on_through_a_slow_save_does_not_answer_the_conflict_dialog(isola
             typed_after_dialog = ""
             dialog_seen_at = None
             index = 0
-            while dialog_seen_at is None or time.monotonic() - dialog_seen_at < KEEP_TYPING_AFTER_THE_DIALOG_SECONDS:
+            while (
+                dialog_seen_at is None
+                or time.monotonic() - dialog_seen_at < KEEP_TYPING_AFTER_THE_DIALOG_SECONDS
+                or len(typed_after_dialog) < len(SENTENCE)  # every letter of it, after the guard too
+            ):
                 key = SENTENCE[index % len(SENTENCE)]
                 app.send(key)
                 index += 1
                 if dialog_seen_at is not None:
                     typed_after_dialog += key
-                read_until(app, time.monotonic() + pace.uniform(0.03, 0.08))
+                read_until(app, time.monotonic() + pace.uniform(*TYPISTS[typist]))
                 if dialog_seen_at is None and DIALOG_TITLE in app.text():
                     dialog_seen_at = time.monotonic()
-                assert index < 400, f"the conflict dialog never showed:\n{app.text()}"
+                assert index < 2000, f"the conflict dialog never showed:\n{app.text()}"
             assert {"o", "t", "m"} <= set(typed_after_dialog), typed_after_dialog
 
             app.settle(quiet=0.5)

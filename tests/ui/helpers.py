@@ -82,7 +82,8 @@ async def answer(pilot: Pilot, dialog_type: type[Dialog[T]], choice: T) -> None:
     keys on its path, then Apply. ConfirmDialog: True types the name if it asks for it, then
     Confirm. Any other dialog: the button whose id is `choice`."""
     dialog = await wait_for_screen(pilot, dialog_type)
-    await wait_until(pilot, lambda: dialog_takes_keys(dialog), what=f"{dialog_type.__name__}'s type-ahead guard", rounds=500)
+    guard = f"{dialog_type.__name__}'s type-ahead guard"
+    await wait_until(pilot, lambda: dialog_takes_keys(dialog), what=guard, rounds=500)
     if choice == dialog.BACK_ANSWER:
         await pilot.press("escape")
         return

@@ -53,6 +53,10 @@ def row_lines(dialog: ConflictDialog) -> list[str]:
     return [option.prompt.plain for option in dialog.query_one("#conflict-rows", OptionList).options]
 
 
+def reverts_line(dialog: ConflictDialog) -> str:
+    return shown(dialog.query_one("#overwrite-reverts", Static))
+
+
 def shown(widget: Static) -> str:
     return widget.render().plain if isinstance(widget.render(), Text) else str(widget.render())
 
@@ -204,7 +208,7 @@ async def test_the_view_says_who_changed_what_and_what_overwrite_reverts(build_a
         who = {path: line for line in row_lines(dialog) for path in line.split() if path.startswith("$.")}
         assert who["$.status"].split()[-3:] == ['"paid"', "→", '"shipped"'] and " they " in who["$.status"]
         assert " you " in who["$.note"] and " both = " in who["$.carrier"] and " both ≠ " in who["$.total_cents"]
-        reverts = shown(dialog.query_one("#overwrite-reverts", Static))
+        reverts = reverts_line(dialog)
         assert reverts == "Overwrite reverts 2 change(s) of theirs (↺): $.status, $.total_cents"
         await answer(pilot, ConflictDialog, "back")
 
@@ -214,7 +218,11 @@ async def test_long_values_can_be_read_in_full(build_app, other_writer):
     app = build_app(SERVICE, "orders", "order-0107")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        dialog = await conflict(pilot, other_writer, theirs=lambda base: {**base, "note": long_note}, mine=lambda base: {**base, "status": "x"})
+        dialog = await conflict(
+            pilot, other_writer,
+            theirs=lambda base: {**base, "note": long_note},
+            mine=lambda base: {**base, "status": "x"},
+        )
         rows = dialog.query_one("#conflict-rows", OptionList)
         rows.highlighted = next(index for index, line in enumerate(row_lines(dialog)) if "$.note" in line)
         await pilot.pause()
@@ -230,11 +238,13 @@ async def test_a_write_that_changed_nothing_shows_nothing_of_theirs(build_app, o
     app = build_app(SERVICE, "orders", "order-0108")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        dialog = await conflict(pilot, other_writer, theirs=lambda base: base, mine=lambda base: {**base, "status": "x"})
+        dialog = await conflict(
+            pilot, other_writer, theirs=lambda base: base, mine=lambda base: {**base, "status": "x"}
+        )
         assert "They changed nothing" in shown(dialog.query_one("#conflict-summary", Static))
         lines = row_lines(dialog)
         assert len(lines) == 1 and " you " in lines[0] and "$.status" in lines[0]
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts none of their changes."
+        assert reverts_line(dialog) == "Overwrite reverts none of their changes."
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -254,7 +264,7 @@ async def test_their_ttl_and_mine_are_a_conflict_row_and_overwrite_says_it_rever
         detail = shown(dialog.query_one("#conflict-detail-text", Static))
         assert "theirs: 2026-01-15 13:00:00Z (in 1h)" in detail and "mine: 1m after the save (ItemTtl 60)" in detail
         assert "Overwrite reverts this change of theirs." in detail
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs (↺): expiry"
+        assert reverts_line(dialog) == "Overwrite reverts 1 change(s) of theirs (↺): expiry"
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -265,7 +275,7 @@ async def test_their_ttl_beside_my_data_change_is_kept_by_overwrite(build_app, o
         dialog = await conflict(pilot, other_writer, their_ttl=3600, mine=lambda base: {**base, "status": "x"})
         lines = row_lines(dialog)
         assert [" you " in lines[0], " they " in lines[1] and "expiry" in lines[1]] == [True, True]
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts none of their changes."
+        assert reverts_line(dialog) == "Overwrite reverts none of their changes."
         await answer(pilot, ConflictDialog, "overwrite")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0110")
@@ -408,7 +418,8 @@ async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_du
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0113", data={"theirs": 1}, if_match=None)
+        sid = main.editor.open_item.map_sid
+        await other_writer.update_item(SERVICE, sid, "order-0113", data={"theirs": 1}, if_match=None)
         set_editor_json(pilot, {"mine": 1})
         await pilot.pause()
         emulator.faults.update({"latency": 0.3, "methods": ["POST"]})
@@ -416,7 +427,7 @@ async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_du
         main.editor.replace_text('{"mine": 1, lorem ipsum')
         dialog = await wait_for_screen(pilot, ConflictDialog)
         assert any("$.mine" in line and " you " in line for line in row_lines(dialog)), row_lines(dialog)
-        assert shown(dialog.query_one("#overwrite-reverts", Static)) == "Overwrite reverts 1 change(s) of theirs (↺): $.theirs"
+        assert reverts_line(dialog) == "Overwrite reverts 1 change(s) of theirs (↺): $.theirs"
         await answer(pilot, ConflictDialog, "back")
 
 
@@ -446,7 +457,34 @@ def click_stamped(widget, at: float) -> list[events.MouseEvent]:
     x, y = widget.region.offset
     stamped = []
     for kind in (events.MouseDown, events.MouseUp):
-        event = kind(widget=None, x=x, y=y, delta_x=0, delta_y=0, button=1, shift=False, meta=False, ctrl=False, screen_x=x, screen_y=y)
+        event = kind(
+            widget=None, x=x, y=y, delta_x=0, delta_y=0, button=1, shift=False, meta=False, ctrl=False,
+            screen_x=x, screen_y=y,
+        )
         event.time = at
         stamped.append(event)
     return stamped
+
+
+async def test_overwrite_after_a_second_write_during_the_dialog_shows_the_new_version_first(build_app, other_writer):
+    """Overwrite writes over what the dialog showed, never over what came after it unseen."""
+    app = build_app(SERVICE, "orders", "order-0115")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
+        sid = await orders_sid(other_writer)
+        await other_writer.update_item(SERVICE, sid, "order-0115", data={"theirs": 2, "later": True}, if_match=None)
+        await answer(pilot, ConflictDialog, "overwrite")
+        second = await wait_until_new_dialog(pilot, first)
+        assert second.theirs.data == {"theirs": 2, "later": True}
+        assert any("$.later" in line and REVERTED_SIGN in line for line in row_lines(second))
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0115")).data == {"theirs": 2, "later": True}
+        await answer(pilot, ConflictDialog, "back")
+
+
+async def wait_until_new_dialog(pilot, old: ConflictDialog) -> ConflictDialog:
+    def new_dialog() -> bool:
+        return isinstance(pilot.app.screen, ConflictDialog) and pilot.app.screen is not old
+
+    await wait_until(pilot, new_dialog, what="a new conflict dialog")
+    return await wait_for_screen(pilot, ConflictDialog)
