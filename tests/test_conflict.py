@@ -16,7 +16,10 @@ from syncmap_tui.sync.conflict import (
     rows,
     theirs_changed_nothing,
 )
-from syncmap_tui.sync.merge import ABSENT
+from hypothesis import given
+from test_merge import FAST, three_docs  # the merge tests' documents: base, mine and theirs share structure
+
+from syncmap_tui.sync.merge import ABSENT, Change, apply_changes, json_equal
 from syncmap_tui.sync.models import MapItem
 
 LOADED_AT = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
@@ -155,3 +158,46 @@ def test_recreated_is_carried_as_given():
     three_way = dataclasses.replace(view({"other": 1}, dict(BASE)), recreated=True)
     assert three_way.recreated
     assert {row.who for row in rows(three_way)} == {"theirs"}
+
+
+# --- nothing of theirs is hidden: the rows rebuild both sides --------------------------------------
+
+
+@FAST
+@given(three_docs())
+def test_the_rows_hold_every_change_of_both_sides(docs):
+    """Put each row's theirs value over base and you get theirs; the same for mine. So no change
+    of theirs is missing from the view (none can be overwritten unseen), and none is made up."""
+    base, mine, theirs = docs
+    found = rows(ThreeWay(item(base), item(theirs, revision="1"), mine, None, None))
+    assert all(isinstance(row, DataRow) for row in found)
+    theirs_rows = [row for row in found if row.who != "mine"]
+    mine_rows = [row for row in found if row.who != "theirs"]
+    assert json_equal(apply_changes(base, [Change(r.path, r.base, r.theirs) for r in theirs_rows]), theirs)
+    assert json_equal(apply_changes(base, [Change(r.path, r.base, r.mine) for r in mine_rows]), mine)
+    for row in found:
+        changed = {"theirs": not json_equal(row.base, row.theirs), "mine": not json_equal(row.base, row.mine)}
+        if row.who == "theirs":
+            assert changed == {"theirs": True, "mine": False}
+        elif row.who == "mine":
+            assert changed == {"theirs": False, "mine": True}
+        else:
+            assert changed == {"theirs": True, "mine": True}
+            assert json_equal(row.theirs, row.mine) == (row.who == "both alike")
+
+
+@FAST
+@given(three_docs())
+def test_what_overwrite_writes_over_theirs_is_the_rows_it_names_and_mine(docs):
+    """Overwrite turns theirs into mine: every path where that loses a change of theirs is in
+    `overwrite_reverts`, and the rest of the difference is changes only mine made."""
+    base, mine, theirs = docs
+    three_way = ThreeWay(item(base), item(theirs, revision="1"), mine, None, None)
+    reverted = overwrite_reverts(three_way)
+    mine_only = [row for row in rows(three_way) if row.who == "mine"]
+    if not three_way.overwrite_sends_data:
+        assert reverted == [] and json_equal(mine, base)
+        return
+    assert {row.who for row in reverted} <= {"theirs", "both differently"}
+    steps = [Change(r.path, r.theirs, r.mine) for r in reverted + mine_only]
+    assert json_equal(apply_changes(theirs, steps), mine)
