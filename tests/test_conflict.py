@@ -6,6 +6,9 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import given
+from test_merge import FAST, three_docs  # the merge tests' documents: base, mine and theirs share structure
+
 from syncmap_tui.sync.conflict import (
     DataRow,
     ExpiryRow,
@@ -16,9 +19,6 @@ from syncmap_tui.sync.conflict import (
     rows,
     theirs_changed_nothing,
 )
-from hypothesis import given
-from test_merge import FAST, three_docs  # the merge tests' documents: base, mine and theirs share structure
-
 from syncmap_tui.sync.merge import ABSENT, Change, apply_changes, json_equal
 from syncmap_tui.sync.models import MapItem
 

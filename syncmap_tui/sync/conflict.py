@@ -123,14 +123,15 @@ def theirs_changed_nothing(view: ThreeWay) -> bool:
     return json_equal(view.base.data, view.theirs.data) and view.base.date_expires == view.theirs.date_expires
 
 
-def overwrite_reverts(view: ThreeWay) -> list[Row]:
-    """The changes of theirs that Overwrite would undo, in the order of `rows`.
+def overwrite_reverts(view: ThreeWay, view_rows: list[Row] | None = None) -> list[Row]:
+    """The changes of theirs that Overwrite would undo, in the order of `rows` (taken from
+    `view_rows`, `rows(view)` if the caller has them already).
 
     Overwrite sends the same save on their revision: where mine's data goes, every path they
     changed gets mine's value (base's, for paths only they changed); a typed ItemTtl replaces
     the expiry they set. What the save does not send stays theirs."""
     reverted: list[Row] = []
-    for row in rows(view):
+    for row in rows(view) if view_rows is None else view_rows:
         if row.who not in THEIRS_CHANGED:
             continue
         if isinstance(row, DataRow) and view.overwrite_sends_data:

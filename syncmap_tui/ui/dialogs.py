@@ -8,21 +8,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.widgets.button import ButtonVariant
 
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
-from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
 from syncmap_tui.ui.literal import literal, visible
 
@@ -185,7 +185,6 @@ class ConfirmDialog(Dialog[bool]):
         self.dismiss(False)
 
 
-
 class UnsavedChangesDialog(Dialog):
     BACK_ANSWER = "cancel"
 
@@ -256,7 +255,6 @@ class DeletedDialog(Dialog[DeletedChoice]):
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
-
 
 
 @dataclass(frozen=True)
@@ -416,8 +414,9 @@ class ConflictDialog(Dialog[ConflictChoice]):
         self.view = view
         self.read_only = read_only
         self.rows = rows(view)
-        self.reverted = [] if read_only else overwrite_reverts(view)
+        self.reverted = [] if read_only else overwrite_reverts(view, self.rows)
         """The rows whose change of theirs Overwrite would undo."""
+        self._reverted_ids = {id(row) for row in self.reverted}
         self._marked: int | None = None
 
     @property
@@ -479,7 +478,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("▶ " if marked else "  ", style="bold")
         line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
-        line.append(f" {REVERTED_SIGN} " if row in self.reverted else "   ", style="bold")
+        line.append(f" {REVERTED_SIGN} " if id(row) in self._reverted_ids else "   ", style="bold")
         line.append(_middle_cut(_row_name(row), ROW_PATH_CHARS).ljust(ROW_PATH_CHARS), style="bold")
         line.append(" ")
         if row.who == "both differently":
@@ -524,7 +523,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
 
         if self.read_only:
             return "This session is read-only: nothing can be saved."
-        if row in self.reverted:
+        if id(row) in self._reverted_ids:
             return "Overwrite reverts this change of theirs."
         if row.who in THEIRS_CHANGED:
             return "Overwrite keeps theirs here: your save does not send it."
@@ -664,9 +663,7 @@ class MergeDialog(Dialog["MergeChoices | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide", id="merge"):
             yield Label(f"{len(self.conflicts)} path(s) changed on both sides: keep which?", classes="dialog-title")
-            yield Static(
-                Text("↑↓ choose · space switches · enter: next path · esc: back", style="dim")
-            )
+            yield Static(Text("↑↓ choose · space switches · enter: next path · esc: back", style="dim"))
             with VerticalScroll(id="merge-paths"):
                 for index, conflict in enumerate(self.conflicts):
                     yield SideChoice(conflict, id=f"choice-{index}")
@@ -695,7 +692,6 @@ class MergeDialog(Dialog["MergeChoices | None"]):
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.dismiss(None)
-
 
 
 RecoveryChoice = Literal["open", "export", "discard", "later"]

@@ -16,8 +16,8 @@ from typing import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
 from syncmap_tui.config import Target
+from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
 from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 

@@ -62,7 +62,17 @@ from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, S
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
-from .helpers import SERVICE, answer, dialog_takes_keys, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
+from .helpers import (
+    SERVICE,
+    answer,
+    dialog_takes_keys,
+    main_screen,
+    notifications,
+    record_notifications,
+    set_editor_json,
+    settle,
+    wait_for_screen,
+)
 
 SIZE = (80, 24)
 """The smallest size the app is made for: the fewest cells to repaint."""
