@@ -170,19 +170,26 @@ def _value_at(doc: Any, path: Path) -> Any:
 
 class _DocumentOrder:
     """Sort key of a path: at each level, object keys in the order they first appear in base,
-    then mine, then theirs (as the merge walks them), array indexes by number."""
+    then mine, then theirs (as the merge walks them), array indexes by number. The key order of
+    each object is worked out once: a row per key of a 1,500-key object took 170 ms without."""
 
     def __init__(self, *docs: Any) -> None:
         self.docs = docs
+        self._ranks: dict[Path, dict[str, int]] = {}
 
     def key(self, path: Path) -> tuple[int, ...]:
         ranks: list[int] = []
-        values = self.docs
-        for step in path:
+        for depth, step in enumerate(path):
             if isinstance(step, int):
                 ranks.append(step)
             else:
-                keys = dict.fromkeys(key for value in values if isinstance(value, dict) for key in value)
-                ranks.append(list(keys).index(step) if step in keys else len(keys))
-            values = tuple(_value_at(value, (step,)) for value in values)
+                order = self._key_ranks(path[:depth])
+                ranks.append(order.get(step, len(order)))
         return tuple(ranks)
+
+    def _key_ranks(self, parent: Path) -> dict[str, int]:
+        if parent not in self._ranks:
+            values = [_value_at(doc, parent) for doc in self.docs]
+            keys = dict.fromkeys(key for value in values if isinstance(value, dict) for key in value)
+            self._ranks[parent] = {key: index for index, key in enumerate(keys)}
+        return self._ranks[parent]
