@@ -38,10 +38,11 @@ class ThreeWay:
     theirs: MapItem
     """The version on the server now."""
     mine_data: dict[str, Any]
-    """The editor's data (parsed)."""
+    """The editor's data (parsed) as the save sends it; base's data for a save of TTLs only."""
     mine_item_ttl: int | None
     """ItemTtl the user typed; None = left as it is."""
     mine_collection_ttl: int | None
+    """CollectionTtl the user typed (the whole map's); None = left as it is."""
     recreated: bool = False
     """Theirs is another item under the same key (deleted and created again)."""
 
