@@ -387,6 +387,7 @@ async def test_the_header_always_shows_read_only_and_cuts_the_label_instead(buil
             assert shown(target_widget).startswith("PRODUCTION ")
         header.show_notice("behind-server", "server has revision 9, you have 3 " * 3, "warning")
         header.show_notice("watch", "watching", "information")
+        header.show_activity("checking whether the save arrived…")
         await pilot.pause()
         assert header.region.contains_region(flag.region) and flag.region.width == len(" READ-ONLY ")
 

@@ -60,16 +60,16 @@ class HeaderBar(Horizontal):
     HeaderBar Static { width: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     HeaderBar #brand { padding: 0 1; text-style: bold; }
     HeaderBar.-narrow #brand { display: none; }
-    HeaderBar #target { max-width: 30; padding: 0 1; background: $primary-muted; }
+    HeaderBar #target { max-width: 40%; padding: 0 1; background: $primary-muted; }
     HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
     HeaderBar #target.-production { background: $error; color: $text; text-style: bold; }
     HeaderBar #read-only { text-style: bold reverse; }
     HeaderBar #location { width: 1fr; min-width: 0; padding: 0 1; }
-    HeaderBar #notice { max-width: %d; padding: 0 1; }
+    HeaderBar #notice { padding: 0 1; }
     HeaderBar #notice.-warning { color: $warning; text-style: bold; }
     HeaderBar #notice.-error { color: $error; text-style: bold; }
     HeaderBar #activity { max-width: 22; padding: 0 1; color: $accent; }
-    """ % NOTICE_MAX_WIDTH
+    """
 
     def __init__(self, target: Target) -> None:
         super().__init__()
@@ -89,7 +89,9 @@ class HeaderBar(Horizontal):
         if self.target.read_only:
             yield Static(" READ-ONLY ", id="read-only")
         yield Static("", id="location")
-        yield Static("", id="notice")
+        notice = Static("", id="notice")
+        notice.styles.max_width = NOTICE_MAX_WIDTH
+        yield notice
         yield Static("", id="activity")
 
     def on_resize(self, event: Resize) -> None:
