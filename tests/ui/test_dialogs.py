@@ -489,3 +489,19 @@ async def wait_until_new_dialog(pilot, old: ConflictDialog) -> ConflictDialog:
 
     await wait_until(pilot, new_dialog, what="a new conflict dialog")
     return await wait_for_screen(pilot, ConflictDialog)
+
+
+async def test_a_dialog_opened_to_type_into_takes_keys_at_once(build_app):
+    """The guard is for dialogs that appear on their own: the new-item dialog, opened by `n`, gets
+    the key name typed right after."""
+    from syncmap_tui.ui.dialogs import NewItemDialog
+
+    app = build_app(SERVICE, "orders", dialog_guard_seconds=TYPE_AHEAD_GUARD_SECONDS)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("n")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        await pilot.press(*"fresh-key")
+        assert dialog.query_one("#new-key").value == "fresh-key"
+        await pilot.press("escape")
