@@ -35,6 +35,7 @@ EXTRA_KEYS = [
     ("Item table", "enter", "Open the item in the editor"),
     ("Editor", "ctrl+z / ctrl+y", "Undo / redo"),
     ("Dialogs", "tab / shift+tab", "Move between the choices; enter presses the focused one (no letter answers)"),
+    ("Dialogs", "left / right", "Move along the buttons"),
 ]
 
 
