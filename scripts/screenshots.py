@@ -62,6 +62,7 @@ async def seeded_app_running(link: tuple[str, ...]) -> AsyncIterator[tuple[Pilot
             return SyncClient(credentials, base_url=EMULATOR_URL, transport=emulator_transport(emulator), retry=NO_RETRY)
 
         app = make_app(EMBEDDED, deep_link=DeepLink(*link), client_factory=lambda _target: client())
+        app.dialog_guard_seconds = 0.0  # dialogs as they look once they take keys, not dimmed
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             open_item = editor(pilot).open_item

@@ -2,36 +2,124 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets.button import ButtonVariant
 
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.validation import ValidationError, check_data, check_key, parse_ttl
-from syncmap_tui.ui.formatting import format_when
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
+from syncmap_tui.ui import formatting
+from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
+from syncmap_tui.ui.literal import literal, visible
+
+if TYPE_CHECKING:
+    from textual.widgets import OptionList
+
+    from syncmap_tui.sync.conflict import Row, ThreeWay
+    from syncmap_tui.sync.merge import Conflict, Path, Side
 
 
-class Dialog(ModalScreen):
-    """A centred box with a title; escape answers None (or the dialog's own 'back' answer)."""
+T = TypeVar("T")
 
-    BINDINGS = [Binding("escape", "back", "Back", id="dialog-back")]
+
+class Dialog(ModalScreen[T]):
+    """A centred box with a title; escape answers BACK_ANSWER. `Dialog[T]` dismisses with a T.
+
+    Keys typed before the dialog was on the screen, or within the app's type-ahead guard after
+    that (SyncMapApp.dialog_guard_seconds), were meant for the screen underneath: the app drops
+    them (SyncMapApp.on_event). Dialogs that open because the user just asked for one to type into
+    (GUARDED = False) take every key at once."""
+
+    BINDINGS = [Binding("escape", "back", "Back, answering nothing", id="dialog-back")]
+    DEFAULT_CSS = """
+    Dialog.-guarded ChoiceButton { text-style: dim; }
+    """
     BACK_ANSWER: Any = None
-    shown_at: float = float("inf")
-    """When the dialog was mounted, on Textual's message clock: see SyncMapApp.on_event."""
+    GUARDED: ClassVar[bool] = True
 
-    def on_mount(self, event: events.Mount) -> None:
-        self.shown_at = event.time
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys_accepted_from = float("inf") if self.GUARDED else 0.0
+        """Keys and clicks with an earlier time (Textual's message clock) are dropped: see SyncMapApp.on_event."""
+        self.dropped_input = False
+        """The app rings the bell at the first key or click it drops, not at each."""
+
+    class Shown(Message):
+        """The dialog's first frame is out. Its time, on the clock of every key's and click's
+        time, starts the guard."""
+
+        bubble = False
+
+    def on_mount(self) -> None:
+        if not self.GUARDED:
+            return
+        self.add_class("-guarded")
+        self.call_after_refresh(lambda: self.post_message(self.Shown()))
+
+    @on(Shown)
+    def _start_guard(self, message: Shown) -> None:
+        guard = getattr(self.app, "dialog_guard_seconds", TYPE_AHEAD_GUARD_SECONDS)
+        self.keys_accepted_from = message.time + guard
+        if guard > 0:  # Textual's timers divide by their delay
+            self.set_timer(guard, self._guard_over)
+        else:
+            self._guard_over()
+
+    def _guard_over(self) -> None:
+        """The buttons stop looking dimmed: the dialog takes keys now."""
+        self.remove_class("-guarded")
 
     def action_back(self) -> None:
         self.dismiss(self.BACK_ANSWER)
+
+
+class ChoiceButton(Button):
+    """A dialog button whose focus shows without colour: `▶ Label ◀` when focused, `  Label  ` not
+    (the same width, so nothing moves)."""
+
+    DEFAULT_CSS = """
+    ChoiceButton { min-width: 0; }
+    ChoiceButton:focus { text-style: bold reverse; }
+    """
+    BINDINGS = [
+        Binding("left", "focus_sibling(-1)", "Previous button", show=False),
+        Binding("right", "focus_sibling(1)", "Next button", show=False),
+    ]
+
+    def __init__(self, label: str, variant: ButtonVariant = "default", *, id: str) -> None:
+        self.plain_label = label
+        super().__init__(self._marked(False), variant, id=id, compact=True)
+
+    def _marked(self, focused: bool) -> str:
+        return f"▶ {self.plain_label} ◀" if focused else f"  {self.plain_label}  "
+
+    def on_focus(self) -> None:
+        self.label = self._marked(True)
+
+    def on_blur(self) -> None:
+        self.label = self._marked(False)
+
+    def action_focus_sibling(self, step: int) -> None:
+        """Left and right move along the row of buttons, as in other dialogs people know."""
+        assert self.parent is not None
+        buttons = [b for b in self.parent.query_children(ChoiceButton) if b.focusable]
+        index = buttons.index(self)
+        if 0 <= index + step < len(buttons):
+            buttons[index + step].focus()
 
 
 def _field_lines(fields: list[tuple[str, str]]) -> Text:
@@ -44,8 +132,9 @@ def _field_lines(fields: list[tuple[str, str]]) -> Text:
     return text
 
 
-class ConfirmDialog(Dialog):
-    """Yes or no about something that cannot be undone; production targets make the user type the name."""
+class ConfirmDialog(Dialog[bool]):
+    """Yes or no about something that cannot be undone; production targets make the user type the name.
+    Focus starts on Cancel (or the name field): enter alone never confirms."""
 
     def __init__(
         self,
@@ -71,8 +160,8 @@ class ConfirmDialog(Dialog):
                 yield Static(Text("This is a production account. Type the name exactly to confirm:"))
                 yield Input(id="type-to-confirm", compact=True)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.confirm_label, variant="error", id="confirm")
-                yield Button("Cancel", id="cancel")
+                yield ChoiceButton("Cancel", id="cancel")
+                yield ChoiceButton(self.confirm_label, variant="error", id="confirm")
 
     def on_mount(self) -> None:
         if self.type_to_confirm is not None:
@@ -124,26 +213,44 @@ class UnsavedChangesDialog(Dialog):
         self.dismiss(event.button.id)
 
 
-class DeletedDialog(Dialog):
-    """The item was deleted while it was being edited."""
+DeletedChoice = Literal["recreate", "discard", "back"]
+
+
+class DeletedDialog(Dialog[DeletedChoice]):
+    """The item was deleted (or expired) while it was being edited. Focus starts on "Back to
+    editing": enter alone neither recreates an item someone deleted nor drops the edit."""
 
     BACK_ANSWER = "back"
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, expired: bool = False, read_only: bool = False) -> None:
         super().__init__()
         self.key = key
+        self.expired = expired
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("The item was deleted", classes="dialog-title")
-            message = Text("Someone deleted ")
+        with Vertical(classes="dialog", id="deleted"):
+            yield Label("The item expired" if self.expired else "The item was deleted", classes="dialog-title")
+            message = Text()
             message.append_text(literal(self.key, "bold"))
-            message.append(" (or it expired) while you were editing it.")
+            if self.expired:
+                message.append(" reached its expiry while you were editing it: the server no longer has it.")
+            else:
+                message.append(" was deleted (or expired) while you were editing it.")
             yield Static(message)
+            if self.read_only:
+                choices = "This session is read-only: it cannot create the item again."
+            else:
+                choices = "Recreate creates the key again with your data."
+            yield Static(Text(choices + " Discard drops your edit.", style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Recreate it with my data", variant="primary", id="recreate")
-                yield Button("Discard my edit", variant="error", id="discard")
-                yield Button("Back to editing", id="back")
+                yield ChoiceButton("Back to editing", id="back")
+                if not self.read_only:
+                    yield ChoiceButton("Recreate", variant="primary", id="recreate")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
@@ -161,6 +268,8 @@ class NewItemRequest:
 
 class NewItemDialog(Dialog):
     """Key, JSON data and an optional TTL; every field is checked before anything is sent."""
+
+    GUARDED = False  # opened by the user to type into: keys are meant for it
 
     def __init__(self, previous: NewItemRequest | None = None, *, error: str | None = None) -> None:
         super().__init__()
@@ -218,6 +327,8 @@ class NewMapRequest:
 
 
 class NewMapDialog(Dialog):
+    GUARDED = False  # opened by the user to type into: keys are meant for it
+
     def __init__(self, service_name: str) -> None:
         super().__init__()
         self.service_name = service_name
@@ -259,108 +370,324 @@ class NewMapDialog(Dialog):
 
 ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 
+_WHO_LABEL = {"theirs": "they  ", "mine": "you   ", "both alike": "both =", "both differently": "both ≠"}
+"""Who changed a row, in words (colour only repeats it): the same width, so paths line up."""
+_WHO_STYLE = {"theirs": "yellow", "mine": "green", "both alike": "", "both differently": "bold red"}
+_WHO_SENTENCE = {
+    "theirs": "only they changed it",
+    "mine": "only you changed it",
+    "both alike": "you both changed it, to the same value",
+    "both differently": "you both changed it, differently",
+}
+ROW_PATH_CHARS = 22
+"""Width of the path column of a conflict row; the detail pane below shows the full path."""
+REVERTED_SIGN = "↺"
+"""Marks the rows whose change of theirs Overwrite would undo."""
+REVERTED_NAMED = 3
+"""How many reverted paths the line above the buttons names (then "and N more"): two lines at 80
+columns. The ↺ rows show them all."""
 
-class ConflictDialog(Dialog):
-    """Someone else saved first. Shows theirs against mine, by JSON path, and asks what to do."""
+
+def _middle_cut(text: str, width: int) -> str:
+    """`text` in `width` characters, cut in the middle: paths that differ only at the end (an
+    index, a suffix) stay apart."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+class ConflictDialog(Dialog[ConflictChoice]):
+    """Someone else saved first. Shows, per JSON path and for the expiry, who changed what since
+    the version the user loaded, and which of their changes Overwrite would revert.
+
+    Focus starts on the list of changes: arrows move through it and the pane below shows the
+    highlighted row's values in full. No letter answers: tab reaches the buttons, enter presses
+    the focused one, escape goes back to editing."""
 
     BACK_ANSWER = "back"
-    BINDINGS = [
-        Binding("o", "answer('overwrite')", "Overwrite", id="conflict-overwrite"),
-        Binding("t", "answer('theirs')", "Take theirs", id="conflict-theirs"),
-        Binding("m", "answer('merge')", "Merge", id="conflict-merge"),
-    ]
 
-    def __init__(self, loaded: MapItem, mine: dict[str, Any], theirs: MapItem) -> None:
+    def __init__(self, view: ThreeWay, *, read_only: bool = False) -> None:
+        from syncmap_tui.sync.conflict import overwrite_reverts, rows
+
         super().__init__()
-        self.loaded = loaded
-        self.mine = mine
-        self.theirs = theirs
+        self.view = view
+        self.read_only = read_only
+        self.rows = rows(view)
+        self.reverted = [] if read_only else overwrite_reverts(view, self.rows)
+        """The rows whose change of theirs Overwrite would undo."""
+        self._reverted_ids = {id(row) for row in self.reverted}
+        self._marked: int | None = None
+
+    @property
+    def theirs(self) -> MapItem:
+        return self.view.theirs
 
     def compose(self) -> ComposeResult:
-        from syncmap_tui.sync.merge import diff_lines
+        from textual.widgets import OptionList
 
+        title = "The item was deleted and created again" if self.view.recreated else "Someone else changed this item"
         with Vertical(classes="dialog -wide", id="conflict"):
-            yield Label("Someone else changed this item", classes="dialog-title")
-            summary = Text()
-            summary.append_text(literal(self.theirs.key, "bold"))
-            summary.append(
-                f": you loaded revision {self.loaded.revision}; the server now has revision "
-                f"{self.theirs.revision}, updated {format_when(self.theirs.date_updated)}."
-            )
-            yield Static(summary)
-            yield Static(Text("theirs → mine  (- only theirs, + only mine, ~ differs)", style="dim"))
-            lines = diff_lines(self.theirs.data, self.mine)
-            with VerticalScroll(id="conflict-diff"):
-                if not lines:
-                    yield Static(Text("Their data is the same as yours; only the revision moved.", style="italic"))
-                for line in lines:
-                    yield Static(_diff_line_text(line), classes="diff-line")
+            yield Label(title, classes="dialog-title")
+            yield Static(self._summary(), id="conflict-summary")
+            rows = OptionList(*[self._row_prompt(row, marked=False) for row in self.rows], id="conflict-rows")
+            rows.border_title = "changes since you loaded it"
+            yield rows
+            with VerticalScroll(id="conflict-detail"):
+                yield Static(id="conflict-detail-text")
+            yield Static(self._reverts_text(), id="overwrite-reverts")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Overwrite (o)", variant="error", id="overwrite")
-                yield Button("Take theirs (t)", id="theirs")
-                yield Button("Merge (m)", variant="primary", id="merge")
-                yield Button("Back (esc)", id="back")
+                yield ChoiceButton("Back", id="back")
+                # Read-only: Merge and Overwrite would save; Take theirs only loads theirs and
+                # keeps the edit for F4.
+                if not self.read_only:
+                    yield ChoiceButton("Merge", variant="primary", id="merge")
+                yield ChoiceButton("Take theirs", id="theirs")
+                if not self.read_only:
+                    yield ChoiceButton("Overwrite", variant="error", id="overwrite")
 
     def on_mount(self) -> None:
-        self.query_one("#merge", Button).focus()
+        from textual.widgets import OptionList
 
-    def action_answer(self, choice: ConflictChoice) -> None:
-        self.dismiss(choice)
+        rows = self.query_one("#conflict-rows", OptionList)
+        if self.rows:
+            rows.highlighted = 0
+        else:
+            self._show_detail(None)
+        rows.focus()
+
+    def _summary(self) -> Text:
+        from syncmap_tui.sync.conflict import theirs_changed_nothing
+
+        view = self.view
+        summary = literal(view.theirs.key, "bold")
+        summary.no_wrap = False
+        summary.append(
+            f": you loaded revision {view.base.revision}; the server now has revision {view.theirs.revision}"
+            f", updated {format_when(view.theirs.date_updated)}."
+        )
+        if view.recreated:
+            summary.append(" It is another item under the same key: everything it holds is theirs.")
+        elif theirs_changed_nothing(view):
+            summary.append(" They changed nothing: the data and the expiry are as you loaded them.")
+        return summary
+
+    def _row_prompt(self, row: Row, *, marked: bool) -> Text:
+        """One line per row; the full values are in the detail pane. `▶` marks the highlighted
+        row (the highlight's colour alone would not do)."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("▶ " if marked else "  ", style="bold")
+        line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
+        line.append(f" {REVERTED_SIGN} " if id(row) in self._reverted_ids else "   ", style="bold")
+        line.append(_middle_cut(_row_name(row), ROW_PATH_CHARS).ljust(ROW_PATH_CHARS), style="bold")
+        line.append(" ")
+        if row.who == "both differently":
+            line.append("they ")
+            line.append_text(_side_text(row, "theirs"))
+            line.append(" · you ")
+            line.append_text(_side_text(row, "mine"))
+        else:
+            line.append_text(_side_text(row, "base"))
+            line.append(" → ")
+            line.append_text(_side_text(row, "theirs" if row.who == "theirs" else "mine"))
+        return line
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        option_list = event.option_list
+        # Only the two rows whose mark changes are redrawn: a conflict can have hundreds of rows.
+        if self._marked is not None:
+            unmarked = self._row_prompt(self.rows[self._marked], marked=False)
+            option_list.replace_option_prompt_at_index(self._marked, unmarked)
+        self._marked = event.option_index
+        row = self.rows[self._marked]
+        option_list.replace_option_prompt_at_index(self._marked, self._row_prompt(row, marked=True))
+        self._show_detail(row)
+
+    def _show_detail(self, row: Row | None) -> None:
+        """The highlighted row in full: every value whole, wrapped, never cut."""
+        detail = Text()
+        if row is None:
+            detail.append("Nothing changed on either side since you loaded it: only the revision moved.")
+        else:
+            detail.append(_row_name(row, long=True), style="bold")
+            detail.append(f": {_WHO_SENTENCE[row.who]}.")
+            for side, name in (("base", "loaded"), ("theirs", "theirs"), ("mine", "mine")):
+                detail.append(f"\n{name:>7}: ", style="bold")
+                detail.append_text(_side_text(row, side, full=True))
+            detail.append("\n")
+            detail.append(self._overwrite_effect(row), style="italic")
+        self.query_one("#conflict-detail-text", Static).update(detail)
+
+    def _overwrite_effect(self, row: Row) -> str:
+        from syncmap_tui.sync.conflict import THEIRS_CHANGED
+
+        if self.read_only:
+            return "This session is read-only: nothing can be saved."
+        if id(row) in self._reverted_ids:
+            return "Overwrite reverts this change of theirs."
+        if row.who in THEIRS_CHANGED:
+            return "Overwrite keeps theirs here: your save does not send it."
+        return "Overwrite saves mine here."
+
+    def _reverts_text(self) -> Text:
+        if self.read_only:
+            return Text("Read-only session: Take theirs loads their version and keeps your edit (F4).")
+        if not self.reverted:
+            return Text("Overwrite reverts none of their changes.")
+        text = Text(f"Overwrite reverts {len(self.reverted)} change(s) of theirs ({REVERTED_SIGN}): ", style="bold")
+        named = self.reverted[:REVERTED_NAMED]
+        text.append(", ".join(_middle_cut(_row_name(row), ROW_PATH_CHARS) for row in named))
+        if len(self.reverted) > len(named):
+            text.append(f" and {len(self.reverted) - len(named)} more")
+        return text
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
 
 
-_SIGN_STYLE = {"-": "red", "+": "green", "~": "yellow"}
+def _row_name(row: Row, *, long: bool = False) -> str:
+    """What a row is about: its JSON path (non-printing characters escaped), or the expiry."""
+    from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+    from syncmap_tui.sync.merge import render_path
+
+    if isinstance(row, DataRow):
+        return visible(render_path(row.path))
+    if isinstance(row, ExpiryRow):
+        return "the item's expiry" if long else "expiry"
+    return "the map's expiry (CollectionTtl)" if long else "map expiry"
 
 
-def _diff_line_text(line: Any) -> Text:
-    return literal(line.text, _SIGN_STYLE.get(line.sign, ""))
+def _side_text(row: Row, side: str, *, full: bool = False) -> Text:
+    """One side's value of a row as plain text (never markup): JSON, or an expiry."""
+    from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+    from syncmap_tui.sync.merge import ABSENT, json_text
+
+    if isinstance(row, DataRow):
+        value = getattr(row, side)
+        if value is ABSENT:
+            return Text("(none)", style="dim italic")
+        if full:
+            return Text(escape_unprintable(json.dumps(value, indent=2, ensure_ascii=False)))
+        return Text(json_text(value))
+    if isinstance(row, ExpiryRow):
+        if side == "mine":
+            if row.mine_ttl is None:
+                return Text(_expiry_text(row.base, full=full) + ", left as it is")
+            if row.mine_ttl == 0:
+                return Text("never (ItemTtl 0)")
+            return Text(f"{format_duration(row.mine_ttl)} after the save (ItemTtl {row.mine_ttl})")
+        return Text(_expiry_text(getattr(row, side), full=full))
+    # The map's TTL: an item does not carry it.
+    if side == "mine":
+        return Text(f"whole map: {format_duration(row.mine_ttl)} after the save (CollectionTtl {row.mine_ttl})")
+    return Text("as it is", style="dim italic")
 
 
-def _value_preview(value: Any, limit: int = 70) -> str:
+def _expiry_text(moment: datetime | None, *, full: bool = False) -> str:
+    if moment is None:
+        return "never"
+    if full:
+        return f"{format_when(moment)} ({format_time_left(moment, formatting.now_utc())})"
+    return format_when(moment)
+
+
+class SideChoice(Widget, can_focus=True):
+    """One path changed on both sides: which value to keep. Drawn as radio buttons whose chosen
+    side shows as `(•)` and whose focus as `▶`, not by colour alone. Up/down (or left/right)
+    choose at once, space switches, enter moves on: what shows as chosen is what is applied."""
+
+    BINDINGS = [
+        Binding("up,left", "choose('mine')", "Keep mine for this path", show=False, id="merge-keep-mine"),
+        Binding("down,right", "choose('theirs')", "Keep theirs for this path", show=False, id="merge-keep-theirs"),
+        Binding("space", "switch", "Switch between mine and theirs", show=False, id="merge-switch"),
+        Binding("enter", "screen.next_path", "Next path (after the last: Apply)", show=False, id="merge-next-path"),
+    ]
+    DEFAULT_CSS = """
+    SideChoice { height: auto; padding: 0 0 1 0; }
+    SideChoice:focus { text-style: bold; }
+    """
+
+    side: reactive[Side] = reactive("mine")
+    """The side this path takes; the merge applies exactly this."""
+
+    def __init__(self, conflict: Conflict, *, id: str) -> None:
+        super().__init__(id=id)
+        self.conflict = conflict
+
+    def render(self) -> Text:
+        from syncmap_tui.sync.merge import render_path
+
+        text = Text()
+        text.append("▶ " if self.has_focus else "  ", style="bold")
+        text.append(visible(render_path(self.conflict.path)), style="bold")
+        for side in ("mine", "theirs"):
+            chosen = self.side == side
+            text.append("\n    ")
+            text.append("(•) " if chosen else "( ) ", style="bold" if chosen else "")
+            text.append(f"{side:<7}", style="bold" if chosen else "dim")
+            text.append_text(_merge_value_text(self.conflict.value(side)))
+        return text
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_choose(self, side: Side) -> None:
+        self.side = side
+
+    def action_switch(self) -> None:
+        self.side = "theirs" if self.side == "mine" else "mine"
+
+
+def _merge_value_text(value: Any) -> Text:
     from syncmap_tui.sync.merge import ABSENT, json_text
 
     if value is ABSENT:
-        return "(removed)"
-    text = json_text(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return Text("(removed)", style="italic")
+    return Text(json_text(value))
 
 
-class MergeDialog(Dialog):
+MergeChoices = dict["Path", "Side"]
+
+
+class MergeDialog(Dialog["MergeChoices | None"]):
     """Both sides changed the same paths: pick a side for each. Escape goes back without merging."""
 
-    def __init__(self, conflicts: list[Any]) -> None:
+    def __init__(self, conflicts: list[Conflict]) -> None:
         super().__init__()
         self.conflicts = conflicts
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import RadioButton, RadioSet
-
-        from syncmap_tui.sync.merge import render_path
-
-        with Vertical(classes="dialog -wide"):
-            yield Label(f"{len(self.conflicts)} path(s) changed on both sides", classes="dialog-title")
+        with Vertical(classes="dialog -wide", id="merge"):
+            yield Label(f"{len(self.conflicts)} path(s) changed on both sides: keep which?", classes="dialog-title")
+            yield Static(Text("↑↓ choose · space switches · enter: next path · esc: back", style="dim"))
             with VerticalScroll(id="merge-paths"):
                 for index, conflict in enumerate(self.conflicts):
-                    yield Static(literal(render_path(conflict.path), "bold"))
-                    with RadioSet(id=f"choice-{index}"):
-                        yield RadioButton(literal(f"mine:   {_value_preview(conflict.mine)}"), value=True)
-                        yield RadioButton(literal(f"theirs: {_value_preview(conflict.theirs)}"))
+                    yield SideChoice(conflict, id=f"choice-{index}")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply and save", variant="primary", id="apply")
-                yield Button("Back", id="back")
+                yield ChoiceButton("Back", id="back")
+                yield ChoiceButton("Apply and save", variant="primary", id="apply")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-0", SideChoice).focus()
+
+    def action_next_path(self) -> None:
+        """Enter on a path: on to the next one, and from the last to Apply (never Apply itself)."""
+        choices = list(self.query(SideChoice))
+        focused = self.focused
+        later = choices[choices.index(focused) + 1 :] if focused in choices else []
+        (later[0] if later else self.query_one("#apply", Button)).focus()
+
+    def choices(self) -> MergeChoices:
+        """What the dialog shows as chosen, per path: what Apply answers."""
+        return {choice.conflict.path: choice.side for choice in self.query(SideChoice)}
 
     @on(Button.Pressed, "#apply")
     def _apply(self) -> None:
-        from textual.widgets import RadioSet
-
-        choices = {}
-        for index, conflict in enumerate(self.conflicts):
-            pressed = self.query_one(f"#choice-{index}", RadioSet).pressed_index
-            choices[conflict.path] = "theirs" if pressed == 1 else "mine"
-        self.dismiss(choices)
+        self.dismiss(self.choices())
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
@@ -417,6 +744,8 @@ class RecoverDraftDialog(Dialog):
 
 class ExportPathDialog(Dialog):
     """Where to write a draft's text. An existing file is never overwritten."""
+
+    GUARDED = False  # opened by the user to type into: keys are meant for it
 
     def __init__(self, suggested: str) -> None:
         super().__init__()

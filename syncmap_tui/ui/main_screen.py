@@ -30,9 +30,9 @@ from syncmap_tui.sync.errors import (
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.app import DeepLink
-from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
+from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
@@ -45,50 +45,6 @@ CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 """Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
-
-
-class HeaderBar(Horizontal):
-    """Which account is open (the local emulator unmistakably so), where we are, and what is running."""
-
-    DEFAULT_CSS = """
-    HeaderBar { height: 1; background: $panel; }
-    HeaderBar Static { text-wrap: nowrap; text-overflow: ellipsis; }
-    HeaderBar #brand { width: auto; padding: 0 1; text-style: bold; }
-    HeaderBar #target { width: auto; max-width: 34; padding: 0 1; background: $primary-muted; }
-    HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
-    HeaderBar #target.-production { background: $error; color: $text; text-style: bold; }
-    HeaderBar #location { width: 1fr; padding: 0 1; }
-    HeaderBar #activity { width: auto; padding: 0 1; color: $accent; }
-    """
-
-    def __init__(self, target: Target) -> None:
-        super().__init__()
-        self.target = target
-
-    def compose(self) -> ComposeResult:
-        yield Static("syncmap-tui", id="brand")
-        label = "LOCAL EMULATOR" if self.target.is_embedded_emulator else self.target.label
-        if self.target.production:
-            label = f"PRODUCTION {label}"
-        if self.target.read_only:
-            label = f"{label} (read-only)"
-        target = Static(literal(label), id="target")
-        target.set_class(self.target.is_embedded_emulator, "-emulator")
-        target.set_class(self.target.production, "-production")
-        yield target
-        yield Static("", id="location")
-        yield Static("", id="activity")
-
-    def show_location(self, *parts: str) -> None:
-        location = Text()
-        for index, part in enumerate(p for p in parts if p):
-            if index:
-                location.append(" › ", style="dim")
-            location.append_text(literal(part))
-        self.query_one("#location", Static).update(location)
-
-    def show_activity(self, text: str) -> None:
-        self.query_one("#activity", Static).update(Text(text))
 
 
 class EditorPlaceholder(Vertical):
@@ -555,6 +511,7 @@ class MainScreen(Screen[None]):
         return await self._resolve_conflict(plan)
 
     async def _resolve_conflict(self, plan: SavePlan) -> bool:
+        from syncmap_tui.sync.conflict import ThreeWay
         from syncmap_tui.sync.merge import json_equal
         from syncmap_tui.ui.dialogs import ConflictDialog
 
@@ -573,7 +530,17 @@ class MainScreen(Screen[None]):
             # (cancelled, timed out), or someone made the same change. Nothing to resolve.
             self._saved(theirs)
             return True
-        choice = await self.app.push_screen_wait(ConflictDialog(open_item.item, mine, theirs))
+        # Mine is what Overwrite sends (this save's plan), not the editor's text now: text typed
+        # while the save travelled may not even parse, and the view must say what Overwrite does.
+        view = ThreeWay(
+            base=open_item.item,
+            theirs=theirs,
+            mine_data=plan.data if plan.data is not None else open_item.item.data,
+            mine_item_ttl=plan.item_ttl,
+            mine_collection_ttl=plan.collection_ttl,
+            recreated=theirs.date_created != open_item.item.date_created,
+        )
+        choice = await self.app.push_screen_wait(ConflictDialog(view, read_only=self.target.read_only))
         if choice == "overwrite":
             return await self._send_update(plan, if_match=theirs.revision)
         if choice == "theirs":

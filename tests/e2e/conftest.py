@@ -23,6 +23,7 @@ import pytest
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.cli import LISTENING
+from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLUMNS, ROWS = 80, 24
@@ -204,6 +205,15 @@ class Terminal:
     def wait_for(self, *texts: str, timeout: float = WAIT) -> str:
         """Wait until every one of `texts` is on the screen at once; return the screen text."""
         return self.wait_until(lambda screen: all(t in screen for t in texts), what=" and ".join(map(repr, texts)), timeout=timeout)
+
+    def wait_for_dialog(self, *texts: str, timeout: float = WAIT) -> str:
+        """Wait for a dialog showing `texts`, then out its type-ahead guard: keys typed sooner
+        are ignored (SyncMapApp.on_event), as those of someone who had not seen it yet."""
+        self.wait_for(*texts, timeout=timeout)
+        time.sleep(TYPE_AHEAD_GUARD_SECONDS)  # from when it is seen: the app showed it earlier still
+        self.timeline.append(f"{time.monotonic() - self.started:6.2f}s waited out the dialog's guard")
+        self.pump()  # the rest of the dialog's first frame, if `texts` came before it all
+        return self.text()
 
     def wait_until(self, condition: Callable[[str], bool], *, what: str, timeout: float = WAIT) -> str:
         began = time.monotonic()

@@ -26,7 +26,7 @@ def test_an_edit_survives_sigkill_and_is_offered_on_the_next_start(emulator, sta
     assert '"survives": "sigkill"' in draft.text and draft.key == "order-0002"
 
     again = start_app("--base-url", emulator.url)
-    again.wait_for("Unsaved edit found", "order-0002")
+    again.wait_for_dialog("Unsaved edit found", "order-0002")
     again.send(ENTER)  # "Open" has the focus
     again.wait_for('"survives": "sigkill",', "● modified", "order-0002")
     with emulator.client() as server:

@@ -57,7 +57,7 @@ def test_deep_link_edit_save_conflict_and_quit(emulator, start_app):
         app.send(CTRL_S)
 
         # 4. The save is refused with If-Match: the conflict dialog shows, and their value stands.
-        screen = app.wait_for("Someone else changed this item")
+        screen = app.wait_for_dialog("Someone else changed this item")
         assert f"revision {saved['revision']}" in screen and f"revision {theirs['revision']}" in screen, screen
         assert fetch_item(server)["data"] == theirs_data
         assert fetch_item(server)["revision"] == theirs["revision"]
@@ -71,7 +71,7 @@ def test_deep_link_edit_save_conflict_and_quit(emulator, start_app):
 
         # ctrl+q asks about the unsaved edit; tab moves from Save to Discard; enter quits.
         app.send(CTRL_Q)
-        app.wait_for("Unsaved changes", "has unsaved changes", "Discard", "Cancel")
+        app.wait_for_dialog("Unsaved changes", "has unsaved changes", "Discard", "Cancel")
         app.settle()
         unfocused = app.style_of("Discard")
         app.send(TAB)

@@ -16,11 +16,12 @@ from typing import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
+from syncmap_tui.config import Target
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
-from syncmap_tui.ui.dialogs import ConflictDialog
+from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 
-from .helpers import SERVICE, main_screen, set_editor_json, settle, wait_for_screen
+from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen
 
 RunBefore = Callable[[Pilot], Awaitable[None]]
 
@@ -100,3 +101,57 @@ def test_help_screen(snapshot_of):
         await wait_for_screen(pilot, HelpScreen)
 
     assert snapshot_of((SERVICE, "orders", "order-0001"), open_help)
+
+
+def test_merge_dialog(snapshot_of, other_writer):
+    """Two paths changed on both sides: the first chose theirs with an arrow, focus on the second."""
+
+    async def merge_two_paths(pilot: Pilot) -> None:
+        loaded = json.loads(main_screen(pilot).editor.text)
+        theirs = {**loaded, "status": "delivered", "note": "[b]left at the door[/b]"}
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        await other_writer.update_item(SERVICE, sync_map.sid, "order-0002", data=theirs, if_match=None)
+        set_editor_json(pilot, {**loaded, "status": "refunded", "note": "refund approved by support"})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "merge")
+        await wait_for_screen(pilot, MergeDialog)
+        await pilot.press("down", "enter")
+
+    assert snapshot_of((SERVICE, "orders", "order-0002"), merge_two_paths)
+
+
+def test_deleted_dialog(snapshot_of, other_writer):
+    """Focus on "Back to editing": enter alone neither recreates nor discards."""
+
+    async def save_after_a_delete(pilot: Pilot) -> None:
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        await other_writer.delete_item(SERVICE, sync_map.sid, "order-0001", if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, DeletedDialog)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), save_after_a_delete)
+
+
+def test_conflict_over_the_expiry(snapshot_of, other_writer):
+    """They set ItemTtl 3600 with the data unchanged, the user typed 60: one conflict row."""
+
+    async def both_set_a_ttl(pilot: Pilot) -> None:
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        await other_writer.update_item(SERVICE, sync_map.sid, "order-0004", item_ttl=3600, if_match=None)
+        main_screen(pilot).editor.item_ttl.value = "60"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, ConflictDialog)
+
+    assert snapshot_of((SERVICE, "orders", "order-0004"), both_set_a_ttl)
+
+
+def test_header_of_a_read_only_production_target_with_a_long_name(build_app, snap_compare, terminal_size):
+    target = Target(
+        label="acme-production-eu-west-1-customer-facing-sync-account", base_url=None, credentials=None,
+        read_only=True, production=True,
+    )
+    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size, run_before=settle)
