@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
 from typing import Any, Callable, Mapping, Sequence
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from syncmap_tui.emulator.errors import EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import RateLimit
@@ -167,8 +167,12 @@ def render_item(item: ItemRecord, base_url: str) -> str:
 
 
 def etag(revision: int) -> str:
-    """Decision: the ETag is the revision as an RFC 9110 strong entity tag (quoted)."""
-    return f'"{revision}"'
+    """Decision: the ETag is the revision exactly as the body's `revision` and If-Match carry it:
+    `ETag: 3`, not the quoted entity tag `"3"` of RFC 9110. Twilio's guide ("Mutation and
+    Conflict Resolution") passes the revision back as If-Match, and If-Match is compared exactly
+    (no `*`, no `W/`, no quotes stripped: see `SyncStore._check_revision`), so a client that echoes
+    the ETag it was given must get a match, not a 412."""
+    return str(revision)
 
 
 # Paging
@@ -195,6 +199,8 @@ class Cursor:
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
             raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid") from None
         if backward not in (0, 1) or inclusive not in (0, 1) or type(position) is not position_type:
+            raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
+        if isinstance(position, str) and not _is_utf8(position):  # an escaped lone surrogate ("\ud800") parses
             raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
         return cls(bool(backward), position, bool(inclusive))
 
@@ -300,16 +306,45 @@ def _list_response(
 # Parameters
 
 
-def _text(value: str, name: str) -> str:
+def _is_utf8(text: str) -> bool:
+    """False if `text` holds a lone surrogate: no UTF-8 for the store, the response or the wire."""
     try:
-        value.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} is not valid UTF-8") from None
+        return False
+    return True
+
+
+def _text(value: str, name: str) -> str:
+    if not _is_utf8(value):
+        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} is not valid UTF-8")
     return value
 
 
-def _optional_text(value: str, name: str) -> str | None:
-    return _text(value, name) or None
+WEBHOOK_SCHEMES = ("http", "https")
+URI_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+"""RFC 3986's characters: unreserved, reserved, and percent-escapes."""
+
+
+def _webhook_url(value: str, name: str) -> str | None:
+    """Empty unsets the webhook; anything else must be an absolute http(s) URL. The spec's
+    `webhook_url` is `format: uri`: whatever is stored is sent back on every page of services."""
+    if not value:
+        return None
+    if not _is_absolute_http_url(value):
+        raise EmulatorError(TwilioCode.BAD_REQUEST, f"{name} must be empty or an absolute http(s) URL, not {value!r}")
+    return value
+
+
+def _is_absolute_http_url(value: str) -> bool:
+    if URI_CHARACTERS.fullmatch(value) is None:
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError unless the port is a number from 0 to 65535
+    except ValueError:  # also a malformed IPv6 host ("http://[::1")
+        return False
+    return parts.scheme in WEBHOOK_SCHEMES and bool(parts.hostname)
 
 
 def _boolean(value: str, name: str) -> bool:
@@ -332,7 +367,7 @@ def _debouncing_window(value: str, name: str) -> int:
 
 _SERVICE_PARAMETERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "FriendlyName": ("friendly_name", _text),
-    "WebhookUrl": ("webhook_url", _optional_text),
+    "WebhookUrl": ("webhook_url", _webhook_url),
     "WebhooksFromRestEnabled": ("webhooks_from_rest_enabled", _boolean),
     "ReachabilityWebhooksEnabled": ("reachability_webhooks_enabled", _boolean),
     "AclEnabled": ("acl_enabled", _boolean),

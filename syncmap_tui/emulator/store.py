@@ -469,6 +469,8 @@ class SyncStore:
 
     @staticmethod
     def _check_revision(item: ItemRecord, if_match: str | None) -> None:
+        """If-Match must equal the revision exactly: no `*`, no `W/`, no quotes (the ETag the
+        emulator sends is the bare revision, see `api.etag`)."""
         if if_match is not None and if_match != str(item.revision):
             raise EmulatorError(
                 TwilioCode.REVISION_MISMATCH,

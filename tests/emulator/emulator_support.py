@@ -351,3 +351,22 @@ class EmulatorProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+# The store's contents, to show what a request changed
+
+
+def store_rows(store: Any) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """Every row of the store by what names it: ("service", sid), ("map", sid), ("item", map sid, key).
+
+    Read from the database itself, expired rows included, so that nothing a request touches is hidden.
+    """
+    with store._read() as db:
+        rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        for row in db.execute("SELECT * FROM services"):
+            rows[("service", row[1])] = tuple(row)
+        for row in db.execute("SELECT m.sid, m.* FROM maps AS m"):
+            rows[("map", row[0])] = tuple(row[1:])
+        for row in db.execute("SELECT m.sid, i.* FROM items AS i JOIN maps AS m ON m.id = i.map_id"):
+            rows[("item", row[0], row[2])] = tuple(row[1:])
+    return rows
