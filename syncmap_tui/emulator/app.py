@@ -26,10 +26,11 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncmap_tui.emulator.api import ApiRequest, ApiResponse, SyncApi
+from syncmap_tui.emulator.api import SyncApi
 from syncmap_tui.emulator.errors import EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import Faults, RateLimit
 from syncmap_tui.emulator.store import SyncStore
+from syncmap_tui.emulator.wire import ApiRequest, ApiResponse
 from syncmap_tui.sync.errors import TwilioCode, error_body
 
 API_PREFIX = "v1"
