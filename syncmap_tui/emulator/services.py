@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import partial
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
 
 from syncmap_tui.emulator.errors import EmulatorError
 from syncmap_tui.emulator.paging import PageParams, list_response
@@ -40,9 +40,23 @@ def render_service(service: ServiceRecord, base_url: str) -> str:
     })
 
 
-WEBHOOK_SCHEMES = ("http", "https")
-URI_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
-"""RFC 3986's characters: unreserved, reserved, and percent-escapes."""
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+HTTP_URL = re.compile(
+    rf"(?i:https?)://"
+    rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?"  # user info
+    rf"(?P<host>\[[^\]/]*\]|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})+)"
+    rf"(?::(?P<port>[0-9]*))?"
+    rf"(?:/{_PCHAR}*)*"  # path
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?"  # query
+    rf"(?:#(?:{_PCHAR}|[/?])*)?"  # fragment
+)
+"""An absolute http(s) URL with a host, in RFC 3986's grammar: "[" and "]" only around an IP
+literal, one "#". (Looser checks let `http://a/[x]` through, which is no URI.)"""
+IP_FUTURE = re.compile(rf"v[0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+")
+MAX_PORT = 65_535
 
 
 def _webhook_url(value: str, name: str) -> str | None:
@@ -56,14 +70,21 @@ def _webhook_url(value: str, name: str) -> str | None:
 
 
 def _is_absolute_http_url(value: str) -> bool:
-    if URI_CHARACTERS.fullmatch(value) is None:
+    match = HTTP_URL.fullmatch(value)
+    if match is None:
         return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError unless the port is a number from 0 to 65535
-    except ValueError:  # also a malformed IPv6 host ("http://[::1")
+    host, port = match["host"], match["port"]
+    if port and int(port) > MAX_PORT:
         return False
-    return parts.scheme in WEBHOOK_SCHEMES and bool(parts.hostname)
+    if host.startswith("["):
+        literal = host[1:-1]
+        if IP_FUTURE.fullmatch(literal):
+            return True
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return False
+    return True
 
 
 def _boolean(value: str, name: str) -> bool:

@@ -7,12 +7,17 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import string
 from urllib.parse import quote, urlsplit
 
 import pytest
-from emulator_support import ACCOUNT_SID, AUTH_TOKEN, ThreadedServer, store_rows
+from emulator_support import ACCOUNT_SID, AUTH_TOKEN, ThreadedServer, is_absolute_uri, store_rows
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncmap_tui.emulator.app import MAX_BODY_BYTES
+from syncmap_tui.emulator.errors import EmulatorError
+from syncmap_tui.emulator.services import _webhook_url
 from syncmap_tui.sync.errors import TwilioCode, error_body
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, MAX_KEY_LENGTH
 
@@ -226,7 +231,8 @@ def test_a_huge_content_length_over_a_socket_is_answered_without_waiting_for_the
     "url",
     ["0", "not a url\n", "ftp://example.com/hook", "http://", "/hook", "example.com/hook", "http://exa mple.com",
      "http://[::1", "http://example.com:99999/", "http://example.com/%zz", "https://example.com/\x00",
-     "javascript:alert(1)", "http:///path"],
+     "javascript:alert(1)", "http:///path", "http://a/[x]", "http://a/?q=[", "http://a/#a#b", "http://[1.2.3.4]/",
+     "http://é.example/", "http://a/\u00e9"],
 )
 async def test_webhook_url_must_be_an_absolute_http_url(client, sync, url):
     created = await client.post("/v1/Services", data={"WebhookUrl": url})
@@ -240,7 +246,9 @@ async def test_webhook_url_must_be_an_absolute_http_url(client, sync, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["https://example.com/hook", "http://127.0.0.1:8080/a?b=c#d", "HTTPS://EXAMPLE.COM", "http://[::1]:80/%20x"]
+    "url",
+    ["https://example.com/hook", "http://127.0.0.1:8080/a?b=c#d", "HTTPS://EXAMPLE.COM", "http://[::1]:80/%20x",
+     "http://user:pw@example.com:65535/a;b?c=d&e#f/g?h", "http://[v1.x]/"],
 )
 async def test_webhook_url_accepts_absolute_http_urls_and_empty_unsets_it(client, sync, url):
     service = await sync.service(WebhookUrl=url)
@@ -272,3 +280,23 @@ async def test_if_match_is_compared_exactly(client, sync, sync_map, store, if_ma
     ):
         assert_twilio_error(response, TwilioCode.REVISION_MISMATCH, 412)
     assert store_rows(store) == before
+
+
+URL_ALPHABET = string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%" + "é \n\x00\\"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "http:", ""]),
+    st.sampled_from(["example.com", "a", "u:p@a", "[::1]", "[v1.x]", "[1.2.3.4]", "a:80", "a:99999", "", "a]"]),
+    st.text(alphabet=URL_ALPHABET, max_size=30),
+)
+def test_whatever_webhook_url_the_emulator_takes_is_a_uri(scheme, host, rest):
+    """sync-api-notes.md: what the emulator accepts as WebhookUrl must be a URI (the spec's
+    `format: uri`, checked here with the validator Schemathesis uses) or empty."""
+    value = scheme + host + rest
+    try:
+        stored = _webhook_url(value, "WebhookUrl")
+    except EmulatorError:
+        return
+    assert stored is None or is_absolute_uri(stored), value
