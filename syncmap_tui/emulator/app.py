@@ -89,8 +89,10 @@ def path_segments(scope: Scope) -> list[str]:
     """The path's segments, each percent-decoded exactly once, as UTF-8.
 
     Decoding segment by segment from the raw path keeps an encoded "/" (%2F) inside its segment:
-    a map item key "a/b" arrives as ".../Items/a%2Fb" and stays one key. A segment that is not
-    UTF-8 is refused: replacing its bytes with U+FFFD would name another key ("\ufffd"), which a
+    a map item key "a/b" arrives as ".../Items/a%2Fb" and stays one key.
+
+    Decision: a path (or a query string, `parse_query`) that is not UTF-8 once decoded is refused
+    with 400, code 400: replacing its bytes with U+FFFD would name another key ("\ufffd"), which a
     DELETE of ".../Items/%FE" then deleted.
     """
     raw_path = scope.get("raw_path")

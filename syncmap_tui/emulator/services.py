@@ -60,8 +60,9 @@ MAX_PORT = 65_535
 
 
 def _webhook_url(value: str, name: str) -> str | None:
-    """Empty unsets the webhook; anything else must be an absolute http(s) URL. The spec's
-    `webhook_url` is `format: uri`: whatever is stored is sent back on every page of services."""
+    """Decision: empty unsets the webhook; anything else must be an absolute http(s) URL
+    (`HTTP_URL`), else 400. The spec's `webhook_url` is `format: uri`, and whatever is stored
+    is sent back on every page of services."""
     if not value:
         return None
     if not _is_absolute_http_url(value):
