@@ -97,7 +97,8 @@ def path_segments(scope: Scope) -> list[str]:
     """
     raw_path = scope.get("raw_path")
     if raw_path is None:  # the server gave only the decoded path; "%2F" is then indistinguishable from "/"
-        return scope["path"].split("/")[1:]
+        path: str = scope["path"]
+        return path.split("/")[1:]
     raw_path = raw_path.split(b"?", 1)[0]
     try:
         return [unquote_to_bytes(part).decode("utf-8") for part in raw_path.split(b"/")[1:]]

@@ -184,7 +184,7 @@ class Faults:
         if remaining > 0:
             setattr(self, f"{kind}_next", remaining - 1)
             return True
-        rate = getattr(self, f"{kind}_rate")
+        rate: float = getattr(self, f"{kind}_rate")
         # Draw only when the rate is set, so that enabling one fault does not shift another's draws.
         return rate > 0 and self._rng.random() < rate
 

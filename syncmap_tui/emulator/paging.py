@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 from urllib.parse import quote, urlencode
 
 from syncmap_tui.emulator.errors import EmulatorError
@@ -19,6 +19,10 @@ from syncmap_tui.sync.errors import TwilioCode
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 """Decision (sync-api-notes.md): a larger PageSize is clamped to this, not refused."""
+
+MAX_ROW_ID = 2**63 - 1
+"""SQLite's largest INTEGER: the largest id a service or map can have, so the largest position a
+page token of theirs can hold."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,9 @@ class Cursor:
             raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
         if isinstance(position, str) and not is_utf8(position):  # an escaped lone surrogate ("\ud800") parses
             raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
-        return cls(bool(backward), position, bool(inclusive))
+        if isinstance(position, int) and not 0 <= position <= MAX_ROW_ID:  # SQLite would raise OverflowError
+            raise EmulatorError(TwilioCode.INVALID_PAGE_TOKEN, f"PageToken {token!r} is invalid")
+        return cls(bool(backward), cast("int | str", position), bool(inclusive))
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,51 @@ async def test_a_page_token_with_an_escaped_lone_surrogate_is_refused(client, sy
     assert (await client.get(ITEMS, params={"PageToken": page_token("\\ud83d\\ude00")})).status_code == 200
 
 
+@pytest.mark.parametrize("position", ["99999999999999999999999", "-99999999999999999999999", "9223372036854775808", "-1"])
+@pytest.mark.parametrize("path", ["/v1/Services", "/v1/Services/svc/Maps"])
+async def test_a_page_token_past_sqlites_integers_is_refused(client, sync_map, path, position):
+    # SQLite's INTEGER is 64 bits: a larger position raised OverflowError, a 500.
+    token = base64.urlsafe_b64encode(f"[0,{position},0]".encode()).decode("ascii").rstrip("=")
+    assert_twilio_error(await client.get(path, params={"PageToken": token}), TwilioCode.INVALID_PAGE_TOKEN, 400)
+
+
+json_positions = st.one_of(
+    st.integers(), st.text(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["/v1/Services", "/v1/Services/svc/Maps", ITEMS]),
+    st.tuples(st.integers(-2, 2) | st.booleans(), json_positions, st.integers(-2, 2) | st.booleans()),
+    st.integers(1, 3),
+)
+def test_any_page_token_gets_a_page_or_54453(path, cursor, page_size):
+    """Page tokens are opaque to clients but not to attackers: whatever JSON one holds, the answer
+    is a page or 54453, never a 5xx."""
+    import asyncio
+
+    from emulator_support import make_client
+
+    from syncmap_tui.emulator.app import create_app
+    from syncmap_tui.emulator.store import SyncStore
+
+    async def ask() -> None:
+        with SyncStore(":memory:") as store:
+            store.create_service(ACCOUNT_SID, unique_name="svc")
+            store.create_map(ACCOUNT_SID, "svc", unique_name="map")
+            store.create_items(ACCOUNT_SID, "svc", "map", [(key, "{}", 0) for key in ("a", "b", "c")])
+            async with make_client(create_app(store, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)) as client:
+                raw = json.dumps(list(cursor)).encode("utf-8", "surrogatepass")
+                token = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+                response = await client.get(path, params={"PageToken": token, "PageSize": str(page_size)})
+        assert response.status_code in (200, 400), response.text
+        if response.status_code == 400:
+            assert response.json()["code"] == TwilioCode.INVALID_PAGE_TOKEN
+
+    asyncio.run(ask())
+
+
 # Control input
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import cast
 
 from syncmap_tui.emulator.errors import EmulatorError
 from syncmap_tui.emulator.store.db import Bound, expires, range_terms
@@ -90,7 +91,7 @@ class MapStore(ServiceStore):
                 raise EmulatorError(
                     TwilioCode.UNIQUE_NAME_EXISTS, f"A map with unique name {unique_name!r} already exists"
                 ) from None
-            return self._map_by_id(db, cursor.lastrowid)
+            return self._map_by_id(db, cast(int, cursor.lastrowid))  # an INSERT that succeeded has one
 
     def get_map(self, account_sid: str, service_ref: str, map_ref: str) -> MapRecord:
         now = self.now()
