@@ -1,4 +1,4 @@
-"""Hypothesis against the emulator's HTTP surface: hostile paths, forms, headers and control input.
+"""Hypothesis against the emulator's HTTP surface: hostile paths, queries, forms, headers and control input.
 
 Every request goes to the ASGI app as sent (see `call_asgi`: no client normalises it first), and
 each must hold three things: no 5xx and a complete response; a 4xx is Twilio's exact error body;
@@ -11,6 +11,7 @@ The default runs are short (`SHORT` examples, a few seconds each); `pytest -m fu
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import string
 from typing import Any, Callable
@@ -288,6 +289,48 @@ def test_hostile_headers(examples):
         content_lengths = st.none() | st.sampled_from(["0", "5", "-1", "abc", "99999999999999999999", " 12", "1e3"])
         run(examples, check, st.sampled_from(["POST", "DELETE", "GET"]), item_paths, header_text, authorizations,
             content_types, content_lengths)
+
+
+QUERY_NAMES = ["PageSize", "Page", "PageToken", "PageToken", "Order", "From", "Bounds"]
+EDGE_INTEGERS = [0, 1, -1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, -(2**63) - 1, 10**30, -(10**30)]
+"""Where integer handling breaks: JSON's doubles, SQLite's 64 bits, Python's unbounded ints."""
+cursor_flags = weighted((4, st.sampled_from([0, 1])), (1, json_values))
+page_tokens = st.tuples(
+    cursor_flags,
+    weighted((2, st.sampled_from(EDGE_INTEGERS)), (1, st.integers()), (1, st.text(max_size=8)), (1, json_values)),
+    cursor_flags,
+).map(lambda cursor: base64.urlsafe_b64encode(json.dumps(list(cursor)).encode()).decode().rstrip("="))
+query_values = weighted(
+    (2, st.sampled_from(["", "0", "1", "100", "101", "-1", "1e3", "9" * 30, "asc", "desc", "DESC", "inclusive",
+                         "exclusive", "k", "\ufffd", "a/b", "!!!", "=", "&"])),
+    (1, st.sampled_from(EDGE_INTEGERS).map(str)),
+    (1, st.text(max_size=12)),
+    (2, page_tokens),
+)
+
+
+@st.composite
+def query_strings(draw: st.DrawFn) -> bytes:
+    """Paging and range parameters with hostile values, repeated names, raw escapes and invalid UTF-8;
+    half the time a page token alone, so that what is wrong with it is what gets answered."""
+    if draw(st.booleans()):
+        return f"PageToken={draw(page_tokens)}".encode("ascii")
+    pairs = draw(st.lists(st.tuples(st.sampled_from(QUERY_NAMES) | st.text(max_size=6), query_values), max_size=5))
+    parts = [f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in pairs]
+    if draw(st.booleans()):
+        parts.append(draw(st.sampled_from(QUERY_NAMES)) + "=" + draw(percent_escaped_bytes | st.sampled_from(["%", "%G0", "%FF"])))
+    return "&".join(parts).encode("ascii")
+
+
+@pytest.mark.parametrize("examples", RUNS)
+def test_hostile_queries(examples):
+    with World() as world:
+        def check(raw_path, query):
+            world.check("GET", raw_path, query=query)
+
+        list_paths = st.sampled_from([b"/v1/Services", b"/v1/Services/svc/Maps", b"/v1/Services/svc/Maps/map/Items",
+                                      b"/v1/Services/other/Maps/map/Items"])
+        run(examples, check, list_paths, query_strings())
 
 
 control_keys = st.sampled_from(["latency", "fail_rate", "fail_next", "fail_status", "drop_rate", "drop_next",
