@@ -2,8 +2,11 @@
 
 Importing this package is cheap (no Starlette, no uvicorn): the editor imports it for its
 embedded default and must start fast. The pieces live in submodules:
-`store` (SQLite), `app` (the ASGI app), `faults` (fault injection and rate limiting),
-`inprocess` (an httpx transport for the app), `seed` (demo data) and `cli` (`syncmap-tui emulator`).
+`app` (the ASGI app: authentication, path and body reading, faults, the control endpoint),
+`api` (the routes and their dispatch) over one module per resource (`services`, `maps`, `items`)
+and what they share (`wire`, `params`, `paging`), `store` (SQLite, a package of the same shape),
+`faults` (fault injection and rate limiting), `inprocess` (an httpx transport for the app),
+`seed` (demo data) and `cli` (`syncmap-tui emulator`).
 """
 
 from __future__ import annotations

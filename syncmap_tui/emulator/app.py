@@ -26,10 +26,11 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncmap_tui.emulator.api import ApiRequest, ApiResponse, SyncApi
+from syncmap_tui.emulator.api import SyncApi
 from syncmap_tui.emulator.errors import EmulatorError, method_not_allowed
 from syncmap_tui.emulator.faults import Faults, RateLimit
 from syncmap_tui.emulator.store import SyncStore
+from syncmap_tui.emulator.wire import ApiRequest, ApiResponse
 from syncmap_tui.sync.errors import TwilioCode, error_body
 
 API_PREFIX = "v1"
@@ -44,12 +45,25 @@ WWW_AUTHENTICATE = 'Basic realm="Twilio API"'
 DROPPED_RESPONSE_LENGTH = 1024
 """The Content-Length a dropped response promises before the connection dies after 2 bytes."""
 
+MAX_BODY_BYTES = 64 * 1024
+"""Decision: the largest request body the emulator reads; a longer one is refused with
+`BODY_TOO_LARGE` from its Content-Length, or as soon as a chunked body passes the limit, before it
+is read whole (a 300 MB body once took the process to 600 MB). The largest valid request is an
+item create with 16 KiB of Data in which every byte form-encodes to three (`%22`), beside a
+320-character key of 4-byte characters (3,840 bytes encoded): about 53 KB, so nothing valid is
+refused."""
+
+BODY_TOO_LARGE = TwilioCode.DATA_TOO_LARGE
+"""Decision: a body over `MAX_BODY_BYTES` gets 413 with code 54006, what a too-large Data gets:
+the only large thing a Sync request carries is its Data, and Twilio publishes no other code."""
+
 
 def parse_pairs(raw: bytes, errors: str) -> dict[str, str]:
     """Decode `a=1&b=2` (a form body or a query string) once, as UTF-8. A repeated name keeps its last value.
 
     Form values use errors="surrogateescape", so that invalid UTF-8 reaches the wire rules
-    (which refuse it with their own code) instead of being silently replaced.
+    (which refuse it with their own code) instead of being silently replaced; the query string
+    uses "strict" (a UnicodeDecodeError, see `parse_query`).
     """
     fields: dict[str, str] = {}
     for part in raw.split(b"&"):
@@ -64,17 +78,53 @@ def _unquote(raw: bytes, errors: str) -> str:
     return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", errors)
 
 
+def parse_query(raw: bytes) -> dict[str, str]:
+    try:
+        return parse_pairs(raw, "strict")
+    except UnicodeDecodeError:
+        raise EmulatorError(TwilioCode.BAD_REQUEST, "The query string is not valid UTF-8 after percent-decoding") from None
+
+
 def path_segments(scope: Scope) -> list[str]:
-    """The path's segments, each percent-decoded exactly once.
+    """The path's segments, each percent-decoded exactly once, as UTF-8.
 
     Decoding segment by segment from the raw path keeps an encoded "/" (%2F) inside its segment:
     a map item key "a/b" arrives as ".../Items/a%2Fb" and stays one key.
+
+    Decision: a path (or a query string, `parse_query`) that is not UTF-8 once decoded is refused
+    with 400, code 400: replacing its bytes with U+FFFD would name another key ("\ufffd"), which a
+    DELETE of ".../Items/%FE" then deleted.
     """
     raw_path = scope.get("raw_path")
     if raw_path is None:  # the server gave only the decoded path; "%2F" is then indistinguishable from "/"
-        return scope["path"].split("/")[1:]
+        path: str = scope["path"]
+        return path.split("/")[1:]
     raw_path = raw_path.split(b"?", 1)[0]
-    return [unquote_to_bytes(part).decode("utf-8", "replace") for part in raw_path.split(b"/")[1:]]
+    try:
+        return [unquote_to_bytes(part).decode("utf-8") for part in raw_path.split(b"/")[1:]]
+    except UnicodeDecodeError:
+        raise EmulatorError(TwilioCode.BAD_REQUEST, "The request path is not valid UTF-8 after percent-decoding") from None
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused (`BODY_TOO_LARGE`) before it is read whole if over `MAX_BODY_BYTES`."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.isdigit()):
+            raise EmulatorError(TwilioCode.BAD_REQUEST, f"Content-Length {declared!r} is not a number of bytes")
+        if int(declared) > MAX_BODY_BYTES:
+            raise _body_too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _body_too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _body_too_large() -> EmulatorError:
+    return EmulatorError(BODY_TOO_LARGE, f"The request body is over the limit of {MAX_BODY_BYTES:,} bytes")
 
 
 class BasicAuth:
@@ -134,13 +184,15 @@ class ControlApi:
         """`{"enabled": false}` turns it off; `{"per_second": 2, "burst_seconds": 1}` (either optional) turns it on."""
         if not isinstance(body, dict) or set(body) - {"enabled", "per_second", "burst_seconds"}:
             raise ValueError('send {"enabled": false} or {"per_second": N, "burst_seconds": S}')
-        if body.get("enabled", True) is False:
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError(f"enabled must be true or false, not {enabled!r}")
+        if not enabled:
             self.api.rate_limit = None
         else:
             current = self.api.rate_limit or RateLimit()
             self.api.rate_limit = RateLimit(
-                float(body.get("per_second", current.per_second)),
-                float(body.get("burst_seconds", current.burst_seconds)),
+                body.get("per_second", current.per_second), body.get("burst_seconds", current.burst_seconds)
             )
         return self._rate_limit_state()
 
@@ -164,10 +216,16 @@ class ControlApi:
         handler = handlers.get(request.method)
         if handler is None:
             return error_response(method_not_allowed(request.method, handlers))
-        raw = await request.body()
+        raw = await read_body(request)
         try:
-            return JSONResponse(handler(self, json.loads(raw) if raw.strip() else {}))
-        except (ValueError, TypeError) as exc:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:  # UnicodeDecodeError included
+            return error_response(EmulatorError(TwilioCode.BAD_REQUEST, f"The body is not JSON: {exc}"))
+        except RecursionError:
+            return error_response(EmulatorError(TwilioCode.BAD_REQUEST, "The body is JSON nested too deeply"))
+        try:
+            return JSONResponse(handler(self, body))
+        except ValueError as exc:
             return error_response(EmulatorError(TwilioCode.BAD_REQUEST, str(exc)))
 
 
@@ -192,14 +250,18 @@ class EmulatorEndpoint:
                 TwilioCode.AUTH_FAILED, "Authenticate", headers={"WWW-Authenticate": WWW_AUTHENTICATE}
             )
             return error_response(error)
-        segments = path_segments(request.scope)
-        if len(segments) == 2 and segments[0] == CONTROL_PREFIX:
-            return await self.control.handle(request, segments[1])
-        form = parse_pairs(await request.body(), "surrogateescape") if request.method == "POST" else {}
+        try:
+            segments = path_segments(request.scope)
+            if len(segments) == 2 and segments[0] == CONTROL_PREFIX:
+                return await self.control.handle(request, segments[1])
+            query = parse_query(request.scope.get("query_string", b""))
+            form = parse_pairs(await read_body(request), "surrogateescape") if request.method == "POST" else {}
+        except EmulatorError as exc:
+            return error_response(exc)
         api_request = ApiRequest(
             method=request.method,
             base_url=str(request.base_url).rstrip("/"),
-            query=parse_pairs(request.scope.get("query_string", b""), "replace"),
+            query=query,
             form=form,
             if_match=request.headers.get("if-match"),
         )

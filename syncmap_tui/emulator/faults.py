@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field, fields
@@ -38,11 +39,104 @@ class FaultPlan:
 NO_FAULT = FaultPlan()
 
 
+MAX_LATENCY_SECONDS = 3600.0
+"""Decision: the longest injected latency. Longer holds no test any better, and an unbounded one
+(`Infinity` is valid in Python's JSON) would hold a request for ever."""
+
+HTTP_METHOD = re.compile(r"[A-Z]+")
+
+
+def _number(value: Any, name: str) -> float:
+    """A finite JSON number (bool excluded, though Python counts it as an int)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return value
+
+
+def _seconds(value: Any, name: str = "latency") -> float:
+    seconds = _number(value, name)
+    if not 0 <= seconds <= MAX_LATENCY_SECONDS:
+        raise ValueError(f"{name} must be 0 to {MAX_LATENCY_SECONDS:g} seconds, not {value!r}")
+    return seconds
+
+
+def _latency(value: Any) -> float | tuple[float, float]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"latency must be seconds or a [low, high] range, not {value!r}")
+        low, high = _seconds(value[0]), _seconds(value[1])
+        if low > high:
+            raise ValueError(f"latency range must have low <= high, not {value!r}")
+        return (low, high)
+    return _seconds(value)
+
+
+def _probability(value: Any, name: str) -> float:
+    probability = _number(value, name)
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"{name} must be a probability between 0 and 1, not {value!r}")
+    return probability
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
+    return value
+
+
+def _fail_status(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 500 <= value <= 599:
+        raise ValueError(f"{name} must be a 5xx status (an integer from 500 to 599), not {value!r}")
+    return value
+
+
+def _methods(value: Any, name: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # "POST,DELETE", as a flag or a JSON string gives it
+        value = value.split(",")
+    if not isinstance(value, (list, tuple, set, frozenset)) or not all(isinstance(method, str) for method in value):
+        raise ValueError(f"{name} must be a list of HTTP methods or null, not {value!r}")
+    methods = frozenset(method.strip().upper() for method in value)
+    for method in methods:
+        if not HTTP_METHOD.fullmatch(method):
+            raise ValueError(f"{name} must be HTTP methods such as GET or POST, not {method!r}")
+    return methods
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return value
+
+
+def _seed(value: Any, name: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"{name} must be an integer or null, not {value!r}")
+    return value
+
+
+_SETTINGS: dict[str, Callable[[Any, str], Any]] = {
+    "latency": lambda value, name: _latency(value),
+    "fail_rate": _probability,
+    "fail_next": _count,
+    "fail_status": _fail_status,
+    "drop_rate": _probability,
+    "drop_next": _count,
+    "methods": _methods,
+    "after_commit": _flag,
+    "seed": _seed,
+}
+"""Every fault setting and its check, which also normalises (a list latency becomes a tuple, methods
+a set of upper-case names). Settings come from code, flags and the control endpoint's JSON alike:
+whatever is set is checked, so that no setting can make a later request fail in the app itself."""
+
+
 @dataclass
 class Faults:
     """Mutable fault settings. Counts (`*_next`) are used up first, then the rates are drawn.
 
-    Set fields directly, or several at once, checked, with `update()`.
+    Set fields directly, or several at once, all or none, with `update()`; each is checked as set.
 
     `latency` is seconds, or a (low, high) range drawn uniformly. A drop wins over a failure.
     `methods` limits every fault to those HTTP methods (None: all). With `after_commit`, the
@@ -63,32 +157,15 @@ class Faults:
     _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._check()
         self._rng = random.Random(self.seed)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "methods" and value is not None:
-            if isinstance(value, str):  # "POST,DELETE", as a flag or a JSON string gives it
-                value = value.split(",")
-            value = frozenset(method.strip().upper() for method in value)
-        elif name == "latency" and isinstance(value, list):
-            value = tuple(value)
+        check = _SETTINGS.get(name)
+        if check is not None:
+            value = check(value, name)
         super().__setattr__(name, value)
         if name == "seed" and hasattr(self, "_rng"):
             self._rng = random.Random(value)
-
-    def _check(self) -> None:
-        low, high = self.latency if isinstance(self.latency, tuple) else (self.latency, self.latency)
-        if not 0 <= low <= high:
-            raise ValueError(f"latency must be seconds >= 0 or a (low, high) range, not {self.latency!r}")
-        for name in ("fail_rate", "drop_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be a probability between 0 and 1")
-        for name in ("fail_next", "drop_next"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
-        if not 500 <= self.fail_status <= 599:
-            raise ValueError(f"fail_status must be a 5xx status, not {self.fail_status}")
 
     def plan(self, method: str) -> FaultPlan:
         """Decide the faults for one request, using up counts and drawing from the seeded RNG."""
@@ -107,23 +184,21 @@ class Faults:
         if remaining > 0:
             setattr(self, f"{kind}_next", remaining - 1)
             return True
-        rate = getattr(self, f"{kind}_rate")
+        rate: float = getattr(self, f"{kind}_rate")
         # Draw only when the rate is set, so that enabling one fault does not shift another's draws.
         return rate > 0 and self._rng.random() < rate
 
     def update(self, changes: Mapping[str, Any]) -> None:
         """Change some settings at once, all or none (the control endpoint's POST body)."""
-        names = {f.name for f in fields(self) if not f.name.startswith("_")}
-        unknown = set(changes) - names
+        unknown = set(changes) - set(_SETTINGS)
         if unknown:
-            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown fault settings: {', '.join(map(repr, sorted(unknown)))}")
         with self._lock:
             before = self.as_dict()
             try:
                 for name, value in changes.items():
                     setattr(self, name, value)
-                self._check()
-            except (TypeError, ValueError):
+            except ValueError:
                 for name, value in before.items():
                     setattr(self, name, value)
                 raise
@@ -148,6 +223,21 @@ DEFAULT_BURST_SECONDS = 10.0
 """Twilio: "10 s burst", read as a bucket that holds 10 seconds' worth of writes."""
 
 
+PER_SECOND_RANGE = (0.001, 1_000_000_000.0)
+"""Decision: the writes per second a rate limit may be set to. At the low end a refused write is
+told to retry after 1,000 s; below it the wait grows without bound (1e-320 overflowed it into a 500)."""
+BURST_SECONDS_RANGE = (0.001, 86_400.0)
+"""Decision: the burst a rate limit may hold, in seconds of writes (up to a day)."""
+
+
+def _in_range(value: Any, name: str, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    number = _number(value, name)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be from {low:g} to {high:g}, not {value!r}")
+    return float(number)
+
+
 class RateLimit:
     """A token bucket per map: `per_second` refill, `per_second * burst_seconds` capacity."""
 
@@ -158,10 +248,8 @@ class RateLimit:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if per_second <= 0 or burst_seconds <= 0:
-            raise ValueError("per_second and burst_seconds must be positive")
-        self.per_second = per_second
-        self.burst_seconds = burst_seconds
+        self.per_second = _in_range(per_second, "per_second", PER_SECOND_RANGE)
+        self.burst_seconds = _in_range(burst_seconds, "burst_seconds", BURST_SECONDS_RANGE)
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # map SID -> (tokens, at)
         self._lock = threading.Lock()

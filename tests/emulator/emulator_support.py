@@ -7,6 +7,7 @@ that `twilio_sync_v1.json` gives for that operation, so every test checks the wi
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -22,10 +23,11 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import jsonschema
+import jsonschema_rs
 import pytest
 import referencing
 import referencing.jsonschema
@@ -91,9 +93,19 @@ def _twilio_datetime(value: object) -> bool:
     return True
 
 
+RFC3986_URI = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
+"""RFC 3986's URI grammar, as Schemathesis checks `format: uri` (the characters alone let
+`http://a/[x]` through, which is no URI)."""
+
+
 def is_absolute_uri(value: str) -> bool:
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and URI_CHARACTERS.fullmatch(value) is not None
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and URI_CHARACTERS.fullmatch(value) is not None
+        and RFC3986_URI.is_valid(value)
+    )
 
 
 @format_checker.checks("uri")
@@ -351,3 +363,86 @@ class EmulatorProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+# The store's contents, to show what a request changed
+
+
+def store_rows(store: Any) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """Every row of the store by what names it: ("service", sid), ("map", sid), ("item", map sid, key).
+
+    Read from the database itself, expired rows included, so that nothing a request touches is hidden.
+    """
+    with store._read() as db:
+        rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        for row in db.execute("SELECT * FROM services"):
+            rows[("service", row[1])] = tuple(row)
+        for row in db.execute("SELECT m.sid, m.* FROM maps AS m"):
+            rows[("map", row[0])] = tuple(row[1:])
+        for row in db.execute("SELECT m.sid, i.* FROM items AS i JOIN maps AS m ON m.id = i.map_id"):
+            rows[("item", row[0], row[2])] = tuple(row[1:])
+    return rows
+
+
+# Raw ASGI requests
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    complete: bool
+    """False when the app stopped before the end of its body (an injected drop)."""
+
+
+async def call_asgi(
+    app: Any,
+    method: str,
+    raw_path: bytes,
+    *,
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    body: bytes = b"",
+    authorized: bool = True,
+) -> RawResponse:
+    """Send one request to an ASGI app exactly as given: the raw path and headers reach the app
+    unnormalised (httpx removes dot segments and re-encodes paths), as a hostile client could send them."""
+    all_headers = list(headers or [])
+    if authorized:
+        credentials = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode("ascii")
+        all_headers.append((b"authorization", f"Basic {credentials}".encode("ascii")))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        # What uvicorn gives: the path percent-decoded (UTF-8, errors replaced) beside the raw one.
+        "path": unquote(raw_path.decode("latin-1")),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": "",
+        "headers": all_headers,
+        "server": ("emulator.test", 80),
+        "client": ("127.0.0.1", 40000),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    bodies = [message for message in sent if message["type"] == "http.response.body"]
+    return RawResponse(
+        status=start["status"],
+        headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in start["headers"]},
+        body=b"".join(message.get("body", b"") for message in bodies),
+        complete=bool(bodies) and not bodies[-1].get("more_body", False),
+    )

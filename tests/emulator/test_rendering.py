@@ -1,6 +1,6 @@
 """The hand-written JSON of map items is what a JSON encoder would write for the same values.
 
-Items are rendered by splicing the stored data into a template (api.render_item) rather than
+Items are rendered by splicing the stored data into a template (items.render_item) rather than
 through json.dumps; these tests hold that text to the encoder's exact bytes and to the meaning.
 """
 
@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from syncmap_tui.emulator.api import render_item, to_json
+from syncmap_tui.emulator.items import render_item
+from syncmap_tui.emulator.wire import to_json
 from syncmap_tui.emulator.store import ItemRecord
 from syncmap_tui.sync.validation import encode_data
 
