@@ -89,7 +89,7 @@ def test_every_recorded_decision_is_in_the_list():
     """Each decision marker in emulator/ and sync/errors.py is held by a name the list mentions
     (the name, or the class it is in), next to the file it is in."""
     mentioned = set(re.findall(r"`([A-Za-z_][\w.]*)(?: = [^`]+)?`", doc_text()))
-    files = [*sorted((REPO_ROOT / "syncmap_tui" / "emulator").glob("*.py")), REPO_ROOT / "syncmap_tui" / "sync" / "errors.py"]
+    files = [*sorted((REPO_ROOT / "syncmap_tui" / "emulator").rglob("*.py")), REPO_ROOT / "syncmap_tui" / "sync" / "errors.py"]
     missing = []
     for path in files:
         holders = decision_holders(path)
