@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
+from textual.notifications import SeverityLevel
 
 from syncmap_tui.config import Target
+from syncmap_tui.ui.flow_errors import EXPECTED_FAILURE_TIMEOUT_SECONDS, describe_failure, flow, is_expected_failure
+from syncmap_tui.ui.literal import visible_lines
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
+    from syncmap_tui.ui.main_screen import MainScreen
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ Python's default: with the start-up frozen (see SyncMapApp.started) they walk on
 after, so fewer, larger passes cost less in all and keep a jump in a big map free of pauses."""
 STARTED_AT_THE_LATEST_SECONDS = 10.0
 """Collections come back on by then even if the first frame with the services never did."""
+TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
+"""What a shell reports for a process ended by SIGTERM: the app ends cleanly but says why."""
 
 
 def _sync_commands() -> type[Provider]:
@@ -70,6 +78,8 @@ class SyncMapApp(App[None]):
         services is out, then the start-up is frozen (`gc.freeze`). `run` sets it; `run_test`
         leaves it off, as a freeze in a test process would keep every earlier test's app."""
         self._gc_held = False
+        self._crash_reported = False
+        """One crash, one report: Textual may hand the same failure over more than once."""
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         self.manage_gc = True
@@ -85,6 +95,10 @@ class SyncMapApp(App[None]):
             gc.disable()
             self._gc_held = True
             self.set_timer(STARTED_AT_THE_LATEST_SECONDS, self.started)
+            # The real process (not a test's app): SIGTERM (kill, systemd, a closing tmux) ends it
+            # as ctrl+q would without asking, so that Textual restores the terminal (no alternate
+            # screen, no mouse mode left behind) and the edit stays in its draft.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.terminate)
         self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
 
     def started(self) -> None:
@@ -99,6 +113,69 @@ class SyncMapApp(App[None]):
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
+
+    def terminate(self) -> None:
+        """SIGTERM: write the drafts, leave the terminal as it was, exit with 143."""
+        main = self._main_screen()
+        if main is not None:
+            self._flush_drafts_of(main)
+        self.exit(return_code=TERMINATED_EXIT_CODE)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification of the app (widgets' and screens' `notify` come here): shown literally.
+        Messages quote remote text (server messages, keys, names from the command line), so
+        markup is never parsed and controls (ESC, CSI, bidi overrides) are shown as escapes.
+        `markup` is accepted for Textual's signature and ignored."""
+        super().notify(visible_lines(str(message)), title=visible_lines(title), severity=severity, timeout=timeout, markup=False)
+
+    async def flow_failed(self, doing: str, error: Exception) -> None:
+        """The one handler of a flow's failure (see flow_errors): a message for an expected
+        failure; drafts, a report and a dialog for a bug. The app goes on either way."""
+        main = self._main_screen()
+        if main is not None:
+            main.header.show_activity("")
+        edit_open = main is not None and main.open_item is not None and main.editor.is_dirty
+        if is_expected_failure(error):
+            kept = " Your edit is still in the editor." if edit_open else ""
+            self.notify(
+                f"{doing} failed: {describe_failure(error)}.{kept}",
+                severity="error",
+                timeout=EXPECTED_FAILURE_TIMEOUT_SECONDS,
+            )
+            return
+        from syncmap_tui.ui.crash import redact, write_crash_report
+        from syncmap_tui.ui.flow_error_dialog import FlowErrorDialog
+
+        draft = self._flush_drafts_of(main) if main is not None else None
+        secrets = self._known_secrets(main)
+        report = await asyncio.to_thread(write_crash_report, error, secrets)
+        self.bell()
+        await self.push_screen(FlowErrorDialog(doing, redact(f"{type(error).__name__}: {error}", secrets), report, draft))
+
+    def _main_screen(self) -> MainScreen | None:
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _known_secrets(self, main: MainScreen | None) -> list[str]:
+        client = main.client if main is not None else None
+        credentials = (self.target.credentials, client.credentials if client is not None else None)
+        return [c.secret for c in credentials if c]
+
+    @staticmethod
+    def _flush_drafts_of(main: MainScreen) -> Path | None:
+        try:
+            return main.flush_drafts()
+        except Exception:  # noqa: BLE001 - a failing draft write must not hide what is being reported
+            return None
 
     async def on_event(self, event: events.Event) -> None:
         # A key typed before a dialog appeared was meant for the screen under it: escape pressed to
@@ -123,17 +200,14 @@ class SyncMapApp(App[None]):
         # Textual's handler prints a traceback with local variables, which can hold tokens and item
         # data: save the drafts, write a report without locals or secrets, and say where both are.
         from syncmap_tui.ui.crash import crash_message, write_crash_report
-        from syncmap_tui.ui.main_screen import MainScreen
 
+        if self._crash_reported:
+            return
+        self._crash_reported = True
         error = self._exception or RuntimeError("unknown error")
-        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        draft = None
-        if main is not None:
-            try:
-                draft = main.flush_drafts()
-            except Exception:  # noqa: BLE001 - a failing draft write must not hide the crash itself
-                draft = None
-        secrets = [c.secret for c in (self.target.credentials, main.client.credentials if main and main.client else None) if c]
+        main = self._main_screen()
+        draft = self._flush_drafts_of(main) if main is not None else None
+        secrets = self._known_secrets(main)
         report = write_crash_report(error, secrets)
         self.bell()
         self.panic(crash_message(error, secrets, report, draft))
@@ -141,7 +215,7 @@ class SyncMapApp(App[None]):
     async def action_quit(self) -> None:
         self._quit_when_nothing_is_lost()
 
-    @work(exclusive=True, group="quit")
+    @flow("Quitting", exclusive=True, group="quit")
     async def _quit_when_nothing_is_lost(self) -> None:
         from syncmap_tui.ui.main_screen import MainScreen
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -30,6 +30,7 @@ from syncmap_tui.sync.errors import (
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.app import DeepLink
+from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
@@ -243,7 +244,7 @@ class MainScreen(Screen[None]):
 
     # -- connecting and the deep link --------------------------------------------------------
 
-    @work(exclusive=True, group="connect")
+    @flow("Connecting", exclusive=True, group="connect")
     async def connect(self) -> None:
         from syncmap_tui.connection import open_client
 
@@ -333,7 +334,7 @@ class MainScreen(Screen[None]):
         self.navigator.show_maps(service.sid, maps)
 
     @on(Navigator.ServiceExpanded)
-    @work(group="maps")
+    @flow("Loading maps", group="maps")
     async def _on_service_expanded(self, event: Navigator.ServiceExpanded) -> None:
         await self._load_maps(event.entry.service)
 
@@ -345,7 +346,7 @@ class MainScreen(Screen[None]):
         self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
 
-    @work(exclusive=True, group="open")
+    @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
         if not await self.confirm_leave("open another map"):
             return
@@ -381,7 +382,7 @@ class MainScreen(Screen[None]):
         return True
 
     @on(ItemTable.NeedsMore)
-    @work(exclusive=True, group="items")
+    @flow("Loading more items", exclusive=True, group="items")
     async def _load_next_page(self) -> None:
         table, entry = self.item_table, self.current_map
         if self.client is None or (self.next_page_url is None and table.resume_after is None):
@@ -403,7 +404,7 @@ class MainScreen(Screen[None]):
         self._show_items_status()
 
     @on(ItemTable.NeedsEarlier)
-    @work(exclusive=True, group="items")
+    @flow("Loading earlier items", exclusive=True, group="items")
     async def _load_earlier_page(self) -> None:
         """The table dropped its first rows to stay small (ItemTable.MAX_ROWS): load the page before them."""
         table, entry = self.item_table, self.current_map
@@ -434,7 +435,7 @@ class MainScreen(Screen[None]):
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
-    @work(exclusive=True, group="open")
+    @flow("Opening the item", exclusive=True, group="open")
     async def _open_item_flow(self, item: MapItem) -> None:
         if self.current_map is None or self.client is None:
             return
@@ -485,7 +486,7 @@ class MainScreen(Screen[None]):
             return
         self._save_flow()
 
-    @work(exclusive=True, group="save")
+    @flow("Saving", exclusive=True, group="save")
     async def _save_flow(self) -> None:
         await self._save()
 
@@ -771,7 +772,7 @@ class MainScreen(Screen[None]):
             self.draft_writing = True
             self._write_drafts(due)
 
-    @work(group="drafts")
+    @flow("Writing the draft", group="drafts")
     async def _write_drafts(self, due: list[PendingDraft]) -> None:
         # Two fsyncs take milliseconds here and can take far longer on a busy server's disk: keys
         # typed meanwhile must not wait for them. The Checkpointer keeps a late write from
@@ -906,7 +907,7 @@ class MainScreen(Screen[None]):
         self.jump_input.value = prefix
         self._jump_flow(prefix)
 
-    @work(exclusive=True, group="open")
+    @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
         if self.current_map is None or not prefix:
             return
@@ -928,7 +929,7 @@ class MainScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._refresh_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
         if self.client is None:
             self.connect()
@@ -947,7 +948,7 @@ class MainScreen(Screen[None]):
     def action_new_item(self) -> None:
         self._new_item_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Creating the item", exclusive=True, group="open")
     async def _new_item_flow(self) -> None:
         if self.current_map is None or self.client is None:
             self.notify("Choose a map first.")
@@ -986,7 +987,7 @@ class MainScreen(Screen[None]):
     def action_delete_item(self) -> None:
         self._delete_item_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Deleting the item", exclusive=True, group="open")
     async def _delete_item_flow(self) -> None:
         from syncmap_tui.ui.dialogs import ConfirmDialog
 
@@ -1027,7 +1028,7 @@ class MainScreen(Screen[None]):
     def action_new_map(self) -> None:
         self._new_map_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Creating the map", exclusive=True, group="open")
     async def _new_map_flow(self) -> None:
         from syncmap_tui.ui.dialogs import NewMapDialog
 
@@ -1052,7 +1053,7 @@ class MainScreen(Screen[None]):
     def action_delete_map(self) -> None:
         self._delete_map_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Deleting the map", exclusive=True, group="open")
     async def _delete_map_flow(self) -> None:
         from syncmap_tui.ui.dialogs import ConfirmDialog
 
