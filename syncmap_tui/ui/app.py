@@ -41,6 +41,9 @@ Python's default: with the start-up frozen (see SyncMapApp.started) they walk on
 after, so fewer, larger passes cost less in all and keep a jump in a big map free of pauses."""
 STARTED_AT_THE_LATEST_SECONDS = 10.0
 """Collections come back on by then even if the first frame with the services never did."""
+UNTIL_DISMISSED_SECONDS = 24 * 3600.0
+"""A notification that must be seen (a draft that could not be read): it stays until clicked,
+rather than Textual's 5 s, which pass unseen when the user looks away at start-up."""
 TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
 """What a shell reports for a process ended by SIGTERM: the app ends cleanly but says why."""
 

@@ -29,9 +29,9 @@ from syncmap_tui.sync.errors import (
 )
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
-from syncmap_tui.ui.app import DeepLink
+from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS, DeepLink
 from syncmap_tui.ui.flow_errors import flow
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.literal import literal, literal_block
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.item_table import ItemTable
@@ -255,7 +255,7 @@ class MainScreen(Screen[None]):
             services = [service async for service in self.client.list_services()]
         except SyncError as error:
             self._fail("Connecting", error)
-            self.query_one("#items-status", Static).update(Text(f"Not connected: {self._connection_advice(error)}"))
+            self.query_one("#items-status", Static).update(literal_block(f"Not connected: {self._connection_advice(error)}"))
             services = None
         else:
             self._set_activity()
@@ -803,7 +803,9 @@ class MainScreen(Screen[None]):
         assert self.client is not None
         drafts, problems = self.drafts.load_all_with_problems()
         for path, problem in problems:
-            self.notify(f"A draft file could not be read ({path.name}): {problem}", severity="warning", markup=False)
+            self.notify(
+                f"A draft file could not be read ({path.name}): {problem}", severity="warning", timeout=UNTIL_DISMISSED_SECONDS
+            )
         mine = [
             d for d in drafts
             if d.account_sid == self.client.credentials.account_sid and d.base_url == self.draft_base_url
