@@ -17,6 +17,7 @@ from textual.notifications import SeverityLevel
 
 from syncmap_tui.config import Target
 from syncmap_tui.ui.flow_errors import EXPECTED_FAILURE_TIMEOUT_SECONDS, describe_failure, flow, is_expected_failure
+from syncmap_tui.ui.key_storm import KeyStorm
 from syncmap_tui.ui.literal import visible_lines
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class SyncMapApp(App[None]):
         services is out, then the start-up is frozen (`gc.freeze`). `run` sets it; `run_test`
         leaves it off, as a freeze in a test process would keep every earlier test's app."""
         self._gc_held = False
+        self.key_storm = KeyStorm(self)
         self._crash_reported = False
         """One crash, one report: Textual may hand the same failure over more than once."""
 
@@ -185,6 +187,11 @@ class SyncMapApp(App[None]):
         # cancel a slow save must not answer the conflict dialog that the save's answer opens.
         if isinstance(event, events.Key) and event.time < getattr(self.screen, "shown_at", 0.0):
             return  # Dialog.shown_at
+        # Keys that arrive back to back for a TextArea are inserted as one edit (key_storm.py);
+        # any other input first inserts what was collected, so that order is kept.
+        if isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded:
+            if self.key_storm.take(event):
+                return
         await super().on_event(event)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
