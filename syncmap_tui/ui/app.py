@@ -141,6 +141,10 @@ class SyncMapApp(App[None]):
         `markup` is accepted for Textual's signature and ignored."""
         super().notify(visible_lines(str(message)), title=visible_lines(title), severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        # Textual's own (ctrl+c) says it with markup, which `notify` would show as typed.
+        self.notify("Press ctrl+q to quit.", title="Do you want to quit?")
+
     async def flow_failed(self, doing: str, error: Exception) -> None:
         """The one handler of a flow's failure (see flow_errors): a message for an expected
         failure; drafts, a report and a dialog for a bug. The app goes on either way."""

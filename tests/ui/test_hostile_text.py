@@ -54,3 +54,11 @@ async def test_a_draft_that_cannot_be_read_is_reported_until_seen(build_app):
         await settle(pilot)
         (warning,) = [n for n in app._notifications if "could not be read" in n.message]
         assert warning.timeout >= 3600  # stays until clicked, not Textual's 5 s
+
+
+async def test_ctrl_c_outside_a_text_field_says_how_to_quit_without_markup(build_app):
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        assert app._notifications and list(app._notifications)[-1].message == "Press ctrl+q to quit."
