@@ -45,8 +45,8 @@ STARTED_AT_THE_LATEST_SECONDS = 10.0
 UNTIL_DISMISSED_SECONDS = 24 * 3600.0
 """A notification that must be seen (a draft that could not be read): it stays until clicked,
 rather than Textual's 5 s, which pass unseen when the user looks away at start-up."""
-TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
-"""What a shell reports for a process ended by SIGTERM: the app ends cleanly but says why."""
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""kill, systemd, a closing tmux window; a dropped SSH session or a closed terminal window."""
 
 
 def _sync_commands() -> type[Provider]:
@@ -100,10 +100,13 @@ class SyncMapApp(App[None]):
             gc.disable()
             self._gc_held = True
             self.set_timer(STARTED_AT_THE_LATEST_SECONDS, self.started)
-            # The real process (not a test's app): SIGTERM (kill, systemd, a closing tmux) ends it
-            # as ctrl+q would without asking, so that Textual restores the terminal (no alternate
-            # screen, no mouse mode left behind) and the edit stays in its draft.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.terminate)
+            # The real process (not a test's app): SIGTERM or SIGHUP ends it as ctrl+q would,
+            # without asking: the drafts are written at once (by default the signal killed the
+            # process with up to DRAFT_CHECK_SECONDS of typing not yet on disk), and Textual
+            # restores the terminal (no alternate screen, no mouse mode left behind).
+            loop = asyncio.get_running_loop()
+            for ending in ENDING_SIGNALS:
+                loop.add_signal_handler(ending, self.terminate, ending)
         self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
 
     def started(self) -> None:
@@ -119,12 +122,13 @@ class SyncMapApp(App[None]):
         gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
 
-    def terminate(self) -> None:
-        """SIGTERM: write the drafts, leave the terminal as it was, exit with 143."""
+    def terminate(self, ending: signal.Signals) -> None:
+        """An ENDING_SIGNALS signal: write the drafts, leave the terminal as it was, and exit with
+        the status a shell reports for a process that the signal ended (143 for SIGTERM)."""
         main = self._main_screen()
         if main is not None:
             self._flush_drafts_of(main)
-        self.exit(return_code=TERMINATED_EXIT_CODE)
+        self.exit(return_code=128 + ending)
 
     def notify(
         self,

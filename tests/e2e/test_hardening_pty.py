@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from syncmap_tui.drafts import DraftStore
 
@@ -41,3 +42,26 @@ def test_sigterm_restores_the_terminal_and_keeps_the_edit_in_a_draft(emulator, s
     left = app.raw.rfind(b"\x1b[?1049l")
     assert entered != -1 and left > entered
     assert app.raw.rfind(b"\x1b[?1000l") > app.raw.rfind(b"\x1b[?1000h")
+
+
+def test_a_hangup_writes_the_last_keys_to_the_draft_at_once(emulator, start_app):
+    """The terminal goes away (SSH dropped, window closed) within the draft's 0.5 s: before, SIGHUP
+    killed the process and the last keys typed were lost."""
+    app = start_app("demo-store", "orders", "order-0002", "--base-url", emulator.url)
+    app.wait_for('"status": "shipped"', "✓ valid JSON")
+    app.send(DOWN)
+    app.wait_for_cursor_on('"status": "shipped"')
+    app.send('"survives": "hangup", ')
+    app.wait_for('"survives": "hangup",', "● modified")
+    # The terminal is gone: the pty's master closes (here replaced by /dev/null, so that the
+    # fixture's own close still finds a descriptor) and the kernel sends SIGHUP.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, app.child.child_fd)
+    os.close(null)
+    deadline = time.monotonic() + 15
+    while app.child.isalive():
+        assert time.monotonic() < deadline, "the app did not exit after the hangup"
+        time.sleep(0.05)
+    assert app.child.exitstatus == 128 + signal.SIGHUP
+    (draft,) = DraftStore().load_all()
+    assert '"survives": "hangup"' in draft.text
