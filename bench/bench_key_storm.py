@@ -78,7 +78,7 @@ def time_paste(env: dict[str, str], payload: str, expected_meter: str, *, bracke
         writer = threading.Thread(target=write_all, args=(app, data), daemon=True)
         began = time.perf_counter()
         writer.start()
-        deadline = began + 300
+        deadline = began + 120
         while True:
             if app.read(0.01):
                 screen = app.text()

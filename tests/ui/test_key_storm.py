@@ -97,3 +97,14 @@ async def test_single_keystrokes_stay_single_edits_and_a_tab_alone_moves_the_foc
         assert edits == ["x", "y", "z"]
         await pilot.press("tab")
         assert not area.has_focus and edits == ["x", "y", "z"]
+
+
+async def test_the_cursor_is_in_view_after_a_burst_of_many_lines(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=(80, 24)) as pilot:
+        area = await open_order(pilot)
+        for character in "".join(f'  "k{n:04}": 1,\n' for n in range(60)):
+            app.post_message(key_event(character))
+        await settle(pilot)
+        row = area.cursor_location[0]
+        assert row == 61 and area.scroll_y <= row < area.scroll_y + area.content_size.height
