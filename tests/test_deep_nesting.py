@@ -147,3 +147,32 @@ async def test_the_client_lists_the_deepest_item_from_twilio_and_calls_deeper_a_
         assert json_equal(listed.records[0].data, json.loads(DEEPEST_TEXT))
         with pytest.raises(BadResponse):
             await client.list_item_page("IS" + "0" * 32, "MP" + "0" * 32, page_size=1)
+
+
+def test_a_small_stack_meets_a_message_not_a_segfault():
+    """`ulimit -s 1024` (soft and hard): the recursion limit follows the stack, so the deepest item
+    is reported as nested too deeply instead of overflowing the C stack (exit 139 before)."""
+    import resource
+    import subprocess
+    import sys
+
+    def small_stack() -> None:
+        resource.setrlimit(resource.RLIMIT_STACK, (1024 * 1024, 1024 * 1024))
+
+    script = (
+        "import json, sys\n"
+        "from syncmap_tui.sync.validation import check_data\n"
+        "from syncmap_tui.sync.merge import json_equal\n"
+        "text = sys.stdin.read()\n"
+        "print(check_data(text).error.message)\n"
+        "try:\n"
+        "    json_equal(json.loads(text), json.loads(text))\n"
+        "except RecursionError:\n"
+        "    print('RecursionError')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=DEEPEST_TEXT, capture_output=True, text=True,
+        preexec_fn=small_stack, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split("\n")[:2] == ["JSON is nested too deeply", "RecursionError"]

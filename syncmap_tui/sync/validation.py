@@ -32,17 +32,24 @@ worker), a test runner's, the walks' own few. Python's default limit is 1,000 in
 RECURSION_LIMIT = DEEPEST_NESTING + CALLER_FRAMES
 """About 11,200. Data deeper than any item (a hostile server's megabyte of `[`) still meets a
 RecursionError, which the client reports as a bad answer."""
+STACK_BYTES_PER_LEVEL = 512
+"""C stack that one recursion level may take. Measured (CPython 3.11, x86-64): json.loads,
+json.dumps, == and repr of 8,192 levels need 1.0-1.5 MB, at most ~190 bytes a level; pure-Python
+recursion (the merge's walks) takes none. 512 leaves a margin of 2.7x for C paths not measured.
+The recursion limit is never set above what the stack holds at this rate, so that a walk too
+deep meets Python's RecursionError, never a segfault."""
 THREAD_STACK_BYTES = 16 * 1024 * 1024
-"""C stack for threads started from now on (asyncio.to_thread's, the emulator's workers).
-Measured (CPython 3.11, x86-64): json.loads, json.dumps, == and repr of 8,192 levels need
-1.0-1.5 MB of C stack, at most ~190 bytes a level; pure-Python recursion (the merge's walks)
-uses none. At RECURSION_LIMIT that is ~2.1 MB: 16 MB leaves a margin of ~7x for C paths not
-measured, before Python's RecursionError, not a segfault, stops a deeper walk. Glibc's default
-for a thread is the stack rlimit (8 MB), or 2 MB when it is unlimited, which 8,192 levels of
-`==` overflow. Virtual memory: only the pages a walk touches are ever used."""
+"""C stack for threads started from now on (asyncio.to_thread's, the emulator's workers): room
+for 32,768 levels at STACK_BYTES_PER_LEVEL. Glibc's default for a thread is the stack rlimit
+(8 MB), or 2 MB when it is unlimited, which 8,192 levels of `==` overflow. Virtual memory: only
+the pages a walk touches are used."""
 MAIN_STACK_BYTES = THREAD_STACK_BYTES
 """The main thread's stack (the event loop: the editor parses on each keystroke) grows up to the
-soft stack rlimit, which is raised to this when it is lower and the hard limit allows."""
+soft stack rlimit, which is raised to this when it is lower and the hard limit allows. Where the
+hard limit is lower (`ulimit -s 1024` sets both), the recursion limit follows the stack: 1 MB
+holds 2,048 levels, and deeper data is reported as nested too deeply."""
+STACK_BYTES_WITHOUT_RLIMIT = 2 * 1024 * 1024
+"""Where there is no rlimit to read (Windows), python.exe's main thread has about 2 MB."""
 INDENTED_LEVELS = 32
 """`format_data` indents this many levels and writes anything deeper on one line. Indented,
 8,190 levels of `[` are 134 MB of text (each line indented by its depth): the editor would take
@@ -52,22 +59,30 @@ json.dumps(indent=2) writes it."""
 
 
 def ensure_nesting_headroom() -> None:
-    """Room for DEEPEST_NESTING in every walk (see THREAD_STACK_BYTES for why it is safe). Called
-    once, when this module is first imported: every module that reads or writes item data (the
-    client, the editor, the merge, drafts' recovery, the emulator) imports it first. Never lowers
-    a limit that someone set higher."""
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
+    """Room for DEEPEST_NESTING in every walk, as far as the stack allows (see
+    STACK_BYTES_PER_LEVEL). Called once, when this module is first imported: every module that
+    reads or writes item data (the client, the editor, the merge, drafts' recovery, the emulator)
+    imports it first. Never lowers a limit that someone set higher."""
     if threading.stack_size() < THREAD_STACK_BYTES:
         threading.stack_size(THREAD_STACK_BYTES)
+    stack = min(_main_stack_bytes(), THREAD_STACK_BYTES)
+    limit = min(RECURSION_LIMIT, stack // STACK_BYTES_PER_LEVEL)
+    if sys.getrecursionlimit() < limit:
+        sys.setrecursionlimit(limit)
+
+
+def _main_stack_bytes() -> int:
+    """The main thread's stack, after raising the soft rlimit towards MAIN_STACK_BYTES."""
     try:
         import resource
-    except ImportError:  # not POSIX: the main thread's stack is fixed by the executable
-        return
+    except ImportError:
+        return STACK_BYTES_WITHOUT_RLIMIT
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
     wanted = MAIN_STACK_BYTES if hard == resource.RLIM_INFINITY else min(MAIN_STACK_BYTES, hard)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_STACK, (wanted, hard))
+        soft = wanted
+    return MAIN_STACK_BYTES if soft == resource.RLIM_INFINITY else soft
 
 
 ensure_nesting_headroom()
