@@ -18,6 +18,9 @@ class FlowErrorDialog(Dialog):
     """An unexpected error in a flow: what happened (literally, secrets removed), where the report
     and the edit are. The app goes on once it is read."""
 
+    DEFAULT_CSS = """
+    FlowErrorDialog #flow-error-text { height: auto; max-height: 16; }
+    """
     BACK_ANSWER = None
 
     def __init__(self, doing: str, what: str, report: Path | None, draft: Path | None) -> None:
@@ -30,7 +33,7 @@ class FlowErrorDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="flow-error"):
             yield Label(Text(f"{self.doing} failed: unexpected error"), classes="dialog-title")
-            with VerticalScroll():
+            with VerticalScroll(id="flow-error-text"):
                 yield Static(self.message(), id="flow-error-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
