@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only)
     except ConfigError as error:
-        print(f"syncmap-tui: {error.message}", file=sys.stderr)
+        from syncmap_tui.ui.literal import visible_lines
+
+        # The message quotes paths and values from the environment and the command line.
+        print(f"syncmap-tui: {visible_lines(error.message)}", file=sys.stderr)
         return 2
 
     # Importing the UI allocates about half of the start-up's objects, all long-lived: the app

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -92,6 +93,8 @@ __all__ = [
 APP_NAME = "syncmap-tui"
 CONFIG_FILE_NAME = "config.toml"
 EMBEDDED_DB_NAME = "emulator.sqlite3"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config of a few profiles is a few KB; a path to something huge is a mistake, read no further."""
 DEFAULT_EDGE_REGION = "us1"  # twilio-python: an edge without a region means us1
 
 ENV_ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
@@ -269,21 +272,29 @@ def load_config(path: Path | None = None) -> Config:
     """Read and check the config file. A missing file is an empty config."""
     path = config_path() if path is None else path
     try:
-        st = os.stat(path)
+        # Non-blocking: opening a FIFO for reading would otherwise wait for a writer, forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         return Config()
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
-    if os.name == "posix" and st.st_mode & 0o077:
-        raise ConfigError(
-            f"The config file {path} holds secrets but others can read it "
-            f"(mode {st.st_mode & 0o777:o}). Fix it with: chmod 600 {path}",
-            path=path,
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ConfigError(f"The config file {path} is not a regular file (a FIFO, a device or a folder).", path=path)
+    with os.fdopen(fd, "rb") as file:
+        if os.name == "posix" and st.st_mode & 0o077:
+            raise ConfigError(
+                f"The config file {path} holds secrets but others can read it "
+                f"(mode {st.st_mode & 0o777:o}). Fix it with: chmod 600 {path}",
+                path=path,
+            )
+        try:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"The config file {path} is larger than {MAX_CONFIG_BYTES:,} bytes: not a config.", path=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

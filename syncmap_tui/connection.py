@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncmap_tui.config import Target, embedded_db_path
+from syncmap_tui.private_files import ensure_private_dir
 from syncmap_tui.sync.auth import Credentials
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ def open_client(target: Target) -> SyncClient:
     from syncmap_tui.emulator.store import SyncStore
 
     db_path = embedded_db_path()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_database(db_path)
     store = SyncStore(db_path)
     seed_demo(store, DEFAULT_ACCOUNT_SID)
     app = create_app(store, account_sid=DEFAULT_ACCOUNT_SID, auth_token=DEFAULT_AUTH_TOKEN)
@@ -43,3 +46,20 @@ def open_client(target: Target) -> SyncClient:
         transport=emulator_transport(app, on_close=store.close),
         read_only=target.read_only,
     )
+
+
+def make_private_database(path: Path) -> None:
+    """The embedded emulator's database holds item data, like drafts: readable by the user alone.
+    Its folder is 0700 and the file 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the database's mode); a database and folder from an older version are made private too."""
+    ensure_private_dir(path.parent)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists():
+            os.chmod(companion, 0o600)

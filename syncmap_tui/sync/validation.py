@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,74 @@ from syncmap_tui.sync.errors import TwilioCode
 
 MAX_DATA_BYTES = 16_384
 """Twilio's 16 KiB item limit, counted on the UTF-8 bytes of the `Data` form value as sent."""
+
+DEEPEST_NESTING = MAX_DATA_BYTES // 2
+"""The deepest JSON an item can hold: `{"":[[[…]]]}` spends two bytes a level, so 16 KiB holds
+about 8,190 levels. Twilio documents no depth limit, so the app lists, opens, edits, diffs, merges
+and drafts data this deep, and the emulator accepts it (decision: any depth that fits in
+MAX_DATA_BYTES; deeper than that cannot fit). Everything that walks data (json's C parser and
+encoder, ==, repr, the merge's walks) takes one recursion level per level of nesting:
+`ensure_nesting_headroom` makes room for this depth once, for the whole process."""
+CALLER_FRAMES = 3_000
+"""Recursion levels for whatever calls into a walk: Textual's and asyncio's frames (~200 in a
+worker), a test runner's, the walks' own few. Python's default limit is 1,000 in all."""
+RECURSION_LIMIT = DEEPEST_NESTING + CALLER_FRAMES
+"""About 11,200. Data deeper than any item (a hostile server's megabyte of `[`) still meets a
+RecursionError, which the client reports as a bad answer."""
+STACK_BYTES_PER_LEVEL = 512
+"""C stack that one recursion level may take. Measured (CPython 3.11, x86-64): json.loads,
+json.dumps, == and repr of 8,192 levels need 1.0-1.5 MB, at most ~190 bytes a level; pure-Python
+recursion (the merge's walks) takes none. 512 leaves a margin of 2.7x for C paths not measured.
+The recursion limit is never set above what the stack holds at this rate, so that a walk too
+deep meets Python's RecursionError, never a segfault."""
+THREAD_STACK_BYTES = 16 * 1024 * 1024
+"""C stack for threads started from now on (asyncio.to_thread's, the emulator's workers): room
+for 32,768 levels at STACK_BYTES_PER_LEVEL. Glibc's default for a thread is the stack rlimit
+(8 MB), or 2 MB when it is unlimited, which 8,192 levels of `==` overflow. Virtual memory: only
+the pages a walk touches are used."""
+MAIN_STACK_BYTES = THREAD_STACK_BYTES
+"""The main thread's stack (the event loop: the editor parses on each keystroke) grows up to the
+soft stack rlimit, which is raised to this when it is lower and the hard limit allows. Where the
+hard limit is lower (`ulimit -s 1024` sets both), the recursion limit follows the stack: 1 MB
+holds 2,048 levels, and deeper data is reported as nested too deeply."""
+STACK_BYTES_WITHOUT_RLIMIT = 2 * 1024 * 1024
+"""Where there is no rlimit to read (Windows), python.exe's main thread has about 2 MB."""
+INDENTED_LEVELS = 32
+"""`format_data` indents this many levels and writes anything deeper on one line. Indented,
+8,190 levels of `[` are 134 MB of text (each line indented by its depth): the editor would take
+minutes to show it. So deep data shows indented at the top, compact below, and stays about
+the size of its wire form; data no deeper than this (all real data seen) shows exactly as
+json.dumps(indent=2) writes it."""
+
+
+def ensure_nesting_headroom() -> None:
+    """Room for DEEPEST_NESTING in every walk, as far as the stack allows (see
+    STACK_BYTES_PER_LEVEL). Called once, when this module is first imported: every module that
+    reads or writes item data (the client, the editor, the merge, drafts' recovery, the emulator)
+    imports it first. Never lowers a limit that someone set higher."""
+    if threading.stack_size() < THREAD_STACK_BYTES:
+        threading.stack_size(THREAD_STACK_BYTES)
+    stack = min(_main_stack_bytes(), THREAD_STACK_BYTES)
+    limit = min(RECURSION_LIMIT, stack // STACK_BYTES_PER_LEVEL)
+    if sys.getrecursionlimit() < limit:
+        sys.setrecursionlimit(limit)
+
+
+def _main_stack_bytes() -> int:
+    """The main thread's stack, after raising the soft rlimit towards MAIN_STACK_BYTES."""
+    try:
+        import resource
+    except ImportError:
+        return STACK_BYTES_WITHOUT_RLIMIT
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    wanted = MAIN_STACK_BYTES if hard == resource.RLIM_INFINITY else min(MAIN_STACK_BYTES, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_STACK, (wanted, hard))
+        soft = wanted
+    return MAIN_STACK_BYTES if soft == resource.RLIM_INFINITY else soft
+
+
+ensure_nesting_headroom()
 
 SIZE_WARNING_BYTES = 14_746
 """The editor warns from 90 % of the limit (16,384 × 0.9 = 14,745.6, rounded up)."""
@@ -106,7 +176,8 @@ def _json_escape(char: str) -> str:
 
 
 def format_data(value: Any, *, compact: bool = False) -> str:
-    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal.
+    """The editor's form of item data: two-space indent (or compact), non-ASCII kept literal;
+    levels deeper than INDENTED_LEVELS on one line, so that the deepest data stays small.
 
     For display, so it never refuses: a NaN that reached us (Python's JSON parser reads one from
     a misbehaving server) is shown as `NaN`, and the editor's `check_data` then names it.
@@ -114,8 +185,37 @@ def format_data(value: Any, *, compact: bool = False) -> str:
     if compact:
         text = _compact_json(value, allow_nan=True)
     else:
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+        pieces: list[str] = []
+        _write_indented(value, 0, pieces)
+        text = "".join(pieces)
     return escape_unprintable(text)
+
+
+def _write_indented(value: Any, depth: int, pieces: list[str]) -> None:
+    """json.dumps(indent=2, ensure_ascii=False) for the first INDENTED_LEVELS levels; below
+    them each value on one line, as json.dumps writes it without indent."""
+    if depth >= INDENTED_LEVELS or not isinstance(value, (dict, list)) or not value:
+        pieces.append(json.dumps(value, ensure_ascii=False))
+        return
+    inner = "\n" + "  " * (depth + 1)
+    if isinstance(value, dict):
+        pieces.append("{")
+        separator = inner
+        for key, item in value.items():
+            pieces.append(separator)
+            pieces.append(json.dumps(key, ensure_ascii=False))
+            pieces.append(": ")
+            _write_indented(item, depth + 1, pieces)
+            separator = "," + inner
+        pieces.append("\n" + "  " * depth + "}")
+    else:
+        pieces.append("[")
+        separator = inner
+        for item in value:
+            pieces.append(separator)
+            _write_indented(item, depth + 1, pieces)
+            separator = "," + inner
+        pieces.append("\n" + "  " * depth + "]")
 
 
 def wire_size(wire_text: str) -> int:

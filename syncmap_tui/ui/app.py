@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
+from textual.notifications import SeverityLevel
 
 from syncmap_tui.config import Target
+from syncmap_tui.ui.flow_errors import EXPECTED_FAILURE_TIMEOUT_SECONDS, describe_failure, flow, is_expected_failure
+from syncmap_tui.ui.key_storm import KeyStorm
+from syncmap_tui.ui.literal import visible_lines
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
+    from syncmap_tui.ui.main_screen import MainScreen
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,11 @@ visual signal), and over SSH the dialog reaches the user and their keys come bac
 the dialog takes longer than that, so a deliberate answer never waits for the guard."""
 STARTED_AT_THE_LATEST_SECONDS = 10.0
 """Collections come back on by then even if the first frame with the services never did."""
+UNTIL_DISMISSED_SECONDS = 24 * 3600.0
+"""A notification that must be seen (a draft that could not be read): it stays until clicked,
+rather than Textual's 5 s, which pass unseen when the user looks away at start-up."""
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""kill, systemd, a closing tmux window; a dropped SSH session or a closed terminal window."""
 
 
 _ANSWERING_EVENTS = (events.Key, events.MouseDown, events.MouseUp, events.Click)
@@ -86,6 +98,9 @@ class SyncMapApp(App[None]):
         self._gc_held = False
         self.dialog_guard_seconds = TYPE_AHEAD_GUARD_SECONDS
         """Pilot tests set 0 unless they test the guard: they press keys as a user who waited would."""
+        self.key_storm = KeyStorm(self)
+        self._crash_reported = False
+        """One crash, one report: Textual may hand the same failure over more than once."""
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         self.manage_gc = True
@@ -101,6 +116,13 @@ class SyncMapApp(App[None]):
             gc.disable()
             self._gc_held = True
             self.set_timer(STARTED_AT_THE_LATEST_SECONDS, self.started)
+            # The real process (not a test's app): SIGTERM or SIGHUP ends it as ctrl+q would,
+            # without asking: the drafts are written at once (by default the signal killed the
+            # process with up to DRAFT_CHECK_SECONDS of typing not yet on disk), and Textual
+            # restores the terminal (no alternate screen, no mouse mode left behind).
+            loop = asyncio.get_running_loop()
+            for ending in ENDING_SIGNALS:
+                loop.add_signal_handler(ending, self.terminate, ending)
         self.push_screen(MainScreen(self.target, self.deep_link, self.client_factory))
 
     def started(self) -> None:
@@ -116,6 +138,74 @@ class SyncMapApp(App[None]):
         gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
 
+    def terminate(self, ending: signal.Signals) -> None:
+        """An ENDING_SIGNALS signal: write the drafts, leave the terminal as it was, and exit with
+        the status a shell reports for a process that the signal ended (143 for SIGTERM)."""
+        main = self._main_screen()
+        if main is not None:
+            self._flush_drafts_of(main)
+        self.exit(return_code=128 + ending)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification of the app (widgets' and screens' `notify` come here): shown literally.
+        Messages quote remote text (server messages, keys, names from the command line), so
+        markup is never parsed and controls (ESC, CSI, bidi overrides) are shown as escapes.
+        `markup` is accepted for Textual's signature and ignored."""
+        super().notify(visible_lines(str(message)), title=visible_lines(title), severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        # Textual's own (ctrl+c) says it with markup, which `notify` would show as typed.
+        self.notify("Press ctrl+q to quit.", title="Do you want to quit?")
+
+    async def flow_failed(self, doing: str, error: Exception) -> None:
+        """The one handler of a flow's failure (see flow_errors): a message for an expected
+        failure; drafts, a report and a dialog for a bug. The app goes on either way."""
+        main = self._main_screen()
+        if main is not None:
+            main.header.show_activity("")
+        edit_open = main is not None and main.open_item is not None and main.editor.is_dirty
+        if is_expected_failure(error):
+            kept = " Your edit is still in the editor." if edit_open else ""
+            self.notify(
+                f"{doing} failed: {describe_failure(error)}.{kept}",
+                severity="error",
+                timeout=EXPECTED_FAILURE_TIMEOUT_SECONDS,
+            )
+            return
+        from syncmap_tui.ui.crash import redact, write_crash_report
+        from syncmap_tui.ui.flow_error_dialog import FlowErrorDialog
+
+        draft = self._flush_drafts_of(main) if main is not None else None
+        secrets = self._known_secrets(main)
+        report = await asyncio.to_thread(write_crash_report, error, secrets)
+        self.bell()
+        await self.push_screen(FlowErrorDialog(doing, redact(f"{type(error).__name__}: {error}", secrets), report, draft))
+
+    def _main_screen(self) -> MainScreen | None:
+        from syncmap_tui.ui.main_screen import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _known_secrets(self, main: MainScreen | None) -> list[str]:
+        client = main.client if main is not None else None
+        credentials = (self.target.credentials, client.credentials if client is not None else None)
+        return [c.secret for c in credentials if c]
+
+    @staticmethod
+    def _flush_drafts_of(main: MainScreen) -> Path | None:
+        try:
+            return main.flush_drafts()
+        except Exception:  # noqa: BLE001 - a failing draft write must not hide what is being reported
+            return None
+
     async def on_event(self, event: events.Event) -> None:
         # A key typed before a dialog was on the screen, or so soon after that the typist had no
         # time to see it, was meant for the screen under it: "dolor" typed on through a slow save
@@ -127,6 +217,11 @@ class SyncMapApp(App[None]):
                 self.screen.dropped_input = True
                 self.bell()  # once a dialog: the typist hears that their keys went nowhere
             return  # Dialog.keys_accepted_from
+        # Keys that arrive back to back for a TextArea are inserted as one edit (key_storm.py);
+        # any other input first inserts what was collected, so that order is kept.
+        if isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded:
+            if self.key_storm.take(event):
+                return
         await super().on_event(event)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -145,17 +240,14 @@ class SyncMapApp(App[None]):
         # Textual's handler prints a traceback with local variables, which can hold tokens and item
         # data: save the drafts, write a report without locals or secrets, and say where both are.
         from syncmap_tui.ui.crash import crash_message, write_crash_report
-        from syncmap_tui.ui.main_screen import MainScreen
 
+        if self._crash_reported:
+            return
+        self._crash_reported = True
         error = self._exception or RuntimeError("unknown error")
-        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        draft = None
-        if main is not None:
-            try:
-                draft = main.flush_drafts()
-            except Exception:  # noqa: BLE001 - a failing draft write must not hide the crash itself
-                draft = None
-        secrets = [c.secret for c in (self.target.credentials, main.client.credentials if main and main.client else None) if c]
+        main = self._main_screen()
+        draft = self._flush_drafts_of(main) if main is not None else None
+        secrets = self._known_secrets(main)
         report = write_crash_report(error, secrets)
         self.bell()
         self.panic(crash_message(error, secrets, report, draft))
@@ -163,7 +255,7 @@ class SyncMapApp(App[None]):
     async def action_quit(self) -> None:
         self._quit_when_nothing_is_lost()
 
-    @work(exclusive=True, group="quit")
+    @flow("Quitting", exclusive=True, group="quit")
     async def _quit_when_nothing_is_lost(self) -> None:
         from syncmap_tui.ui.main_screen import MainScreen
 

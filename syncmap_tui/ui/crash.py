@@ -15,6 +15,7 @@ from rich.text import Text
 
 from syncmap_tui.config import state_dir
 from syncmap_tui.private_files import ensure_private_dir, write_new
+from syncmap_tui.ui.literal import literal_block
 
 REDACTED = "[secret removed]"
 
@@ -38,10 +39,11 @@ def write_crash_report(error: BaseException, secrets: list[str]) -> Path | None:
 
 
 def crash_message(error: BaseException, secrets: list[str], report: Path | None, draft: Path | None) -> Group:
+    """The crash screen. The error's text may quote the server or a file: shown literally."""
     what = redact(f"{type(error).__name__}: {error}", secrets)
     parts = [
         Text("syncmap-tui stopped because of an unexpected error.", style="bold red"),
-        Text(f"\nWhat happened: {what}"),
+        Text("\nWhat happened: ").append_text(literal_block(what)),
     ]
     if draft is not None:
         parts.append(Text(f"\nYour unsaved edit is safe in {draft}.\nIt will be offered when you start syncmap-tui again."))

@@ -24,7 +24,7 @@ from syncmap_tui.sync.validation import ValidationError, check_data, check_key, 
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
-from syncmap_tui.ui.literal import literal, visible
+from syncmap_tui.ui.literal import literal, literal_block, visible
 
 if TYPE_CHECKING:
     from textual.widgets import OptionList
@@ -286,7 +286,7 @@ class NewItemDialog(Dialog):
             yield TextArea(previous.text if previous else "{\n  \n}", language="json", id="new-data")
             yield Label("ItemTtl (empty: never expires; seconds or 90s, 15m, 2h, 7d)")
             yield Input(previous.ttl_text if previous else "", id="new-ttl", compact=True)
-            yield Static(Text(self.error or "", style="bold red"), id="new-item-error")
+            yield Static(literal_block(self.error or "", "bold red"), id="new-item-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", variant="primary", id="create")
                 yield Button("Cancel", id="cancel")
@@ -296,7 +296,7 @@ class NewItemDialog(Dialog):
         self.query_one("#new-data", TextArea).cursor_blink = False
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#new-item-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#new-item-error", Static).update(literal_block(message, "bold red"))
 
     @on(Button.Pressed, "#create")
     def _create(self) -> None:

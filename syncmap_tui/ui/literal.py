@@ -1,8 +1,11 @@
-"""Remote text (keys, names, data) on screen: never Rich markup, never a terminal control sequence."""
+"""Remote text (keys, names, data, server messages) on screen: never Rich markup, never a terminal
+control sequence. The one rule is `visible`; `literal` and `literal_block` make Rich Text of it, and
+SyncMapApp.notify and crash_message pass every message through it, so no caller can forget."""
 
 from __future__ import annotations
 
 from rich.text import Text
+
 
 def _escape(char: str) -> str:
     code = ord(char)
@@ -20,6 +23,17 @@ def visible(text: str) -> str:
     return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
+def visible_lines(text: str) -> str:
+    """`visible`, keeping line breaks as line breaks: for messages of several lines. A line feed
+    moves no cursor sideways and sets no mode; every other control is escaped."""
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
 def literal(text: str, style: str = "") -> Text:
     """A Rich Text that shows `text` exactly as typed: markup is not parsed, controls are escaped."""
     return Text(visible(text), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def literal_block(text: str, style: str = "") -> Text:
+    """`literal` for a message that wraps and may hold line breaks (notifications, dialogs)."""
+    return Text(visible_lines(text), style=style)

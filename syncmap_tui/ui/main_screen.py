@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,7 +29,9 @@ from syncmap_tui.sync.errors import (
 )
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
-from syncmap_tui.ui.app import DeepLink
+from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS, DeepLink
+from syncmap_tui.ui.flow_errors import flow
+from syncmap_tui.ui.literal import literal, literal_block
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -196,7 +198,7 @@ class MainScreen(Screen[None]):
 
     # -- connecting and the deep link --------------------------------------------------------
 
-    @work(exclusive=True, group="connect")
+    @flow("Connecting", exclusive=True, group="connect")
     async def connect(self) -> None:
         from syncmap_tui.connection import open_client
 
@@ -207,7 +209,7 @@ class MainScreen(Screen[None]):
             services = [service async for service in self.client.list_services()]
         except SyncError as error:
             self._fail("Connecting", error)
-            self.query_one("#items-status", Static).update(Text(f"Not connected: {self._connection_advice(error)}"))
+            self.query_one("#items-status", Static).update(literal_block(f"Not connected: {self._connection_advice(error)}"))
             services = None
         else:
             self._set_activity()
@@ -286,7 +288,7 @@ class MainScreen(Screen[None]):
         self.navigator.show_maps(service.sid, maps)
 
     @on(Navigator.ServiceExpanded)
-    @work(group="maps")
+    @flow("Loading maps", group="maps")
     async def _on_service_expanded(self, event: Navigator.ServiceExpanded) -> None:
         await self._load_maps(event.entry.service)
 
@@ -298,7 +300,7 @@ class MainScreen(Screen[None]):
         self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
 
-    @work(exclusive=True, group="open")
+    @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
         if not await self.confirm_leave("open another map"):
             return
@@ -332,10 +334,6 @@ class MainScreen(Screen[None]):
     def _on_page_loaded(self) -> None:
         self._show_items_status()
 
-    @on(ItemTable.PageFailed)
-    def _on_page_failed(self, event: ItemTable.PageFailed) -> None:
-        self._fail("Loading more items", event.error)
-
     # -- opening items ------------------------------------------------------------------------
 
     @on(ItemTable.RowSelected)
@@ -348,7 +346,7 @@ class MainScreen(Screen[None]):
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
-    @work(exclusive=True, group="open")
+    @flow("Opening the item", exclusive=True, group="open")
     async def _open_item_flow(self, item: MapItem) -> None:
         if self.current_map is None or self.client is None:
             return
@@ -399,7 +397,7 @@ class MainScreen(Screen[None]):
             return
         self._save_flow()
 
-    @work(exclusive=True, group="save")
+    @flow("Saving", exclusive=True, group="save")
     async def _save_flow(self) -> None:
         await self._save()
 
@@ -696,7 +694,7 @@ class MainScreen(Screen[None]):
             self.draft_writing = True
             self._write_drafts(due)
 
-    @work(group="drafts")
+    @flow("Writing the draft", group="drafts")
     async def _write_drafts(self, due: list[PendingDraft]) -> None:
         # Two fsyncs take milliseconds here and can take far longer on a busy server's disk: keys
         # typed meanwhile must not wait for them. The Checkpointer keeps a late write from
@@ -727,7 +725,9 @@ class MainScreen(Screen[None]):
         assert self.client is not None
         drafts, problems = self.drafts.load_all_with_problems()
         for path, problem in problems:
-            self.notify(f"A draft file could not be read ({path.name}): {problem}", severity="warning", markup=False)
+            self.notify(
+                f"A draft file could not be read ({path.name}): {problem}", severity="warning", timeout=UNTIL_DISMISSED_SECONDS
+            )
         mine = [
             d for d in drafts
             if d.account_sid == self.client.credentials.account_sid and d.base_url == self.draft_base_url
@@ -831,7 +831,7 @@ class MainScreen(Screen[None]):
         self.jump_input.value = prefix
         self._jump_flow(prefix)
 
-    @work(exclusive=True, group="open")
+    @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
         """Show the map from the first key at or after `prefix`; an empty prefix goes back to the start."""
         if self.current_map is None:
@@ -856,7 +856,7 @@ class MainScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._refresh_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
         if self.client is None:
             self.connect()
@@ -877,7 +877,7 @@ class MainScreen(Screen[None]):
     def action_new_item(self) -> None:
         self._new_item_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Creating the item", exclusive=True, group="open")
     async def _new_item_flow(self) -> None:
         if self.current_map is None or self.client is None:
             self.notify("Choose a map first.")
@@ -916,7 +916,7 @@ class MainScreen(Screen[None]):
     def action_delete_item(self) -> None:
         self._delete_item_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Deleting the item", exclusive=True, group="open")
     async def _delete_item_flow(self) -> None:
         from syncmap_tui.ui.dialogs import ConfirmDialog
 
@@ -957,7 +957,7 @@ class MainScreen(Screen[None]):
     def action_new_map(self) -> None:
         self._new_map_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Creating the map", exclusive=True, group="open")
     async def _new_map_flow(self) -> None:
         from syncmap_tui.ui.dialogs import NewMapDialog
 
@@ -982,7 +982,7 @@ class MainScreen(Screen[None]):
     def action_delete_map(self) -> None:
         self._delete_map_flow()
 
-    @work(exclusive=True, group="open")
+    @flow("Deleting the map", exclusive=True, group="open")
     async def _delete_map_flow(self) -> None:
         from syncmap_tui.ui.dialogs import ConfirmDialog
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
-from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from syncmap_tui.sync.errors import SyncError
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.formatting import format_short_when, format_time_left
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
@@ -58,13 +57,6 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             super().__init__()
             self.request = request
             self.records = records
-
-    class PageFailed(Message):
-        """A page after or before the loaded rows could not be loaded; scrolling there asks again."""
-
-        def __init__(self, error: SyncError) -> None:
-            super().__init__()
-            self.error = error
 
     def __init__(self, **kwargs) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
@@ -164,18 +156,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self._shown.pop(key, None)
             self.remove_row(key)
 
-    @work(group=PAGES_GROUP)
+    @flow("Loading more items", group=PAGES_GROUP)
     async def _load_page(self, request: PageRequest) -> None:
         assert self._source is not None
         client, service_sid, map_sid = self._source
         try:
             page = await fetch_page(client, service_sid, map_sid, request)
-        except SyncError as error:
-            self.window.failed(request)
-            self.post_message(self.PageFailed(error))
-            return
         except BaseException:
-            self.window.failed(request)  # cancelled (escape): a later scroll asks again
+            self.window.failed(request)  # failed or cancelled (escape): scrolling there asks again
             raise
         change = self.window.apply(request, page.records, page.has_more)
         if change is not None:

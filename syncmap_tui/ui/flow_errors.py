@@ -1,0 +1,84 @@
+"""The one error policy of every worker flow: what a failure becomes on screen, and what is kept.
+
+Every flow (a worker that talks to the server, to the disk, or waits on a dialog) is declared with
+`flow(doing, ...)` instead of Textual's `work`. Whatever a flow raises goes to one handler,
+`SyncMapApp.flow_failed`, which sorts it with `is_expected_failure`:
+
+- a SyncError (the server or the network said no) or a storage error (OSError, sqlite3.Error:
+  "database or disk is full" from the embedded emulator) is an answer, not a bug: it becomes one
+  message saying what failed and that the edit is still in the editor. Nothing is dropped; the
+  user can try again.
+- anything else is a bug: the drafts are flushed first, a report is written (no locals, secrets
+  removed, as for a crash), and a dialog says so, literally. The app keeps running: a flow owns
+  no state that its failure leaves half-written except what it was drawing, and the edit itself
+  lives in the editor and in the draft, which this path writes before anything else.
+
+Flows catch the failures they can answer better themselves (a 412 opens the conflict dialog, a
+404 offers to recreate); this policy is the net under the rest, so that none reaches Textual's
+crash screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from typing import Any, Awaitable, Callable, TypeVar
+
+from textual import work
+
+from syncmap_tui.sync.errors import SyncError
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """The local disk said no (full, read-only, gone): the embedded emulator's database and the
+    files the app writes. An answer to show, like the server's. sqlite3 is imported by the
+    embedded emulator only (in a worker, off the first frame): without it, no sqlite3.Error exists."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (OSError, sqlite3.Error) if sqlite3 is not None else (OSError,)
+
+EXPECTED_FAILURE_TIMEOUT_SECONDS = 12.0
+"""Long enough to read a two-line message that the user did not expect."""
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+def is_expected_failure(error: BaseException) -> bool:
+    """True for the answers a flow may meet in normal use; False for bugs."""
+    return isinstance(error, (SyncError, *storage_errors()))
+
+
+def describe_failure(error: BaseException) -> str:
+    """What an expected failure (`is_expected_failure`) says: the server's message, or the disk's."""
+    if isinstance(error, SyncError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"the local disk refused it: {error.strerror}{where}"
+    if isinstance(error, OSError):
+        return f"the local disk refused it: {error}"
+    return f"the local emulator's database refused it: {error}"  # sqlite3.Error
+
+
+def flow(doing: str, *, group: str = "default", exclusive: bool = False) -> Callable[[F], F]:
+    """Textual's `work`, with this module's error policy: `doing` names the flow in messages
+    ("Saving failed: …"). Cancellation (escape, or an exclusive flow replaced by a newer one) is
+    not a failure and passes through."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        async def guarded(node: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(node, *args, **kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the one place every flow's failure is handled
+                await node.app.flow_failed(doing, error)
+                return None
+
+        # exit_on_error stays on: the guard has handled every Exception, so only a failure of the
+        # policy itself reaches Textual, whose crash screen (SyncMapApp._fatal_error) still writes
+        # the drafts first.
+        return work(guarded, group=group, exclusive=exclusive)  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,64 @@
+"""Issue #11, item 3: text from the server, a file or the command line is shown literally in
+notifications, status lines and the crash screen (the chokepoints: SyncMapApp.notify, crash_message)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from syncmap_tui.ui.crash import crash_message
+
+from .helpers import SERVICE, main_screen, settle, wait_until
+
+HOSTILE = "evil\x1b]52;c;SGFja2Vk\x07\x1b[31mPWNED[bold]x[/bold]\u202e"
+ESCAPED = "evil\\x1b]52;c;SGFja2Vk\\x07\\x1b[31mPWNED[bold]x[/bold]\\u202e"
+
+
+async def test_notify_shows_every_message_literally(build_app):
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.notify(HOSTILE, title=HOSTILE)  # markup on, as Textual's default
+        main_screen(pilot).notify(f"line one\n{HOSTILE}")  # a widget's notify goes to the app's
+        await pilot.pause()
+        shown = list(app._notifications)
+        assert [n.message for n in shown[-2:]] == [ESCAPED, f"line one\n{ESCAPED}"]
+        assert shown[-2].title == ESCAPED and not shown[-2].markup
+
+
+async def test_a_deep_link_to_a_hostile_map_name_is_echoed_escaped(build_app):
+    app = build_app(SERVICE, HOSTILE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await wait_until(pilot, lambda: any("not found" in n.message for n in app._notifications), what="the 404")
+        messages = [n.message for n in app._notifications]
+        assert any(ESCAPED in m for m in messages), messages
+        assert not any("\x1b" in m or "\x07" in m for m in messages)
+
+
+def test_the_crash_screen_shows_the_error_literally():
+    message = crash_message(ValueError(HOSTILE), [], None, None)
+    console = Console(record=True, width=200, color_system=None)
+    console.print(message)
+    text = console.export_text()
+    assert "\x1b" not in text and ESCAPED in text.replace("\n", "")
+
+
+async def test_a_draft_that_cannot_be_read_is_reported_until_seen(build_app):
+    from syncmap_tui.drafts import DraftStore
+    from syncmap_tui.private_files import ensure_private_dir
+
+    folder = ensure_private_dir(DraftStore().path_for("0" * 32).parent)
+    (folder / ("0" * 32 + ".json")).write_bytes(b"\x1b[31m not json")
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        (warning,) = [n for n in app._notifications if "could not be read" in n.message]
+        assert warning.timeout >= 3600  # stays until clicked, not Textual's 5 s
+
+
+async def test_ctrl_c_outside_a_text_field_says_how_to_quit_without_markup(build_app):
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        assert app._notifications and list(app._notifications)[-1].message == "Press ctrl+q to quit."
