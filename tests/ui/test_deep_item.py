@@ -10,7 +10,7 @@ from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.validation import MAX_DATA_BYTES
 from syncmap_tui.ui.dialogs import ConflictDialog
 
-from .helpers import SERVICE, main_screen, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, settle, wait_until
 
 SIZE = (100, 30)
 
@@ -44,8 +44,7 @@ async def test_the_deepest_item_opens_edits_drafts_conflicts_and_merges(build_ap
         theirs = json.loads(deepest(extra=',"a":1', inner="3"))
         await other_writer.update_item(SERVICE, sid, "deep", data=theirs, if_match=None)
         await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, ConflictDialog)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         await settle(pilot)
         merged = json.loads(deepest(extra=',"a":2', inner="3"))
         server = await other_writer.fetch_item(SERVICE, sid, "deep")

@@ -99,8 +99,8 @@ async def _open_map(pilot, main, calls) -> None:
 
 
 async def _load_next_page(pilot, main, calls) -> None:
-    assert main.next_page_url is not None
-    main._load_next_page()
+    assert main.item_table.has_more
+    main.item_table.action_scroll_bottom()  # the cursor on the last loaded row asks for the next page
 
 
 async def _open_item(pilot, main, calls) -> None:
