@@ -10,6 +10,7 @@ HEADLESS_MODULES = [
     "syncmap_tui.sync.editing",
     "syncmap_tui.sync.merge",
     "syncmap_tui.sync.models",
+    "syncmap_tui.sync.session",
     "syncmap_tui.sync.validation",
     "syncmap_tui.config",
     "syncmap_tui.emulator.app",

@@ -96,28 +96,47 @@ class ConfirmDialog(Dialog):
         self.dismiss(False)
 
 
+LeaveChoice = Literal["save", "keep", "discard", "cancel"]
+
+
 class UnsavedChangesDialog(Dialog):
+    """The open item (or a new item not yet created) has unsaved changes, and the user is leaving it.
+    `can_save`: offer Save (not in a read-only session, nor before a delete); `can_keep`: offer to
+    go on with the edit kept as a draft, offered again on the next start (quitting)."""
+
     BACK_ANSWER = "cancel"
 
-    def __init__(self, key: str, doing: str) -> None:
+    def __init__(self, key: str, doing: str, *, can_save: bool = True, can_keep: bool = False,
+                 new_item: bool = False) -> None:
         super().__init__()
         self.key = key
         self.doing = doing
+        self.can_save = can_save
+        self.can_keep = can_keep
+        self.new_item = new_item
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Unsaved changes", classes="dialog-title")
-            message = Text("The item ")
+            message = Text("The new item " if self.new_item else "The item ")
             message.append_text(literal(self.key, "bold"))
-            message.append(f" has unsaved changes. Save them before you {self.doing}?")
+            if self.new_item:
+                message.append(f" is not created yet. It is kept as a draft; {self.doing} anyway?")
+            elif self.can_save:
+                message.append(f" has unsaved changes. Save them before you {self.doing}?")
+            else:
+                message.append(f" has unsaved changes. Discard them and {self.doing}?")
             yield Static(message)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="save")
+                if self.can_save:
+                    yield Button("Save", variant="primary", id="save")
+                if self.can_keep:
+                    yield Button(f"Keep a draft and {self.doing}", id="keep")
                 yield Button("Discard", variant="error", id="discard")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#save", Button).focus()
+        self.query_one("#save" if self.can_save else "#cancel", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
@@ -158,6 +177,11 @@ class NewItemRequest:
     item_ttl: int | None
     ttl_text: str
 
+    @property
+    def is_blank(self) -> bool:
+        """Nothing typed yet: no key, no TTL, an empty object."""
+        return not self.key and not self.ttl_text.strip() and "".join(self.text.split()) in ("", "{}")
+
 
 class NewItemDialog(Dialog):
     """Key, JSON data and an optional TTL; every field is checked before anything is sent."""
@@ -174,7 +198,7 @@ class NewItemDialog(Dialog):
             yield Label("Key")
             yield Input(previous.key if previous else "", id="new-key", compact=True)
             yield Label("Data (a JSON object)")
-            yield TextArea(previous.text if previous else "{\n  \n}", language="json", id="new-data")
+            yield TextArea(previous.text if previous else self.EMPTY_DATA, language="json", id="new-data")
             yield Label("ItemTtl (empty: never expires; seconds or 90s, 15m, 2h, 7d)")
             yield Input(previous.ttl_text if previous else "", id="new-ttl", compact=True)
             yield Static(Text(self.error or "", style="bold red"), id="new-item-error")
@@ -188,6 +212,15 @@ class NewItemDialog(Dialog):
 
     def _show_error(self, message: str) -> None:
         self.query_one("#new-item-error", Static).update(Text(message, style="bold red"))
+
+    EMPTY_DATA = "{\n  \n}"
+
+    def typed(self) -> NewItemRequest:
+        """What the fields hold now, checked or not (for a draft when the app quits)."""
+        ttl_text = self.query_one("#new-ttl", Input).value
+        return NewItemRequest(self.query_one("#new-key", Input).value, self.query_one("#new-data", TextArea).text,
+                              {}, None, ttl_text)
+
 
     @on(Button.Pressed, "#create")
     def _create(self) -> None:
@@ -375,11 +408,12 @@ class RecoverDraftDialog(Dialog):
 
     BACK_ANSWER = "later"
 
-    def __init__(self, draft: Any, position: int, count: int) -> None:
+    def __init__(self, draft: Any, position: int, count: int, *, read_only: bool = False) -> None:
         super().__init__()
         self.draft = draft
         self.position = position
         self.count = count
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -399,7 +433,12 @@ class RecoverDraftDialog(Dialog):
                 id="draft-fields",
             )
             yield Static(
-                Text("Open compares it with the server's current revision; if that moved, the conflict dialog opens.")
+                Text(
+                    "Read-only session: Open shows it, but nothing can be saved; Save to file keeps it."
+                    if self.read_only
+                    else "Open compares it with the server's current item; if that moved (or is another item "
+                    "created under the key), the conflict dialog opens."
+                )
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="open")
