@@ -7,6 +7,7 @@ import sys
 
 HEADLESS_MODULES = [
     "syncmap_tui.sync.client",
+    "syncmap_tui.sync.conflict",
     "syncmap_tui.sync.editing",
     "syncmap_tui.sync.merge",
     "syncmap_tui.sync.models",

@@ -27,6 +27,12 @@ class SavePlan:
         return self.data is None and self.item_ttl is None and self.collection_ttl is None
 
 
+def sends_data(data_changed: bool, item_ttl: int | None, collection_ttl: int | None) -> bool:
+    """Whether an update carries the data: when it changed, or to carry a CollectionTtl alone.
+    CollectionTtl alone is refused by Twilio (54010); the unchanged data is harmless under If-Match."""
+    return data_changed or (collection_ttl is not None and item_ttl is None)
+
+
 def parse_optional_ttl(text: str) -> int | None:
     """An empty TTL field means "no change"."""
     return None if not text.strip() else parse_ttl(text)
@@ -40,9 +46,7 @@ def plan_update(loaded_data: dict[str, Any], text: str, item_ttl_text: str, coll
     item_ttl = parse_optional_ttl(item_ttl_text)
     collection_ttl = parse_optional_ttl(collection_ttl_text)
     data_changed = not json_equal(checked.value, loaded_data)
-    # CollectionTtl alone is refused by Twilio (54010); carrying the unchanged data is harmless under If-Match.
-    send_data = data_changed or (collection_ttl is not None and item_ttl is None)
-    plan = SavePlan(checked.value if send_data else None, item_ttl, collection_ttl)
+    plan = SavePlan(checked.value if sends_data(data_changed, item_ttl, collection_ttl) else None, item_ttl, collection_ttl)
     if plan.is_empty:
         raise ValidationError(TwilioCode.NOTHING_TO_UPDATE, "nothing to save: the data and TTLs are unchanged")
     return plan

@@ -326,15 +326,41 @@ class EditSession:
                 f"Your data replaced what that item held; it is now revision {saved.revision}.",
                 "error",
             )
+        made_on = self.base
         self.base = saved
         if self.newer is not None and same_item(saved, self.newer) and (
             revision_number(self.newer.revision) <= revision_number(saved.revision)
         ):
             self.newer = None
         self.gone = False
-        self.buffer.saved(saved, sent.mine)
+        sent_data = check_data(sent.mine.text).value
+        if sent_data is not None and json_equal(sent_data, saved.data):
+            self.buffer.saved(saved, sent.mine)
+        else:
+            self._rebase_typing(saved, sent, made_on)
         self.buffer.changed()
         self.prompter.tell(f"Saved {self.key!r}: now revision {saved.revision}.")
+
+    def _rebase_typing(self, saved: MapItem, sent: Sent, made_on: MapItem) -> None:
+        """A TTL-only save landed on data that is not the editor's (Overwrite on theirs): show what the
+        server holds, with whatever was typed since merged onto it; if that does not merge, the text
+        stays on the version it was made on, so that the next save meets the conflict view."""
+        now = self.buffer.mine()
+        item_ttl = "" if now.item_ttl == sent.mine.item_ttl else now.item_ttl
+        collection_ttl = "" if now.collection_ttl == sent.mine.collection_ttl else now.collection_ttl
+        if now.text == sent.mine.text:
+            self.buffer.rebased(saved, Mine(format_data(saved.data), item_ttl, collection_ttl))
+            return
+        typed = check_data(now.text).value
+        if typed is not None:
+            result = three_way_merge(made_on.data, typed, saved.data)
+            if not result.conflicts:
+                self.buffer.rebased(saved, Mine(format_data(result.merged), item_ttl, collection_ttl))
+                return
+        self.base = made_on
+        self.newer = saved
+        self.prompter.tell("The TTL was saved; what you typed meanwhile does not merge with their data: "
+                           "ctrl+s opens the conflict view.", "warning")
 
     def _failed(self, doing: str, error: BaseException) -> bool:
         self.prompter.tell(f"{doing} failed: {describe(error)}. Your edit is kept: ctrl+s tries again.", "error")
@@ -470,13 +496,14 @@ class EditSession:
         return False
 
     async def _write_on(self, theirs: MapItem, mine: Mine) -> bool | None:
-        """Save `mine` on `theirs` (If-Match their revision). None: the revision moved again (412)."""
+        """Save `mine` on `theirs` (If-Match their revision), as the conflict view said: the changes
+        from the base, so a TTL-only edit leaves their data as it is. None: the revision moved again (412)."""
         try:
-            plan = plan_update(theirs.data, mine.text, mine.item_ttl, mine.collection_ttl)
+            plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
         except ValidationError as error:
             if error.code == TwilioCode.NOTHING_TO_UPDATE:
-                self._rebase(theirs)
-                self.prompter.tell(f"Their revision {theirs.revision} already holds your edit: nothing to save.")
+                self._rebase(theirs, Mine(format_data(theirs.data)))
+                self.prompter.tell(f"You have no change left to save: their revision {theirs.revision} is loaded.")
                 return True
             self.newer = theirs
             self.prompter.tell(f"Not saved: {error.message}", "error")

@@ -2,36 +2,94 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual._time import get_time
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets.button import ButtonVariant
 
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.validation import ValidationError, check_data, check_key, parse_ttl
-from syncmap_tui.ui.formatting import format_when
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
+from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.formatting import format_duration, format_when
+from syncmap_tui.ui.literal import literal, visible
+
+if TYPE_CHECKING:
+    from syncmap_tui.drafts import Draft
+    from syncmap_tui.sync.conflict import ThreeWay
+    from syncmap_tui.sync.merge import Conflict, Path, Side
 
 
-class Dialog(ModalScreen):
-    """A centred box with a title; escape answers None (or the dialog's own 'back' answer)."""
+T = TypeVar("T")
 
-    BINDINGS = [Binding("escape", "back", "Back", id="dialog-back")]
+
+class Dialog(ModalScreen[T]):
+    """A centred box with a title; escape answers BACK_ANSWER. `Dialog[T]` dismisses with a T.
+
+    Keys typed before the dialog was on the screen, or within the app's type-ahead guard after
+    that (SyncMapApp.dialog_guard_seconds), were meant for the screen underneath: the app drops
+    them (SyncMapApp.on_event). Dialogs that open because the user just asked for one to type into
+    (GUARDED = False) take every key at once."""
+
+    BINDINGS = [Binding("escape", "back", "Back, answering nothing", id="dialog-back")]
     BACK_ANSWER: Any = None
-    shown_at: float = float("inf")
-    """When the dialog was mounted, on Textual's message clock: see SyncMapApp.on_event."""
+    GUARDED: ClassVar[bool] = True
 
-    def on_mount(self, event: events.Mount) -> None:
-        self.shown_at = event.time
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys_accepted_from = float("inf") if self.GUARDED else 0.0
+        """Keys with an earlier time (Textual's message clock) are dropped: see SyncMapApp.on_event."""
+
+    def on_mount(self) -> None:
+        if not self.GUARDED:
+            return
+        self.add_class("-guarded")
+        self.call_after_refresh(self._shown)
+
+    def _shown(self) -> None:
+        """The dialog is on the screen: the guard runs from now."""
+        guard = getattr(self.app, "dialog_guard_seconds", TYPE_AHEAD_GUARD_SECONDS)
+        self.keys_accepted_from = get_time() + guard
+        if guard > 0:  # Textual's timers divide by their delay
+            self.set_timer(guard, lambda: self.remove_class("-guarded"))
+        else:
+            self.remove_class("-guarded")
 
     def action_back(self) -> None:
         self.dismiss(self.BACK_ANSWER)
+
+
+class ChoiceButton(Button):
+    """A dialog button whose focus shows without colour: `▶ Label ◀` when focused, `  Label  ` not
+    (the same width, so nothing moves)."""
+
+    DEFAULT_CSS = """
+    ChoiceButton { min-width: 0; }
+    ChoiceButton:focus { text-style: bold reverse; }
+    """
+
+    def __init__(self, label: str, variant: ButtonVariant = "default", *, id: str) -> None:
+        self.plain_label = label
+        super().__init__(self._marked(False), variant, id=id, compact=True)
+
+    def _marked(self, focused: bool) -> str:
+        return f"▶ {self.plain_label} ◀" if focused else f"  {self.plain_label}  "
+
+    def on_focus(self) -> None:
+        self.label = self._marked(True)
+
+    def on_blur(self) -> None:
+        self.label = self._marked(False)
 
 
 def _field_lines(fields: list[tuple[str, str]]) -> Text:
@@ -44,8 +102,9 @@ def _field_lines(fields: list[tuple[str, str]]) -> Text:
     return text
 
 
-class ConfirmDialog(Dialog):
-    """Yes or no about something that cannot be undone; production targets make the user type the name."""
+class ConfirmDialog(Dialog[bool]):
+    """Yes or no about something that cannot be undone; production targets make the user type the name.
+    Focus starts on Cancel (or the name field): enter alone never confirms."""
 
     def __init__(
         self,
@@ -71,8 +130,8 @@ class ConfirmDialog(Dialog):
                 yield Static(Text("This is a production account. Type the name exactly to confirm:"))
                 yield Input(id="type-to-confirm", compact=True)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.confirm_label, variant="error", id="confirm")
-                yield Button("Cancel", id="cancel")
+                yield ChoiceButton("Cancel", id="cancel")
+                yield ChoiceButton(self.confirm_label, variant="error", id="confirm")
 
     def on_mount(self) -> None:
         if self.type_to_confirm is not None:
@@ -99,7 +158,7 @@ class ConfirmDialog(Dialog):
 LeaveChoice = Literal["save", "keep", "discard", "cancel"]
 
 
-class UnsavedChangesDialog(Dialog):
+class UnsavedChangesDialog(Dialog[LeaveChoice]):
     """The open item (or a new item not yet created) has unsaved changes, and the user is leaving it.
     `can_save`: offer Save (not in a read-only session, nor before a delete); `can_keep`: offer to
     go on with the edit kept as a draft, offered again on the next start (quitting)."""
@@ -129,11 +188,11 @@ class UnsavedChangesDialog(Dialog):
             yield Static(message)
             with Horizontal(classes="dialog-buttons"):
                 if self.can_save:
-                    yield Button("Save", variant="primary", id="save")
+                    yield ChoiceButton("Save", variant="primary", id="save")
                 if self.can_keep:
-                    yield Button(f"Keep a draft and {self.doing}", id="keep")
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Cancel", id="cancel")
+                    yield ChoiceButton(f"Keep a draft and {self.doing}", id="keep")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+                yield ChoiceButton("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#save" if self.can_save else "#cancel", Button).focus()
@@ -143,30 +202,49 @@ class UnsavedChangesDialog(Dialog):
         self.dismiss(event.button.id)
 
 
-class DeletedDialog(Dialog):
-    """The item was deleted while it was being edited."""
+DeletedChoice = Literal["recreate", "discard", "back"]
+
+
+class DeletedDialog(Dialog[DeletedChoice]):
+    """The item was deleted (or expired) while it was being edited. Focus starts on "Back to
+    editing": enter alone neither recreates an item someone deleted nor drops the edit."""
 
     BACK_ANSWER = "back"
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, expired: bool = False, read_only: bool = False) -> None:
         super().__init__()
         self.key = key
+        self.expired = expired
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("The item was deleted", classes="dialog-title")
-            message = Text("Someone deleted ")
+        with Vertical(classes="dialog", id="deleted"):
+            yield Label("The item expired" if self.expired else "The item was deleted", classes="dialog-title")
+            message = Text()
             message.append_text(literal(self.key, "bold"))
-            message.append(" (or it expired) while you were editing it.")
+            if self.expired:
+                message.append(" reached its expiry while you were editing it: the server no longer has it.")
+            else:
+                message.append(" was deleted (or expired) while you were editing it.")
             yield Static(message)
+            if self.read_only:
+                choices = "This session is read-only: it cannot create the item again."
+            else:
+                choices = "Recreate creates the key again with your data."
+            yield Static(Text(choices + " Discard drops your edit.", style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Recreate it with my data", variant="primary", id="recreate")
-                yield Button("Discard my edit", variant="error", id="discard")
-                yield Button("Back to editing", id="back")
+                yield ChoiceButton("Back to editing", id="back")
+                if not self.read_only:
+                    yield ChoiceButton("Recreate", variant="primary", id="recreate")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
+
 
 
 @dataclass(frozen=True)
@@ -183,8 +261,10 @@ class NewItemRequest:
         return not self.key and not self.ttl_text.strip() and "".join(self.text.split()) in ("", "{}")
 
 
-class NewItemDialog(Dialog):
+class NewItemDialog(Dialog["NewItemRequest | None"]):
     """Key, JSON data and an optional TTL; every field is checked before anything is sent."""
+
+    GUARDED = False  # opened by the user to type into: keys are meant for it
 
     def __init__(self, previous: NewItemRequest | None = None, *, error: str | None = None) -> None:
         super().__init__()
@@ -251,6 +331,8 @@ class NewMapRequest:
 
 
 class NewMapDialog(Dialog):
+    GUARDED = False  # opened by the user to type into: keys are meant for it
+
     def __init__(self, service_name: str) -> None:
         super().__init__()
         self.service_name = service_name
@@ -292,123 +374,323 @@ class NewMapDialog(Dialog):
 
 ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 
+_WHO_LABEL = {"theirs": "they  ", "mine": "you   ", "both alike": "both =", "both differently": "both ≠"}
+"""Who changed a row, in words (colour only repeats it): the same width, so paths line up."""
+_WHO_STYLE = {"theirs": "yellow", "mine": "green", "both alike": "", "both differently": "bold red"}
+_WHO_SENTENCE = {
+    "theirs": "only they changed it",
+    "mine": "only you changed it",
+    "both alike": "you both changed it, to the same value",
+    "both differently": "you both changed it, differently",
+}
+ROW_PATH_CHARS = 22
+"""Width of the path column of a conflict row; the detail pane below shows the full path."""
 
-class ConflictDialog(Dialog):
-    """Someone else saved first. Shows theirs against mine, by JSON path, and asks what to do."""
+
+class ConflictDialog(Dialog[ConflictChoice]):
+    """Someone else saved first. Shows, per JSON path and for the expiry, who changed what since
+    the version the user loaded, and which of their changes Overwrite would revert.
+
+    Focus starts on the list of changes: arrows move through it and the pane below shows the
+    highlighted row's values in full. No letter answers: tab reaches the buttons, enter presses
+    the focused one, escape goes back to editing."""
 
     BACK_ANSWER = "back"
-    BINDINGS = [
-        Binding("o", "answer('overwrite')", "Overwrite", id="conflict-overwrite"),
-        Binding("t", "answer('theirs')", "Take theirs", id="conflict-theirs"),
-        Binding("m", "answer('merge')", "Merge", id="conflict-merge"),
-    ]
 
-    def __init__(self, loaded: MapItem, mine: dict[str, Any], theirs: MapItem) -> None:
+    def __init__(self, view: ThreeWay, *, read_only: bool = False) -> None:
         super().__init__()
-        self.loaded = loaded
-        self.mine = mine
-        self.theirs = theirs
+        self.view = view
+        self.read_only = read_only
+
+    @property
+    def theirs(self) -> MapItem:
+        return self.view.theirs
 
     def compose(self) -> ComposeResult:
-        from syncmap_tui.sync.merge import diff_lines
+        from textual.widgets import OptionList
 
+        from syncmap_tui.sync import conflict
+
+        view = self.view
+        self.rows = conflict.rows(view)
+        title = "The item was deleted and created again" if view.recreated else "Someone else changed this item"
         with Vertical(classes="dialog -wide", id="conflict"):
-            yield Label("Someone else changed this item", classes="dialog-title")
-            summary = Text()
-            summary.append_text(literal(self.theirs.key, "bold"))
-            summary.append(
-                f": you loaded revision {self.loaded.revision}; the server now has revision "
-                f"{self.theirs.revision}, updated {format_when(self.theirs.date_updated)}."
-            )
-            yield Static(summary)
-            yield Static(Text("theirs → mine  (- only theirs, + only mine, ~ differs)", style="dim"))
-            lines = diff_lines(self.theirs.data, self.mine)
-            with VerticalScroll(id="conflict-diff"):
-                if not lines:
-                    yield Static(Text("Their data is the same as yours; only the revision moved.", style="italic"))
-                for line in lines:
-                    yield Static(_diff_line_text(line), classes="diff-line")
+            yield Label(title, classes="dialog-title")
+            yield Static(self._summary(), id="conflict-summary")
+            rows = OptionList(*[self._row_prompt(row, marked=False) for row in self.rows], id="conflict-rows")
+            rows.border_title = "changes since you loaded it"
+            yield rows
+            with VerticalScroll(id="conflict-detail"):
+                yield Static(id="conflict-detail-text")
+            yield Static(self._reverts_text(), id="overwrite-reverts")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Overwrite (o)", variant="error", id="overwrite")
-                yield Button("Take theirs (t)", id="theirs")
-                yield Button("Merge (m)", variant="primary", id="merge")
-                yield Button("Back (esc)", id="back")
+                yield ChoiceButton("Back", id="back")
+                # Read-only: Merge and Overwrite would save; Take theirs only loads theirs and
+                # keeps the edit for F4.
+                if not self.read_only:
+                    yield ChoiceButton("Merge", variant="primary", id="merge")
+                yield ChoiceButton("Take theirs", id="theirs")
+                if not self.read_only:
+                    yield ChoiceButton("Overwrite", variant="error", id="overwrite")
 
     def on_mount(self) -> None:
-        self.query_one("#merge", Button).focus()
+        from textual.widgets import OptionList
 
-    def action_answer(self, choice: ConflictChoice) -> None:
-        self.dismiss(choice)
+        rows = self.query_one("#conflict-rows", OptionList)
+        if self.rows:
+            rows.highlighted = 0
+        else:
+            self._show_detail(None)
+        rows.focus()
+
+    def _summary(self) -> Text:
+        from syncmap_tui.sync.conflict import theirs_changed_nothing
+
+        view = self.view
+        summary = literal(view.theirs.key, "bold")
+        summary.no_wrap = False
+        summary.append(
+            f": you loaded revision {view.base.revision}; the server now has revision {view.theirs.revision}"
+            f", updated {format_when(view.theirs.date_updated)}."
+        )
+        if view.recreated:
+            summary.append(" It is another item under the same key: everything it holds is theirs.")
+        elif theirs_changed_nothing(view):
+            summary.append(" They changed nothing: the data and the expiry are as you loaded them.")
+        return summary
+
+    def _row_prompt(self, row: Any, *, marked: bool) -> Text:
+        from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+        from syncmap_tui.sync.merge import render_path
+
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("▶ " if marked else "  ", style="bold")
+        line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
+        line.append(" ")
+        if isinstance(row, DataRow):
+            where = visible(render_path(row.path))
+        elif isinstance(row, ExpiryRow):
+            where = "expiry"
+        else:
+            where = "map expiry"
+        if len(where) > ROW_PATH_CHARS:
+            where = where[: ROW_PATH_CHARS - 1] + "…"
+        line.append(where.ljust(ROW_PATH_CHARS), style="bold")
+        line.append(" ")
+        if row.who == "both differently":
+            line.append("they ")
+            line.append(_side_text(row, "theirs"))
+            line.append(" · you ")
+            line.append(_side_text(row, "mine"))
+        else:
+            changed_side = "theirs" if row.who == "theirs" else "mine"
+            line.append(_side_text(row, "base"))
+            line.append(" → ")
+            line.append(_side_text(row, changed_side))
+        return line
+
+    def on_option_list_option_highlighted(self, event: Any) -> None:
+        option_list = event.option_list
+        for index, row in enumerate(self.rows):
+            option_list.replace_option_prompt_at_index(index, self._row_prompt(row, marked=index == event.option_index))
+        self._show_detail(self.rows[event.option_index])
+
+    def _show_detail(self, row: Any) -> None:
+        """The highlighted row in full: every value whole, wrapped, never cut."""
+        from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+        from syncmap_tui.sync.merge import render_path
+
+        detail = Text()
+        if row is None:
+            detail.append("Nothing changed on either side since you loaded it: only the revision moved.")
+        else:
+            if isinstance(row, DataRow):
+                detail.append_text(Text(visible(render_path(row.path)), style="bold"))
+            else:
+                detail.append("the item's expiry" if isinstance(row, ExpiryRow) else "the map's expiry (CollectionTtl)", style="bold")
+            detail.append(f": {_WHO_SENTENCE[row.who]}.\n")
+            for side, name in (("base", "loaded"), ("theirs", "theirs"), ("mine", "mine")):
+                detail.append(f"{name:>7}: ", style="bold")
+                detail.append(_side_text(row, side, full=True))
+                detail.append("\n")
+            detail.append(self._overwrite_effect(row), style="italic")
+        self.query_one("#conflict-detail-text", Static).update(detail)
+
+    def _overwrite_effect(self, row: Any) -> str:
+        from syncmap_tui.sync.conflict import THEIRS_CHANGED, overwrite_reverts
+
+        if self.read_only:
+            return "This session is read-only: nothing can be saved."
+        if row in overwrite_reverts(self.view):
+            return "Overwrite reverts this change of theirs."
+        if row.who in THEIRS_CHANGED:
+            return "Overwrite keeps theirs here: your save does not send it."
+        return "Overwrite saves mine here."
+
+    def _reverts_text(self) -> Text:
+        from syncmap_tui.sync.conflict import DataRow, ExpiryRow, overwrite_reverts
+        from syncmap_tui.sync.merge import render_path
+
+        if self.read_only:
+            return Text("Read-only session: Take theirs loads their version and keeps your edit (F4).")
+        reverted = overwrite_reverts(self.view)
+        if not reverted:
+            return Text("Overwrite reverts none of their changes.")
+        names = []
+        for row in reverted:
+            if isinstance(row, DataRow):
+                names.append(visible(render_path(row.path)))
+            else:
+                names.append("expiry" if isinstance(row, ExpiryRow) else "map expiry")
+        text = Text(f"Overwrite reverts {len(reverted)} change(s) of theirs: ", style="bold")
+        text.append(", ".join(names))
+        return text
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
 
 
-_SIGN_STYLE = {"-": "red", "+": "green", "~": "yellow"}
+def _side_text(row: Any, side: str, *, full: bool = False) -> Text:
+    """One side's value of a row as plain text (never markup): JSON, or an expiry."""
+    from syncmap_tui.sync.conflict import DataRow, ExpiryRow
+    from syncmap_tui.sync.merge import ABSENT, json_text
+
+    if isinstance(row, DataRow):
+        value = getattr(row, side)
+        if value is ABSENT:
+            return Text("(none)", style="dim italic")
+        if full:
+            return Text(escape_unprintable(json.dumps(value, indent=2, ensure_ascii=False)))
+        return Text(json_text(value))
+    if isinstance(row, ExpiryRow):
+        if side == "mine":
+            if row.mine_ttl is None:
+                return Text(_expiry_text(row.base) + " (left as it is)")
+            if row.mine_ttl == 0:
+                return Text("never (ItemTtl 0)")
+            return Text(f"{format_duration(row.mine_ttl)} after the save (ItemTtl {row.mine_ttl})")
+        return Text(_expiry_text(getattr(row, side)))
+    # The map's TTL: an item does not carry it.
+    if side == "mine":
+        return Text(f"whole map: {format_duration(row.mine_ttl)} after the save (CollectionTtl {row.mine_ttl})")
+    return Text("as it is", style="dim italic")
 
 
-def _diff_line_text(line: Any) -> Text:
-    return literal(line.text, _SIGN_STYLE.get(line.sign, ""))
+def _expiry_text(moment: Any) -> str:
+    return "never" if moment is None else format_when(moment)
 
 
-def _value_preview(value: Any, limit: int = 70) -> str:
+class SideChoice(Widget, can_focus=True):
+    """One path changed on both sides: which value to keep. Drawn as radio buttons whose chosen
+    side shows as `(•)` and whose focus as `▶`, not by colour alone. Up/down (or left/right)
+    choose at once, space switches, enter moves on: what shows as chosen is what is applied."""
+
+    BINDINGS = [
+        Binding("up,left", "choose('mine')", "Keep mine for this path", show=False, id="merge-keep-mine"),
+        Binding("down,right", "choose('theirs')", "Keep theirs for this path", show=False, id="merge-keep-theirs"),
+        Binding("space", "switch", "Switch between mine and theirs", show=False, id="merge-switch"),
+        Binding("enter", "next", "Next path (after the last: Apply)", show=False, id="merge-next-path"),
+    ]
+    DEFAULT_CSS = """
+    SideChoice { height: auto; padding: 0 0 1 0; }
+    SideChoice:focus { text-style: bold; }
+    """
+
+    side: reactive[Side] = reactive("mine")
+    """The side this path takes; the merge applies exactly this."""
+
+    def __init__(self, conflict: Conflict, *, id: str) -> None:
+        super().__init__(id=id)
+        self.conflict = conflict
+
+    def render(self) -> Text:
+        from syncmap_tui.sync.merge import render_path
+
+        text = Text()
+        text.append("▶ " if self.has_focus else "  ", style="bold")
+        text.append(visible(render_path(self.conflict.path)), style="bold")
+        for side in ("mine", "theirs"):
+            chosen = self.side == side
+            text.append("\n    ")
+            text.append("(•) " if chosen else "( ) ", style="bold" if chosen else "")
+            text.append(f"{side:<7}", style="bold" if chosen else "dim")
+            text.append_text(_merge_value_text(self.conflict.value(side)))
+        return text
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_choose(self, side: Side) -> None:
+        self.side = side
+
+    def action_switch(self) -> None:
+        self.side = "theirs" if self.side == "mine" else "mine"
+
+    def action_next(self) -> None:
+        self.screen.focus_next()
+
+
+def _merge_value_text(value: Any) -> Text:
     from syncmap_tui.sync.merge import ABSENT, json_text
 
     if value is ABSENT:
-        return "(removed)"
-    text = json_text(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return Text("(removed)", style="italic")
+    return Text(json_text(value))
 
 
-class MergeDialog(Dialog):
+MergeChoices = dict["Path", "Side"]
+
+
+class MergeDialog(Dialog["MergeChoices | None"]):
     """Both sides changed the same paths: pick a side for each. Escape goes back without merging."""
 
-    def __init__(self, conflicts: list[Any]) -> None:
+    def __init__(self, conflicts: list[Conflict]) -> None:
         super().__init__()
         self.conflicts = conflicts
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import RadioButton, RadioSet
-
-        from syncmap_tui.sync.merge import render_path
-
-        with Vertical(classes="dialog -wide"):
-            yield Label(f"{len(self.conflicts)} path(s) changed on both sides", classes="dialog-title")
+        with Vertical(classes="dialog -wide", id="merge"):
+            yield Label(f"{len(self.conflicts)} path(s) changed on both sides: keep which?", classes="dialog-title")
+            yield Static(
+                Text("↑/↓ choose mine or theirs · space switches · enter or tab: next · esc: back", style="dim")
+            )
             with VerticalScroll(id="merge-paths"):
                 for index, conflict in enumerate(self.conflicts):
-                    yield Static(literal(render_path(conflict.path), "bold"))
-                    with RadioSet(id=f"choice-{index}"):
-                        yield RadioButton(literal(f"mine:   {_value_preview(conflict.mine)}"), value=True)
-                        yield RadioButton(literal(f"theirs: {_value_preview(conflict.theirs)}"))
+                    yield SideChoice(conflict, id=f"choice-{index}")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply and save", variant="primary", id="apply")
-                yield Button("Back", id="back")
+                yield ChoiceButton("Back", id="back")
+                yield ChoiceButton("Apply and save", variant="primary", id="apply")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-0", SideChoice).focus()
+
+    def choices(self) -> MergeChoices:
+        """What the dialog shows as chosen, per path: what Apply answers."""
+        return {choice.conflict.path: choice.side for choice in self.query(SideChoice)}
 
     @on(Button.Pressed, "#apply")
     def _apply(self) -> None:
-        from textual.widgets import RadioSet
-
-        choices = {}
-        for index, conflict in enumerate(self.conflicts):
-            pressed = self.query_one(f"#choice-{index}", RadioSet).pressed_index
-            choices[conflict.path] = "theirs" if pressed == 1 else "mine"
-        self.dismiss(choices)
+        self.dismiss(self.choices())
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.dismiss(None)
 
 
+
 RecoveryChoice = Literal["open", "export", "discard", "later"]
 
 
-class RecoverDraftDialog(Dialog):
+class RecoverDraftDialog(Dialog[RecoveryChoice]):
     """An edit from an earlier session that was never saved: open it, save it to a file, or drop it."""
 
     BACK_ANSWER = "later"
 
-    def __init__(self, draft: Any, position: int, count: int, *, read_only: bool = False) -> None:
+    def __init__(self, draft: Draft, position: int, count: int, *, read_only: bool = False) -> None:
         super().__init__()
         self.draft = draft
         self.position = position
@@ -441,10 +723,10 @@ class RecoverDraftDialog(Dialog):
                 )
             )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Open", variant="primary", id="open")
-                yield Button("Save to file", id="export")
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Later", id="later")
+                yield ChoiceButton("Open", variant="primary", id="open")
+                yield ChoiceButton("Save to file", id="export")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+                yield ChoiceButton("Later", id="later")
 
     def on_mount(self) -> None:
         self.query_one("#open", Button).focus()
@@ -454,8 +736,10 @@ class RecoverDraftDialog(Dialog):
         self.dismiss(event.button.id)
 
 
-class ExportPathDialog(Dialog):
+class ExportPathDialog(Dialog["str | None"]):
     """Where to write a draft's text. An existing file is never overwritten."""
+
+    GUARDED = False  # opened by the user to type into: keys are meant for it
 
     def __init__(self, suggested: str) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ from textual.widgets import Label, Static
 
 def _sections() -> list[tuple[str, list[Binding]]]:
     from syncmap_tui.ui.app import SyncMapApp
-    from syncmap_tui.ui.dialogs import ConflictDialog
+    from syncmap_tui.ui.dialogs import Dialog, SideChoice
     from syncmap_tui.ui.main_screen import MainScreen
     from syncmap_tui.ui.widgets.editor import ItemEditor
     from syncmap_tui.ui.widgets.item_table import ItemTable
@@ -24,7 +24,8 @@ def _sections() -> list[tuple[str, list[Binding]]]:
         ("Service and map tree", Navigator.BINDINGS),
         ("Item table", ItemTable.BINDINGS),
         ("Editor", ItemEditor.BINDINGS),
-        ("Conflict dialog", ConflictDialog.BINDINGS),
+        ("Dialogs", Dialog.BINDINGS),
+        ("Merge dialog", SideChoice.BINDINGS),
     ]
 
 
@@ -33,6 +34,7 @@ EXTRA_KEYS = [
     ("Everywhere", "ctrl+p", "Command palette: every action, and jump to a service, map or item"),
     ("Item table", "enter", "Open the item in the editor"),
     ("Editor", "ctrl+z / ctrl+y", "Undo / redo"),
+    ("Dialogs", "tab / shift+tab", "Move between the choices; enter presses the focused one (no letter answers)"),
 ]
 
 

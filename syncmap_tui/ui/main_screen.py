@@ -38,6 +38,7 @@ from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
+from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
@@ -52,50 +53,6 @@ CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 READ_ONLY_REASON = "read-only session: nothing typed here can be saved"
-
-
-class HeaderBar(Horizontal):
-    """Which account is open (the local emulator unmistakably so), where we are, and what is running."""
-
-    DEFAULT_CSS = """
-    HeaderBar { height: 1; background: $panel; }
-    HeaderBar Static { text-wrap: nowrap; text-overflow: ellipsis; }
-    HeaderBar #brand { width: auto; padding: 0 1; text-style: bold; }
-    HeaderBar #target { width: auto; max-width: 34; padding: 0 1; background: $primary-muted; }
-    HeaderBar #target.-emulator { background: $success; color: $text; text-style: bold; }
-    HeaderBar #target.-production { background: $error; color: $text; text-style: bold; }
-    HeaderBar #location { width: 1fr; padding: 0 1; }
-    HeaderBar #activity { width: auto; padding: 0 1; color: $accent; }
-    """
-
-    def __init__(self, target: Target) -> None:
-        super().__init__()
-        self.target = target
-
-    def compose(self) -> ComposeResult:
-        yield Static("syncmap-tui", id="brand")
-        label = "LOCAL EMULATOR" if self.target.is_embedded_emulator else self.target.label
-        if self.target.production:
-            label = f"PRODUCTION {label}"
-        if self.target.read_only:
-            label = f"{label} (read-only)"
-        target = Static(literal(label), id="target")
-        target.set_class(self.target.is_embedded_emulator, "-emulator")
-        target.set_class(self.target.production, "-production")
-        yield target
-        yield Static("", id="location")
-        yield Static("", id="activity")
-
-    def show_location(self, *parts: str) -> None:
-        location = Text()
-        for index, part in enumerate(p for p in parts if p):
-            if index:
-                location.append(" › ", style="dim")
-            location.append_text(literal(part))
-        self.query_one("#location", Static).update(location)
-
-    def show_activity(self, text: str) -> None:
-        self.query_one("#activity", Static).update(Text(text))
 
 
 class EditorPlaceholder(Vertical):

@@ -6,13 +6,17 @@ import asyncio
 import json
 from typing import TypeVar
 
+from textual._time import get_time
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Button, Input
 
+from syncmap_tui.ui.dialogs import ConfirmDialog, Dialog, MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 
 S = TypeVar("S", bound=Screen)
+T = TypeVar("T")
 
 SERVICE = "demo-store"
 
@@ -70,3 +74,36 @@ def record_notifications(app: App) -> list[str]:
 
     app.notify = recording_notify
     return told
+
+
+async def answer(pilot: Pilot, dialog_type: type[Dialog[T]], choice: T) -> None:
+    """Wait for the dialog, then choose `choice` as a user would (focus + enter, after the guard).
+
+    The dialog's BACK_ANSWER is escape. MergeDialog: a dict of sides, each chosen with the arrow
+    keys on its path, then Apply. ConfirmDialog: True types the name if it asks for it, then
+    Confirm. Any other dialog: the button whose id is `choice`."""
+    dialog = await wait_for_screen(pilot, dialog_type)
+    await wait_until(
+        pilot, lambda: get_time() >= dialog.keys_accepted_from, what=f"{dialog_type.__name__}'s type-ahead guard"
+    )
+    if choice == dialog.BACK_ANSWER:
+        await pilot.press("escape")
+        return
+    button_id = str(choice)
+    if isinstance(dialog, MergeDialog):
+        for side_choice in dialog.query(SideChoice):
+            side_choice.focus()
+            await pilot.pause()
+            await pilot.press("up" if choice[side_choice.conflict.path] == "mine" else "down")
+        button_id = "apply"
+    elif isinstance(dialog, ConfirmDialog):
+        if dialog.type_to_confirm is not None:
+            dialog.query_one("#type-to-confirm", Input).focus()
+            await pilot.pause()
+            await pilot.press(*dialog.type_to_confirm)
+        button_id = "confirm"
+    button = dialog.query_one(f"#{button_id}", Button)
+    button.focus()
+    await pilot.pause()
+    assert button.has_focus, f"{button_id} did not take the focus in {dialog!r}"
+    await pilot.press("enter")

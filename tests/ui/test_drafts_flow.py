@@ -12,7 +12,7 @@ from syncmap_tui.config import embedded_db_path, state_dir
 from syncmap_tui.ui.dialogs import ConflictDialog, ExportPathDialog, RecoverDraftDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
-from .helpers import SERVICE, main_screen, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 
@@ -85,8 +85,7 @@ async def test_a_draft_whose_item_moved_goes_to_the_conflict_dialog(build_app, o
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, RecoverDraftDialog)
         await pilot.click("#open")
-        await wait_for_screen(pilot, ConflictDialog)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         await settle(pilot)
         editor = main_screen(pilot).editor
         assert json.loads(editor.text) == {**base.data, "mine": 1, "theirs": 2}

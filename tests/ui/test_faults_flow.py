@@ -8,6 +8,7 @@ from syncmap_tui.emulator.faults import WRITE_METHODS
 
 from .helpers import (
     SERVICE,
+    answer,
     main_screen,
     notifications,
     record_notifications,
@@ -109,8 +110,7 @@ async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(
         await other_writer.delete_item(SERVICE, main.editor.open_item.map_sid, "order-0066", if_match=None)
         emulator.faults.update({"drop_next": 1, "methods": WRITE_METHODS, "after_commit": False})
         await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, DeletedDialog)
-        await pilot.click("#recreate")
+        await answer(pilot, DeletedDialog, "recreate")
         await settle(pilot)
         assert (await item_on_server(other_writer, "order-0066")).data == {"recreate": "me"}
         assert not main.editor.is_dirty
@@ -132,10 +132,10 @@ async def test_escape_pressed_before_the_conflict_dialog_appeared_does_not_answe
         await pilot.press("ctrl+s")
         dialog = await wait_for_screen(pilot, ConflictDialog)
         app.post_message(escape_meant_for_the_save)
-        await pilot.press("m")  # read as typed after the dialog appeared: it answers
+        await answer(pilot, ConflictDialog, "merge")  # chosen after the dialog appeared: it answers
         await settle(pilot)
         assert app.screen is main and any("Merged onto their revision" in n for n in notifications(pilot))
-        assert dialog.shown_at < float("inf")
+        assert dialog.keys_accepted_from < float("inf")
 
 
 async def test_a_timed_out_save_that_never_arrived_keeps_the_edit(build_app, emulator, other_writer):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from rich.text import Text
+from textual.widgets import OptionList
 
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
@@ -13,7 +14,7 @@ from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog, DeletedDialog,
 from syncmap_tui.ui.help_screen import HelpScreen
 from syncmap_tui.ui.widgets.editor import SizeMeter
 
-from .helpers import SERVICE, main_screen, notifications, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 
@@ -165,9 +166,9 @@ async def test_conflict_overwrite_saves_mine_on_their_revision(build_app, other_
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         dialog = await start_conflict(pilot, other_writer, "order-0010", {"mine": 1}, {"theirs": 1})
-        lines = [str(line.render()) for line in dialog.query(".diff-line")]
+        lines = [option.prompt.plain for option in dialog.query_one("#conflict-rows", OptionList).options]
         assert any("$.theirs" in line for line in lines) and any("$.mine" in line for line in lines)
-        await pilot.press("o")
+        await answer(pilot, ConflictDialog, "overwrite")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0010")
         assert server.data == {"mine": 1}
@@ -179,7 +180,7 @@ async def test_conflict_take_theirs_keeps_mine_recoverable(build_app, other_writ
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await start_conflict(pilot, other_writer, "order-0011", {"mine": 1}, {"theirs": 2})
-        await pilot.press("t")
+        await answer(pilot, ConflictDialog, "theirs")
         await settle(pilot)
         editor = main_screen(pilot).editor
         assert json.loads(editor.text) == {"theirs": 2}
@@ -201,7 +202,7 @@ async def test_conflict_merge_saves_at_once_when_changes_do_not_overlap(build_ap
         mine = {**base, "status": "mine-status"}
         theirs = {**base, "total_cents": 1}
         await start_conflict(pilot, other_writer, "order-0012", mine, theirs)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         await settle(pilot)
         merged = {**base, "status": "mine-status", "total_cents": 1}
         assert json.loads(editor.text) == merged and not editor.is_dirty
@@ -222,7 +223,7 @@ async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open
         assert dialog.theirs.data == {**base, "beat": 1}
         sid = await map_sid(other_writer, "orders")
         await other_writer.update_item(SERVICE, sid, "order-0015", data={**base, "beat": 2}, if_match=None)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, "order-0015")
         assert server.data == {**base, "status": "mine", "beat": 2}
@@ -239,12 +240,10 @@ async def test_conflict_merge_asks_for_each_overlapping_path(build_app, other_wr
         mine = {**base, "status": "mine", "total_cents": 5}
         theirs = {**base, "status": "theirs", "note": "added by them"}
         await start_conflict(pilot, other_writer, "order-0013", mine, theirs)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         dialog = await wait_for_screen(pilot, MergeDialog)
         assert [c.path for c in dialog.conflicts] == [("status",)]
-        dialog.query_one("#choice-0").query("RadioButton").last().value = True
-        await pilot.pause()
-        await pilot.click("#apply")
+        await answer(pilot, MergeDialog, {("status",): "theirs"})
         await settle(pilot)
         merged = {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
         assert json.loads(editor.text) == merged and not editor.is_dirty
@@ -257,7 +256,7 @@ async def test_conflict_back_leaves_the_edit_untouched(build_app, other_writer):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await start_conflict(pilot, other_writer, "order-0014", {"mine": True}, {"theirs": True})
-        await pilot.press("escape")
+        await answer(pilot, ConflictDialog, "back")
         await settle(pilot)
         editor = main_screen(pilot).editor
         assert json.loads(editor.text) == {"mine": True}
@@ -274,12 +273,10 @@ async def test_save_after_delete_offers_recreate(build_app, other_writer):
         set_editor_json(pilot, {"recreated": True})
         await pilot.pause()
         await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, DeletedDialog)
-        await pilot.click("#recreate")
+        await answer(pilot, DeletedDialog, "recreate")
         await settle(pilot)
         assert (await other_writer.fetch_item(SERVICE, sid, "order-0020")).data == {"recreated": True}
         assert not main_screen(pilot).editor.is_dirty
-        del dialog
 
 
 async def test_save_after_delete_can_discard(build_app, other_writer):
@@ -291,8 +288,7 @@ async def test_save_after_delete_can_discard(build_app, other_writer):
         set_editor_json(pilot, {"x": 1})
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await wait_for_screen(pilot, DeletedDialog)
-        await pilot.click("#discard")
+        await answer(pilot, DeletedDialog, "discard")
         await settle(pilot)
         main = main_screen(pilot)
         assert main.editor.open_item is None
@@ -357,7 +353,7 @@ async def test_delete_asks_shows_key_and_revision_and_sends_if_match(build_app, 
         dialog = await wait_for_screen(pilot, ConfirmDialog)
         shown = str(dialog.query_one("#confirm-fields").render())
         assert "order-0030" in shown and "revision: 0" in shown
-        await pilot.click("#confirm")
+        await answer(pilot, ConfirmDialog, True)
         await settle(pilot)
         with pytest.raises(ItemNotFound):
             await other_writer.fetch_item(SERVICE, sid, "order-0030")
@@ -374,8 +370,7 @@ async def test_delete_of_a_changed_item_is_refused_by_if_match(build_app, other_
         main.item_table.focus()
         main.item_table.select_key("order-0031")
         await pilot.press("delete")
-        await wait_for_screen(pilot, ConfirmDialog)
-        await pilot.click("#confirm")
+        await answer(pilot, ConfirmDialog, True)
         await settle(pilot)
         assert (await other_writer.fetch_item(SERVICE, sid, "order-0031")).data == {"changed": True}
         assert any("Not deleted" in n for n in notifications(pilot))

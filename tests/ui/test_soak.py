@@ -43,7 +43,8 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Button, RadioButton
+from textual._time import get_time
+from textual.widgets import Button
 from textual.worker import WorkerState
 
 from syncmap_tui.drafts import DraftStore
@@ -58,11 +59,11 @@ from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.ui.app import DeepLink, make_app
-from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
+from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
-from .helpers import SERVICE, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
+from .helpers import SERVICE, answer, main_screen, notifications, record_notifications, set_editor_json, settle, wait_for_screen
 
 SIZE = (80, 24)
 """The smallest size the app is made for: the fewest cells to repaint."""
@@ -454,10 +455,12 @@ def current_edit(soak: Soak) -> Edit | None:
 
 
 async def until_composed(soak: Soak, dialog) -> None:
-    """A dialog is on the screen stack before its widgets are: wait for its buttons (and radios)."""
-    radios = 2 * len(dialog.conflicts) if isinstance(dialog, MergeDialog) else 0
+    """A dialog is on the screen stack before its widgets are: wait for its buttons (and choices),
+    and until it takes keys (the type-ahead guard is 0 here, but runs from the first frame)."""
+    choices = len(dialog.conflicts) if isinstance(dialog, MergeDialog) else 0
     for _ in range(2000):
-        if dialog.is_mounted and dialog.query(Button) and len(dialog.query(RadioButton)) >= radios:
+        composed = dialog.is_mounted and dialog.query(Button) and len(dialog.query(SideChoice)) >= choices
+        if composed and get_time() >= dialog.keys_accepted_from:
             return
         await tick()
     raise AssertionError(f"{dialog!r} never finished composing")
@@ -471,7 +474,12 @@ async def answer_conflict(soak: Soak, dialog: ConflictDialog) -> None:
     before_text, before_ttl = editor.text, editor.item_ttl.value
     if choice != "back":
         soak.see(theirs.key, theirs.revision, theirs.data)
-    await press(soak.pilot, {"overwrite": "o", "theirs": "t", "merge": "m", "back": "escape"}[choice])
+    if choice == "back":
+        await press(soak.pilot, "escape")
+    else:
+        dialog.query_one(f"#{choice}", Button).focus()
+        await soak.pilot._wait_for_screen()
+        await press(soak.pilot, "enter")
     if choice == "theirs":
         for _ in range(400):
             if soak.pilot.app.screen is not dialog and editor.stashed_text is not None and not editor.is_dirty:
@@ -496,7 +504,7 @@ async def answer_merge(soak: Soak, dialog: MergeDialog) -> None:
     theirs_for_edit = False
     for index, conflict in enumerate(dialog.conflicts):
         if soak.rng.random() < 0.5:
-            dialog.query_one(f"#choice-{index}").query(RadioButton).last().value = True
+            dialog.query_one(f"#choice-{index}", SideChoice).side = "theirs"
             theirs_for_edit = theirs_for_edit or conflict.path == ("edit",)
     await soak.pilot._wait_for_screen()  # the radio sets take the new choices
     soak.counts["merge dialog: apply"] += 1
@@ -832,6 +840,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
             for index, key in enumerate(KEYS):
                 await other.create_item(service.sid, sync_map.sid, key, {"seeded": index})
             app = make_app(EMBEDDED, deep_link=DeepLink("soak", "soak", KEYS[0]), client_factory=client_factory)
+            app.dialog_guard_seconds = 0.0
             told = record_notifications(app)
             started = time.monotonic()
             async with app.run_test(size=SIZE) as pilot:
@@ -926,7 +935,7 @@ async def test_a_lost_answer_to_a_ttl_only_save_is_not_taken_for_success(build_a
         await pilot.press("ctrl+s")
         # A TTL-only save cannot be confirmed by its data: the revision moved, so the user decides.
         await wait_for_screen(pilot, ConflictDialog)
-        await pilot.press("escape")
+        await answer(pilot, ConflictDialog, "back")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, key)
         assert server.date_expires is None, "the drop was meant to come before the commit"
@@ -946,7 +955,7 @@ async def test_overwriting_with_a_ttl_only_save_shows_the_data_the_server_has(bu
         main.editor.item_ttl.value = "3600"
         await pilot.pause()
         await conflict_with(pilot, other_writer, {"theirs": 3})
-        await pilot.press("o")
+        await answer(pilot, ConflictDialog, "overwrite")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, key)
         assert server.date_expires is not None and server.data == {"theirs": 3}
@@ -967,11 +976,9 @@ async def test_a_merge_that_keeps_only_their_data_leaves_the_editor_clean(build_
         set_editor_json(pilot, {**base, "status": "mine"})
         await pilot.pause()
         await conflict_with(pilot, other_writer, theirs)
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         dialog = await wait_for_screen(pilot, MergeDialog)
-        dialog.query_one("#choice-0").query(RadioButton).last().value = True
-        await pilot.pause()
-        await pilot.click("#apply")
+        await answer(pilot, MergeDialog, {dialog.conflicts[0].path: "theirs"})
         await settle(pilot)
         assert json.loads(editor.text) == theirs
         assert editor.open_item.item.data == theirs
@@ -1006,7 +1013,7 @@ async def test_typing_as_the_merge_dialog_closes_is_kept_for_f4(build_app, other
         set_editor_json(pilot, {**base, "status": "mine"})
         await pilot.pause()
         await conflict_with(pilot, other_writer, {**base, "status": "theirs"})
-        await pilot.press("m")
+        await answer(pilot, ConflictDialog, "merge")
         dialog = await wait_for_screen(pilot, MergeDialog)
         dialog._apply()  # the answer (mine, the default), and in the same moment more typing:
         set_editor_json(pilot, {**base, "status": "typed as the merge closed"})
@@ -1027,7 +1034,7 @@ async def test_take_theirs_keeps_a_typed_ttl_recoverable(build_app, other_writer
         main.editor.item_ttl.value = "7200"
         await pilot.pause()
         await conflict_with(pilot, other_writer, {"theirs": 2})
-        await pilot.press("t")
+        await answer(pilot, ConflictDialog, "theirs")
         await settle(pilot)
         await pilot.press("f4")
         await pilot.pause()
