@@ -298,7 +298,7 @@ async def test_a_5xx_keeps_the_edit(world, client, fault):
     buffer.type({"status": "paid"})
     world.faults.update({**fault, "methods": WRITE_METHODS})
     assert not await session.save()
-    assert session.modified() and prompter.said("kept")
+    assert session.modified() and prompter.said("still in the editor")
 
 
 async def test_a_storage_error_keeps_the_edit(world, client, monkeypatch):

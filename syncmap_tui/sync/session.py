@@ -31,8 +31,6 @@ from syncmap_tui.sync.editing import SavePlan, parse_optional_ttl, plan_update
 from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
-    NetworkError,
-    RequestTimedOut,
     RevisionConflict,
     SyncError,
     TwilioCode,
@@ -47,6 +45,7 @@ Severity = Literal["information", "warning", "error"]
 
 STORAGE_ERRORS = (SyncError, OSError, sqlite3.Error)
 """What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
+KEPT_NOTICE = "Your edit is still in the editor: press ctrl+s to try again."
 MAX_CONFLICT_ROUNDS = 5
 """Overwrite and merge go out on theirs as shown; a writer that keeps moving sends the user back to
 the dialog each time. After this many rounds the edit stays in the editor for a calmer moment."""
@@ -152,7 +151,8 @@ def describe(error: BaseException) -> str:
 
 
 def _lost(error: SyncError) -> bool:
-    return isinstance(error, (RequestTimedOut, NetworkError)) or error.may_have_been_applied
+    """The write went out and no usable answer came back: it may have landed."""
+    return error.may_have_been_applied
 
 
 class EditSession:
@@ -258,7 +258,7 @@ class EditSession:
 
     def _refuse_write(self) -> bool:
         if self.read_only:
-            self.prompter.tell("This session is read-only: nothing is written to the server.", "warning")
+            self.prompter.tell("This session is read-only: nothing is sent to the server.", "warning")
             return True
         if self.in_flight is not None:
             self.prompter.tell(f"A save of {self.key!r} is on its way; wait for its answer.", "warning")
@@ -363,7 +363,9 @@ class EditSession:
                            "ctrl+s opens the conflict view.", "warning")
 
     def _failed(self, doing: str, error: BaseException) -> bool:
-        self.prompter.tell(f"{doing} failed: {describe(error)}. Your edit is kept: ctrl+s tries again.", "error")
+        """One policy for every step: a SyncError or a storage error is said plainly; the edit stays."""
+        self.prompter.tell(f"{doing} failed: {describe(error)}", "error")
+        self.prompter.tell(KEPT_NOTICE)
         return False
 
     async def _settle_lost_answer(self, sent: Sent, error: SyncError) -> bool:
@@ -380,7 +382,12 @@ class EditSession:
             )
             return False
         if same_item(sent.on, current) and current.revision == sent.on.revision:
-            return self._failed("Saving", error)
+            self.prompter.tell(
+                f"Saving failed: {describe(error)}. The server still has the loaded revision: your edit is "
+                "kept, ctrl+s tries again.",
+                "error",
+            )
+            return False
         # Only data shows that the save landed: a TTL-only save cannot be told from another writer's.
         if (
             same_item(sent.on, current)
@@ -555,6 +562,7 @@ class EditSession:
         if json_equal(merged, theirs.data) and not mine.has_ttl:
             self.prompter.tell(f"Their revision {theirs.revision} already holds the merge: nothing to save.")
             return True
+        self.prompter.tell(f"Merged onto their revision {theirs.revision}; saving.")
         return await self._write_on(theirs, self.buffer.mine())
 
     async def _merged(self, mine: Mine, mine_data: dict[str, Any], theirs: MapItem) -> dict[str, Any] | None:

@@ -546,7 +546,7 @@ class MainScreen(Screen[None]):
             self.notify(f"Discarded the edit of the deleted item {session.key!r}.", markup=False)
 
     def _refuse_read_only(self, doing: str) -> None:
-        self.notify(f"Read-only session: cannot {doing}. Nothing was sent.", severity="warning", markup=False)
+        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
 
     # -- drafts: the edit survives crashes, kills and dropped SSH sessions ------------------
 
