@@ -91,6 +91,7 @@ class MainScreen(Screen[None]):
         """This run's id: its drafts are its own (see drafts.InstanceLock)."""
         self.instance_lock = InstanceLock(self.drafts, self.instance)
         self._draft_ids: set[str] = set()
+        self._saving_shown = False
         """The drafts of the open item (its edit, its kept edit) that this editor made."""
         self._new_item_draft_id: str | None = None
         self.unfinished_new_item: NewItemRequest | None = None
@@ -514,12 +515,8 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="save")
     async def _save_flow(self, session: EditSession) -> None:
-        self._set_activity("saving…")
-        try:
-            if await session.save() and not session.discarded:
-                self.item_table.update_item(session.base)
-        finally:
-            self._set_activity()
+        if await session.save() and not session.discarded:
+            self.item_table.update_item(session.base)
         self._after_session_flow(session)
 
     def action_review_server_version(self) -> None:
@@ -598,6 +595,10 @@ class MainScreen(Screen[None]):
         session = self.session
         if session is None or self.open_item is None:
             return
+        saving = session.in_flight is not None
+        if saving != self._saving_shown:  # the header says so while a request travels, not while a dialog waits
+            self._saving_shown = saving
+            self._set_activity("saving…" if saving else "")
         wanted: set[str] = set()
         for slot, mine, base in session.drafts(text_changed=self.editor.is_dirty):
             draft = self._draft(session.key, base, mine, slot)
