@@ -481,7 +481,11 @@ class MainScreen(Screen[None]):
 
         if await self._new_item_kept_on(doing) is False:
             return False
-        if self._editor is None or not (self._editor.modified or (session is not None and session.kept is not None)):
+        if self._editor is None or not self._editor.modified:
+            if session is not None and session.kept is not None:
+                self.notify(f"Your kept edit of {session.key!r} stays in a draft: the next start offers it.",
+                            markup=False)
+                self.flush_drafts()
             return True
         if self.target.read_only:
             can_save = False

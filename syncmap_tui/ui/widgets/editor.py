@@ -752,6 +752,12 @@ class ItemEditor(Vertical):
         kept = self.session.kept if self.session is not None else None
         return kept.mine.text if kept is not None else None
 
+    @property
+    def stashed_ttls(self) -> tuple[str, str] | None:
+        """The ItemTtl and CollectionTtl of the kept edit, if any."""
+        kept = self.session.kept if self.session is not None else None
+        return (kept.mine.item_ttl, kept.mine.collection_ttl) if kept is not None else None
+
     # -- live state ----------------------------------------------------------------------------
 
     def watch_open_item(self, open_item: OpenItem | None) -> None:
