@@ -390,15 +390,20 @@ class EditSession:
             return False
         # Only data shows that the save landed: a TTL-only save cannot be told from another writer's.
         if (
-            same_item(sent.on, current)
-            and sent.plan.data is not None
+            sent.plan.data is not None
             and sent.plan.item_ttl is None
             and sent.plan.collection_ttl is None
             and json_equal(current.data, sent.plan.data)
         ):
-            self._landed(current, sent)
+            self._landed(current, sent)  # says so at once if that is another item than the loaded one
             self.prompter.tell("The answer was lost on the way, but the server has your edit.")
             return True
+        if current.date_created != sent.on.date_created:
+            self.prompter.tell(
+                f"{self.key!r} was deleted and created again (created {format_datetime(current.date_created)}): "
+                "your save, whose answer was lost, may have landed onto another item. Look at it before you choose.",
+                "error",
+            )
         return await self._resolve(current)
 
     # -- conflicts ---------------------------------------------------------------------------

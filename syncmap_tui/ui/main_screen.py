@@ -446,7 +446,7 @@ class MainScreen(Screen[None]):
         editor.load(entry.service.sid, entry.sync_map.sid, item)
         session = EditSession(
             self.client, entry.service.sid, entry.sync_map.sid, item, editor, self.prompter,
-            now=formatting.now_utc, read_only=self.target.read_only,
+            now=lambda: formatting.now_utc(), read_only=self.target.read_only,
         )
         editor.session = session
         editor.show_read_only(READ_ONLY_REASON if self.target.read_only else None)
