@@ -276,6 +276,9 @@ class EditSession:
         if self.expired:
             # The loaded item is gone; an If-Match "0" could land on an item created since.
             return await self._look_then_resolve(expired=True)
+        if self.newer is not None and not same_item(self.base, self.newer):
+            # The key is known to hold another item, whose revision may be the base's ("0" again).
+            return await self._look_then_resolve()
         mine = self.buffer.mine()
         try:
             plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)

@@ -68,6 +68,9 @@ class EditorPlaceholder(Vertical):
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
+        # Priority: TextArea takes F6 for "select line".
+        Binding("f6", "review_server_version", "Server's version: diff, merge", show=False, id="review-server",
+                priority=True),
         Binding("ctrl+f", "jump_to_key", "Jump", id="jump-to-key"),
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),

@@ -584,7 +584,6 @@ class ItemEditor(Vertical):
         Binding("f2", "format_json", "Format", id="format-json"),
         Binding("f3", "minify_json", "Minify", show=False, id="minify-json"),
         Binding("f4", "restore_mine", "Restore mine", show=False, id="restore-mine"),
-        Binding("f6", "screen.review_server_version", "Server's version", show=False, id="review-server"),
         Binding("escape", "screen.cancel_or_back", "Cancel / back", show=False, id="leave-editor"),
     ]
 
