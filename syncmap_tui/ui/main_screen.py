@@ -52,7 +52,7 @@ CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 """Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
-READ_ONLY_REASON = "read-only session: nothing typed here can be saved"
+READ_ONLY_REASON = "read-only: nothing can be saved"
 
 
 class EditorPlaceholder(Vertical):

@@ -143,7 +143,7 @@ async def test_case_5_take_theirs_keeps_the_edit_in_a_draft(build_app, other_wri
         await wait_until(pilot, lambda: any(d.slot == KEPT_SLOT for d in drafts_on_disk()), what="the kept draft")
         (kept,) = [d for d in drafts_on_disk() if d.slot == KEPT_SLOT]
         assert json.loads(kept.text) == {"mine": 1} and kept.base_revision == "0"
-        assert "F4 brings it back" in heading(pilot)
+        assert "your edit is kept: F4" in heading(pilot)
 
 
 async def test_case_7_refresh_says_the_editor_is_behind_and_f6_shows_the_diff(build_app, other_writer):

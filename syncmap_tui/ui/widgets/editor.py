@@ -876,11 +876,11 @@ class ItemEditor(Vertical):
             heading.append("  saving…", style="italic")
         if session is not None and session.behind is not None:
             theirs, mine = session.behind
-            heading.append(f"  ⚠ server has revision {theirs}, you have {mine} (F6: diff and merge)", style="bold")
+            heading.append(f"  ⚠ server has revision {theirs}, you have {mine} (F6)", style="bold")
         elif session is not None and session.gone:
-            heading.append("  ⚠ not on the server any more (ctrl+s offers to recreate it)", style="bold")
+            heading.append("  ⚠ gone from the server (ctrl+s: recreate)", style="bold")
         if session is not None and session.kept is not None:
-            heading.append("  (your own edit is kept: F4 brings it back)", style="italic")
+            heading.append("  your edit is kept: F4", style="italic")
         if self.read_only_reason is not None:
             heading.append(f"  ⛔ {self.read_only_reason}", style="bold")
         warning = key_warning(self.open_item.key)
