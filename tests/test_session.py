@@ -11,7 +11,7 @@ from session_support import T0, Clock, World, open_session
 
 from syncmap_tui.emulator.faults import WRITE_METHODS
 from syncmap_tui.emulator.store import SyncStore
-from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.models import MapItem, format_datetime
 from syncmap_tui.sync.session import same_item
 from syncmap_tui.sync.validation import format_data
 
@@ -350,3 +350,32 @@ def test_same_item_never_trusts_the_revision_alone():
     assert same_item(item("0", {"a": 1}), item("3", {"b": 1}))
     assert not same_item(item("0", {"a": 1}), item("0", {"b": 1}))
     assert not same_item(item("0", {"a": 1}), item("4", {"a": 1}, T0 + timedelta(seconds=1)))
+
+
+async def test_overwrite_of_a_ttl_only_edit_keeps_their_data_as_the_view_says(world, client, other):
+    """The three-way view says Overwrite sends the changes from the base: a TTL-only edit leaves
+    their data as it is, and the editor then shows what the server holds."""
+    session, buffer, prompter = await open_key(world, client)
+    await other.update_item(world.service_sid, world.map_sid, KEY, data={"status": "theirs", "total": 10}, if_match="0")
+    buffer.item_ttl = "600"
+    prompter.conflicts.append("overwrite")
+    assert await session.save()
+    assert server_data(world) == {"status": "theirs", "total": 10}
+    assert world.server_item(KEY).date_expires is not None
+    assert buffer.text == format_data({"status": "theirs", "total": 10}) and buffer.item_ttl == ""
+    assert not session.modified()
+
+
+async def test_a_draft_base_tells_a_recreated_item_by_its_creation_time(world, client, clock, other):
+    from syncmap_tui.sync.session import draft_base
+
+    loaded = await client.fetch_item(world.service_sid, world.map_sid, KEY)
+    await other.delete_item(world.service_sid, world.map_sid, KEY, if_match=None)
+    clock.tick(2)
+    await other.create_item(world.service_sid, world.map_sid, KEY, {"status": "new", "total": 10})  # same data
+    current = await client.fetch_item(world.service_sid, world.map_sid, KEY)
+    base = draft_base(current, "0", format_data(loaded.data), format_datetime(loaded.date_created))
+    assert not same_item(base, current)
+    unknown = draft_base(current, "0", format_data({"other": 1}), None)  # format 1: no creation time
+    assert not same_item(unknown, current)
+    assert same_item(draft_base(current, "0", format_data(current.data), None), current)

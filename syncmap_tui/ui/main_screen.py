@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -95,6 +95,7 @@ class MainScreen(Screen[None]):
         self.instance_lock = InstanceLock(self.drafts, self.instance)
         self._draft_ids: set[str] = set()
         self._saving_shown = False
+        self._base_texts: dict[int, tuple[MapItem, str]] = {}
         """The drafts of the open item (its edit, its kept edit) that this editor made."""
         self._new_item_draft_id: str | None = None
         self.unfinished_new_item: NewItemRequest | None = None
@@ -489,6 +490,8 @@ class MainScreen(Screen[None]):
                 self.notify(f"Your kept edit of {session.key!r} stays in a draft: the next start offers it.",
                             markup=False)
                 self.flush_drafts()
+            elif session is not None:
+                self._discard_drafts()  # formatting only: nothing a save would send
             return True
         if self.target.read_only:
             can_save = False
@@ -575,11 +578,20 @@ class MainScreen(Screen[None]):
             text=mine.text,
             item_ttl=mine.item_ttl,
             collection_ttl=mine.collection_ttl,
-            base_data=format_data(base.data) if base is not None else None,
+            base_data=self._base_text(base) if base is not None else None,
             base_created=format_datetime(base.date_created) if base is not None else None,
             instance=self.instance,
             slot=slot,
         )
+
+    def _base_text(self, base: MapItem) -> str:
+        """The base's data as JSON text, formatted once per base: drafts are built on every keystroke."""
+        cached = self._base_texts.get(id(base))
+        if cached is None or cached[0] is not base:
+            if len(self._base_texts) > 8:
+                self._base_texts.clear()
+            cached = self._base_texts[id(base)] = (base, format_data(base.data))
+        return cached[1]
 
     def _open_sids(self) -> tuple[str, str] | None:
         open_item = self.open_item

@@ -73,6 +73,8 @@ async def test_case_2_a_draft_is_not_saved_over_an_item_created_again(build_app,
         await answer(pilot, ConflictDialog, "back")
         await settle(pilot)
         assert json.loads(main_screen(pilot).editor.text) == {"mine": True}
+        # The dead instance's draft became this instance's: one draft, ours.
+        assert [d.instance for d in drafts_on_disk()] == [main_screen(pilot).instance]
         await pilot.press("ctrl+s")
         await answer(pilot, ConflictDialog, "back")
         await settle(pilot)
@@ -324,3 +326,37 @@ async def test_case_16_deleting_the_open_modified_item_asks_and_removes_its_draf
         await answer(pilot, ConfirmDialog, True)
         await settle(pilot)
         assert main.editor.open_item is None and drafts_on_disk() == []
+
+
+async def test_case_16_deleting_the_open_map_asks_about_the_unsaved_edit(build_app, other_writer):
+    app = build_app(SERVICE, "carts", "cart-1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"unsaved": True})
+        await wait_until(pilot, lambda: len(drafts_on_disk()) == 1, what="the draft")
+        main.navigator.focus()
+        await pilot.press("D")
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert main.editor.open_item is not None and len(drafts_on_disk()) == 1
+        await pilot.press("D")
+        await answer(pilot, UnsavedChangesDialog, "discard")
+        from syncmap_tui.ui.dialogs import ConfirmDialog
+
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert main.editor.open_item is None and drafts_on_disk() == []
+
+
+async def test_the_crash_screen_never_names_a_draft_file_that_is_not_there(build_app):
+    app = build_app(SERVICE, "orders", "order-0030")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"typed": 1})
+        await wait_until(pilot, lambda: len(drafts_on_disk()) == 1, what="the draft")
+        path = main.flush_drafts()
+        assert path is not None and path.exists()
+        path.unlink()  # gone behind the app's back (a full disk's cleanup, a user): nothing pending now
+        assert main.flush_drafts() is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Callable, Self
 
 from rich.cells import cell_len
@@ -70,11 +69,6 @@ class OpenItem:
     @property
     def loaded_revision(self) -> str:
         return self.item.revision
-
-    @cached_property
-    def base_data_text(self) -> str:
-        """The loaded data as JSON text: what a draft keeps as the base of a later merge."""
-        return format_data(self.item.data)
 
 
 def editor_text_of(text: str) -> str:
