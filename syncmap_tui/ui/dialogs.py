@@ -185,13 +185,15 @@ class UnsavedChangesDialog(Dialog[LeaveChoice]):
                 message.append(f" has unsaved changes. Save them before you {self.doing}?")
             else:
                 message.append(f" has unsaved changes. Discard them and {self.doing}?")
+            if self.can_keep:
+                message.append(f" Keep draft: {self.doing}, and the next start offers the edit again.")
             yield Static(message)
             with Horizontal(classes="dialog-buttons"):
                 if self.can_save:
                     yield ChoiceButton("Save", variant="primary", id="save")
-                if self.can_keep:
-                    yield ChoiceButton(f"Keep a draft and {self.doing}", id="keep")
                 yield ChoiceButton("Discard", variant="error", id="discard")
+                if self.can_keep:
+                    yield ChoiceButton("Keep draft", id="keep")
                 yield ChoiceButton("Cancel", id="cancel")
 
     def on_mount(self) -> None:

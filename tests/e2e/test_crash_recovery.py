@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from syncmap_tui.drafts import DraftStore
 
@@ -27,6 +28,7 @@ def test_an_edit_survives_sigkill_and_is_offered_on_the_next_start(emulator, sta
 
     again = start_app("--base-url", emulator.url)
     again.wait_for("Unsaved edit found", "order-0002")
+    time.sleep(0.8)  # past the dialog's type-ahead guard: keys sooner are dropped on purpose
     again.send(ENTER)  # "Open" has the focus
     again.wait_for('"survives": "sigkill",', "● modified", "order-0002")
     with emulator.client() as server:
