@@ -229,6 +229,11 @@ class EditSession:
             return None
         return self.newer.revision, self.base.revision
 
+    @property
+    def replaced(self) -> bool:
+        """The server holds another item under the key (deleted and created again) than the base."""
+        return self.newer is not None and not same_item(self.base, self.newer)
+
     def learn(self, item: MapItem) -> None:
         """The app saw `item` under this key (a table page, a refresh, a fetch): note it if it is
         newer than the base or another item altogether."""

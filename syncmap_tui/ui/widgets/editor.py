@@ -868,7 +868,9 @@ class ItemEditor(Vertical):
             heading.append("  ● modified", style="bold yellow")
         if session is not None and session.in_flight is not None:
             heading.append("  saving…", style="italic")
-        if session is not None and session.behind is not None:
+        if session is not None and session.replaced:
+            heading.append("  ⚠ the key now holds another item, created since (F6)", style="bold")
+        elif session is not None and session.behind is not None:
             theirs, mine = session.behind
             heading.append(f"  ⚠ server has revision {theirs}, you have {mine} (F6)", style="bold")
         elif session is not None and session.gone:
