@@ -1136,14 +1136,19 @@ class MainScreen(Screen[None]):
             if worker.node is self and worker.group in CANCELLABLE_GROUPS and worker.is_running
         ]
         if running:
+            saving = self.session is not None and self.session.in_flight is not None
+            creating = self.creating is not None
             for worker in running:
                 worker.cancel()
             self._set_activity()
             self.item_table.loading_more = False
-            self.notify(
-                "Cancelled. Your edit is still in the editor; if a save was on its way, the next save "
-                "checks the revision first.",
-                markup=False,
-            )
+            if saving:
+                self.notify(
+                    "Cancelled: stopped waiting for the save. Your edit is still in the editor (and in a "
+                    "draft); it may have arrived: the next save checks the revision first.",
+                    markup=False,
+                )
+            elif not creating:  # the create flow says what became of the new item
+                self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()

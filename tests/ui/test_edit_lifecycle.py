@@ -96,10 +96,11 @@ async def test_case_3_text_typed_while_the_save_travels_reaches_the_disk(build_a
         await settle(pilot)
         emulator.faults.reset()
         assert (await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0022")).data == {"first": 1}
-        await wait_until(pilot, lambda: any("while it travelled" in d.text for d in drafts_on_disk()),
-                         what="the newer text in a draft")
-        (draft,) = drafts_on_disk()
-        assert draft.base_revision == "1"  # on top of the save that landed
+        # The newer text stays on disk, now on top of the save that landed (revision 1).
+        await wait_until(
+            pilot, lambda: [(d.base_revision, "while it travelled" in d.text) for d in drafts_on_disk()] == [("1", True)],
+            what="the newer text in a draft on revision 1",
+        )
         path = main.flush_drafts()
         assert path is not None and path.exists()
 
@@ -251,6 +252,7 @@ async def test_case_12_opening_another_item_or_map_waits_for_the_save(build_app,
 
 async def test_case_13_escape_during_a_slow_create_keeps_the_new_item(build_app, emulator):
     app = build_app(SERVICE, "orders")
+    told = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
@@ -265,6 +267,8 @@ async def test_case_13_escape_during_a_slow_create_keeps_the_new_item(build_app,
         await pilot.press("escape")
         await settle(pilot)
         emulator.faults.reset()
+        assert not any("still in the editor" in t for t in told), told  # no item is open: it would be false
+        assert any("n reopens them" in t for t in told)
         await wait_until(pilot, lambda: any(d.key == "brand-new" for d in drafts_on_disk()), what="a draft of it")
         main.item_table.focus()
         await pilot.press("n")
