@@ -137,7 +137,7 @@ def draft_base(current: MapItem, revision: str, base_data: str | None, base_crea
 
 def revision_number(revision: str) -> int:
     """Sync revisions count up from "0"; anything else sorts first."""
-    return int(revision) if revision.isdigit() else -1
+    return int(revision) if revision.isascii() and revision.isdigit() else -1
 
 
 def describe(error: BaseException) -> str:
@@ -290,10 +290,12 @@ class EditSession:
         except ValidationError as error:
             self.prompter.tell(f"Not saved: {error.message}", "error")
             return False
-        return await self._send(mine, plan, self.base)
+        sent = await self._send(mine, plan, self.base)
+        return await self._look_then_resolve() if sent is None else sent
 
-    async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool:
-        """Send `plan` with If-Match on `on`, then settle whatever came back."""
+    async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool | None:
+        """Send `plan` with If-Match on `on` (a version the user was shown), then settle whatever came
+        back. None: refused with 412, the revision moved: the caller shows the newer version."""
         self.in_flight = Sent(mine, plan, on)
         self.buffer.changed()
         try:
@@ -303,17 +305,16 @@ class EditSession:
             )
         except RevisionConflict:
             self._settled()
-            return await self._look_then_resolve()
+            return None
         except ItemNotFound:
             self._settled()
             return await self._deleted(expired=False)
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._settled()
-            if _lost(error):
+            if on is not self.base:
+                self.newer = on  # the edit stays on the base; the server has `on`
+            if isinstance(error, SyncError) and _lost(error):
                 return await self._settle_lost_answer(Sent(mine, plan, on), error)
-            return self._failed("Saving", error)
-        except (OSError, sqlite3.Error) as error:
-            self._settled()
             return self._failed("Saving", error)
         except BaseException:
             self._settled()  # cancelled: the draft holds the text; the next save's If-Match finds out
@@ -327,7 +328,7 @@ class EditSession:
         self.buffer.changed()
 
     def _landed(self, saved: MapItem, sent: Sent) -> None:
-        if not same_item(sent.on, saved) and saved.date_created != sent.on.date_created:
+        if saved.date_created != sent.on.date_created:
             self.prompter.tell(
                 f"Saved, but onto another item: {self.key!r} was deleted and created again "
                 f"(created {format_datetime(saved.date_created)}, yours {format_datetime(sent.on.date_created)}). "
@@ -431,13 +432,11 @@ class EditSession:
             except ValidationError as error:
                 self.prompter.tell(f"Not saved: {error.message}", "error")
                 return False
-            self._rebase_quietly(theirs)
-            return await self._send(mine, plan, theirs)
+            self.base = theirs
+            self.buffer.rebased(theirs)
+            sent = await self._send(mine, plan, theirs)
+            return await self._look_then_resolve() if sent is None else sent
         return await self._resolve(theirs)
-
-    def _rebase_quietly(self, item: MapItem) -> None:
-        self.base = item
-        self.buffer.rebased(item)
 
     def _three_way(self, theirs: MapItem, mine: Mine) -> ThreeWay | None:
         """The conflict view of `mine` now; None (told) when the text or a TTL does not parse."""
@@ -528,36 +527,7 @@ class EditSession:
             self.newer = theirs
             self.prompter.tell(f"Not saved: {error.message}", "error")
             return False
-        self.in_flight = Sent(mine, plan, theirs)
-        self.buffer.changed()
-        try:
-            saved = await self.client.update_item(
-                self.service_sid, self.map_sid, self.key,
-                data=plan.data, item_ttl=plan.item_ttl, collection_ttl=plan.collection_ttl, if_match=theirs.revision,
-            )
-        except RevisionConflict:
-            self._settled()
-            return None
-        except ItemNotFound:
-            self._settled()
-            return await self._deleted(expired=False)
-        except SyncError as error:
-            self._settled()
-            if _lost(error):
-                self.newer = theirs
-                return await self._settle_lost_answer(Sent(mine, plan, theirs), error)
-            self.newer = theirs
-            return self._failed("Saving", error)
-        except (OSError, sqlite3.Error) as error:
-            self._settled()
-            self.newer = theirs
-            return self._failed("Saving", error)
-        except BaseException:
-            self._settled()
-            raise
-        self._settled()
-        self._landed(saved, Sent(mine, plan, theirs))
-        return True
+        return await self._send(mine, plan, theirs)
 
     async def _merge_onto(self, theirs: MapItem, view: ThreeWay) -> bool | None:
         """Merge the editor's text (read now) onto `theirs` as the dialog showed it, then save it."""
