@@ -496,7 +496,9 @@ class MainScreen(Screen[None]):
         if self.target.read_only:
             can_save = False
         choice = await self.app.push_screen_wait(
-            UnsavedChangesDialog(self.editor.open_item.key, doing, can_save=can_save, can_keep=doing == "quit")
+            UnsavedChangesDialog(
+                self.editor.open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or self.target.read_only
+            )
         )
         if choice == "save":
             return await session.save() if session is not None else False
