@@ -29,7 +29,7 @@ from syncmap_tui.drafts import (
 )
 from syncmap_tui.sync.errors import AlreadyExists, AuthFailed, ItemNotFound, RevisionConflict, SyncError
 from syncmap_tui.sync.models import MapItem, Service, format_datetime
-from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Mine, describe, draft_base, same_item
+from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept, Mine, describe, draft_base, same_item
 from syncmap_tui.sync.validation import format_data
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import DeepLink
@@ -96,6 +96,8 @@ class MainScreen(Screen[None]):
         self._draft_ids: set[str] = set()
         self._saving_shown = False
         self._base_texts: dict[int, tuple[MapItem, str]] = {}
+        self._kept_edits: dict[tuple[str, str], Kept] = {}
+        """Edits kept after "take theirs" of items left since, by (map SID, key)."""
         """The drafts of the open item (its edit, its kept edit) that this editor made."""
         self._new_item_draft_id: str | None = None
         self.unfinished_new_item: NewItemRequest | None = None
@@ -445,6 +447,7 @@ class MainScreen(Screen[None]):
         """Open `item` in the editor with a new edit session (the previous one is left: see confirm_leave)."""
         entry = self.current_map
         assert entry is not None and self.client is not None
+        previous = self.session
         self._forget_drafts()
         editor = self.editor
         editor.load(entry.service.sid, entry.sync_map.sid, item)
@@ -452,8 +455,13 @@ class MainScreen(Screen[None]):
             self.client, entry.service.sid, entry.sync_map.sid, item, editor, self.prompter,
             now=lambda: formatting.now_utc(), read_only=self.target.read_only,
         )
+        if previous is not None and previous.kept is not None:
+            self._kept_edits[(previous.map_sid, previous.key)] = previous.kept
+        # An item opened again gets back the edit kept after "take theirs" (its draft is still on disk).
+        session.kept = self._kept_edits.pop((session.map_sid, session.key), None)
         editor.session = session
         editor.show_read_only(READ_ONLY_REASON if self.target.read_only else None)
+        editor.changed()
         self._show_location()
         editor.json_area.focus()
         return session

@@ -364,3 +364,28 @@ async def test_the_crash_screen_never_names_a_draft_file_that_is_not_there(build
         assert path is not None and path.exists()
         path.unlink()  # gone behind the app's back (a full disk's cleanup, a user): nothing pending now
         assert main.flush_drafts() is None
+
+
+async def test_the_kept_edit_follows_its_item_when_it_is_opened_again(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0031")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await orders_sid(other_writer)
+        base = json.loads(main.editor.text)
+        await other_writer.update_item(SERVICE, sid, "order-0031", data={**base, "theirs": 1}, if_match=None)
+        set_editor_json(pilot, {**base, "mine": 1})
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "theirs")
+        await settle(pilot)
+        main.open_key_from_palette("order-0032")
+        await settle(pilot)
+        assert main.session.key == "order-0032" and main.session.kept is None
+        assert any(d.slot == KEPT_SLOT and d.key == "order-0031" for d in drafts_on_disk())
+        main.open_key_from_palette("order-0031")
+        await settle(pilot)
+        assert "your edit is kept: F4" in heading(pilot)
+        main.editor.json_area.focus()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert json.loads(main.editor.text) == {**base, "mine": 1, "theirs": 1}
