@@ -699,7 +699,8 @@ class EditSession:
         self.gone = False
         self.buffer.saved(created, mine)
         self.buffer.changed()
-        ttl_note = f" with ItemTtl {item_ttl}s" if item_ttl else ""
-        self.prompter.tell(f"Recreated {self.key!r}{ttl_note}: revision {created.revision}.")
+        ttl_note = f", with ItemTtl {item_ttl}s" if item_ttl else ""
+        self.prompter.tell(f"Created {self.key!r} again{ttl_note}.")
+        self.prompter.tell(f"Saved {self.key!r}: now revision {created.revision}.")
         return True
 
