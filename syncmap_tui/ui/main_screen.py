@@ -104,6 +104,7 @@ class MainScreen(Screen[None]):
         """A new item whose create was cancelled: `n` reopens it."""
         self.creating: NewItemRequest | None = None
         """The new item whose create is on its way."""
+        self._new_item_discarded: NewItemRequest | None = None
         self.draft_write_failed = False
         self.draft_writing = False
         """A timer's draft write is on its way in a thread."""
@@ -936,7 +937,7 @@ class MainScreen(Screen[None]):
         if request is None:
             dialog = next((s for s in self.app.screen_stack if isinstance(s, NewItemDialog)), None)
             request = dialog.typed() if dialog is not None else self.unfinished_new_item or self.creating
-        if request is None or request.is_blank:
+        if request is None or request.is_blank or request == self._new_item_discarded:
             return
         draft = self._new_item_draft(request)
         if draft is not None:
@@ -966,6 +967,7 @@ class MainScreen(Screen[None]):
         )
         if choice == "discard":
             self._drop_new_item_draft(request)
+            self._new_item_discarded = request  # the quit's last flush must not write it again
             return True
         return choice == "keep"
 

@@ -389,3 +389,17 @@ async def test_the_kept_edit_follows_its_item_when_it_is_opened_again(build_app,
         await pilot.press("f4")
         await pilot.pause()
         assert json.loads(main.editor.text) == {**base, "mine": 1, "theirs": 1}
+
+
+async def test_quitting_with_the_new_item_dialog_open_and_discard_leaves_no_draft(build_app):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("n")
+        await wait_for_screen(pilot, NewItemDialog)
+        await pilot.press(*"dropped")
+        await pilot.press("ctrl+q")
+        await answer(pilot, UnsavedChangesDialog, "discard")
+        await pilot.pause(0.3)
+    assert not any(d.key == "dropped" for d in drafts_on_disk())
