@@ -545,6 +545,9 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
+        if session.in_flight is not None:  # a review would cancel the save's worker (same group)
+            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+            return
         self._review_flow(session)
 
     @work(exclusive=True, group="save")
