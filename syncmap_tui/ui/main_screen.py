@@ -339,6 +339,7 @@ class MainScreen(Screen[None]):
     async def _open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
         editor = await self.ensure_editor()
         self.current_map = entry
+        self._leave_session()
         editor.clear_item()
         self._show_location()
         await self._load_first_page(from_key)
@@ -448,16 +449,13 @@ class MainScreen(Screen[None]):
         """Open `item` in the editor with a new edit session (the previous one is left: see confirm_leave)."""
         entry = self.current_map
         assert entry is not None and self.client is not None
-        previous = self.session
-        self._forget_drafts()
+        self._leave_session()
         editor = self.editor
         editor.load(entry.service.sid, entry.sync_map.sid, item)
         session = EditSession(
             self.client, entry.service.sid, entry.sync_map.sid, item, editor, self.prompter,
             now=lambda: formatting.now_utc(), read_only=self.target.read_only,
         )
-        if previous is not None and previous.kept is not None:
-            self._kept_edits[(previous.map_sid, previous.key)] = previous.kept
         # An item opened again gets back the edit kept after "take theirs" (its draft is still on disk).
         session.kept = self._kept_edits.pop((session.map_sid, session.key), None)
         editor.session = session
@@ -466,6 +464,14 @@ class MainScreen(Screen[None]):
         self._show_location()
         editor.json_area.focus()
         return session
+
+    def _leave_session(self) -> None:
+        """The open item is left (confirm_leave said so): its kept edit waits for it to be opened
+        again, and its drafts stay on disk as they are."""
+        session = self.session
+        if session is not None and session.kept is not None:
+            self._kept_edits[(session.map_sid, session.key)] = session.kept
+        self._forget_drafts()
 
     @property
     def session(self) -> EditSession | None:
