@@ -38,7 +38,7 @@ from session_support import Clock, FakeBuffer, World
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
 from syncmap_tui.emulator.faults import WRITE_METHODS
 from syncmap_tui.emulator.store import SyncStore
-from syncmap_tui.sync.session import EditSession, Mine
+from syncmap_tui.sync.session import EditSession
 from syncmap_tui.sync.validation import encode_data, format_data
 
 KEY = "contested"

@@ -35,7 +35,6 @@ from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.dialogs import NewItemRequest
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
-from syncmap_tui.ui.literal import literal
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
