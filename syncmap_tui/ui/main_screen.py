@@ -515,7 +515,11 @@ class MainScreen(Screen[None]):
             )
         )
         if choice == "save":
-            return await session.save() if session is not None else False
+            if session is None or not await session.save():
+                return False
+            if session.discarded:  # the item was deleted, and the user dropped the edit
+                self._discard_drafts()
+            return True
         if choice == "discard":
             self._discard_drafts()
             return True
