@@ -624,12 +624,6 @@ class MainScreen(Screen[None]):
             return self.current_map.service.sid, self.current_map.sync_map.sid
         return None
 
-    def _draft_of_editor(self) -> Draft | None:
-        session = self.session
-        if session is None or self.open_item is None:
-            return None
-        return self._draft(session.key, session.base, self.editor.mine())
-
     def on_item_editor_edited(self) -> None:
         """The open item's drafts follow its session (`EditSession.drafts`): pending whenever they
         differ from what the server holds, discarded once they do not. No file operation here
@@ -692,11 +686,16 @@ class MainScreen(Screen[None]):
         open item's edit is, and only if that file is there."""
         self._keep_new_item_draft()
         self.checkpointer.flush()
-        draft = self._draft_of_editor()
-        if draft is None or not self.editor.is_dirty:
+        session = self.session
+        if session is None or self.open_item is None:
             return None
-        path = self.drafts.path_for(draft.draft_id)
-        return path if path.exists() else None
+        # The edit in the editor first, else the edit kept after "take theirs": the crash screen names one.
+        for slot, mine, base in session.drafts(text_changed=self.editor.is_dirty):
+            draft = self._draft(session.key, base, mine, slot)
+            path = self.drafts.path_for(draft.draft_id) if draft is not None else None
+            if path is not None and path.exists():
+                return path
+        return None
 
     async def _offer_drafts(self) -> None:
         from syncmap_tui.ui.dialogs import RecoverDraftDialog

@@ -403,3 +403,18 @@ async def test_quitting_with_the_new_item_dialog_open_and_discard_leaves_no_draf
         await answer(pilot, UnsavedChangesDialog, "discard")
         await pilot.pause(0.3)
     assert not any(d.key == "dropped" for d in drafts_on_disk())
+
+
+async def test_the_crash_screen_names_the_kept_edits_draft_when_the_editor_is_clean(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0033")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await other_writer.update_item(SERVICE, await orders_sid(other_writer), "order-0033", data={"t": 1}, if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "theirs")
+        await settle(pilot)
+        path = main.flush_drafts()
+        assert path is not None and path.exists()
+        assert json.loads(DraftStore().load(path.stem).text) == {"mine": 1}
