@@ -641,7 +641,16 @@ class MainScreen(Screen[None]):
             if draft is not None:
                 self.checkpointer.changed(draft)
                 wanted.add(draft.draft_id)
-        for draft_id in self._draft_ids - wanted:
+        gone = self._draft_ids - wanted
+        if gone and wanted:
+            # One draft takes over from another (take theirs: the edit moves to the kept slot): the new
+            # one is written before the old one goes, so a kill in between finds one of them.
+            try:
+                self.checkpointer.flush()
+            except OSError:
+                self._draft_ids |= wanted
+                return  # the old draft stays; the timer retries the new one
+        for draft_id in gone:
             self.checkpointer.discard(draft_id)
         self._draft_ids = wanted
 

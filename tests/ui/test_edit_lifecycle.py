@@ -418,3 +418,17 @@ async def test_the_crash_screen_names_the_kept_edits_draft_when_the_editor_is_cl
         path = main.flush_drafts()
         assert path is not None and path.exists()
         assert json.loads(DraftStore().load(path.stem).text) == {"mine": 1}
+
+
+async def test_take_theirs_never_leaves_a_moment_with_the_edit_on_disk_nowhere(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0034")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await other_writer.update_item(SERVICE, await orders_sid(other_writer), "order-0034", data={"t": 1}, if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await wait_until(pilot, lambda: len(drafts_on_disk()) == 1, what="the edit's draft")
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "theirs")
+        for _ in range(20):  # the kept draft replaces the edit's: never neither on disk
+            assert any(json.loads(d.text) == {"mine": 1} for d in drafts_on_disk())
+            await pilot.pause(0.05)
