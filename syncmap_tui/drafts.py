@@ -20,9 +20,17 @@ then the directory is fsync'ed. A crash at any moment leaves either the old draf
 never a mix. Temporary files left by a crash are ignored by the loaders and removed by them once
 they are older than `STALE_TEMP_SECONDS` (younger ones may belong to another running instance).
 
-`draft_id` is a hash of (account SID, base URL, service SID, map SID, key), so a later checkpoint
-of the same item replaces the earlier one. For the embedded emulator, whose target has no URL, the
-UI should pass a stable stand-in such as ``"embedded:" + str(embedded_db_path())``.
+`draft_id` is a hash of (account SID, base URL, service SID, map SID, key, instance, slot), so a
+later checkpoint of the same edit replaces the earlier one. For the embedded emulator, whose target
+has no URL, the UI should pass a stable stand-in such as ``"embedded:" + str(embedded_db_path())``.
+
+Instances. Each running app writes its own drafts (`Draft.instance`, a random id per run), so that
+two instances editing one item never share, replace or delete each other's file. Each holds an
+`InstanceLock` (``<drafts>/instances/<id>.lock``, flock'ed for its lifetime): a later start tells
+the drafts of an instance that died (kill -9, a dropped SSH session) from those of one still
+running (`DraftStore.is_live`), and offers only the former. `slot` tells the edit in the editor
+("edit") from the edit kept after "take theirs" ("kept"): both must survive a crash.
+Format 1 drafts (no instance, no slot) still read, as a dead instance's "edit".
 
 Nothing here logs or prints; no exception message, problem text or repr contains the draft's text.
 `Draft`'s repr leaves the text out. The objects are meant for one thread (the UI's event loop).
@@ -34,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import stat
 import threading
 import time
@@ -43,6 +52,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from syncmap_tui.config import state_dir
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, fsync_directory, write_atomically, write_new
 
 __all__ = [
@@ -64,7 +78,8 @@ __all__ = [
 ]
 
 DRAFT_FORMAT = "syncmap-tui draft"
-DRAFT_VERSION = 1
+DRAFT_VERSION = 2
+"""2 added instance, slot and base_created; format 1 files still read."""
 DRAFT_SUFFIX = ".json"
 STALE_TEMP_SECONDS = 60.0
 MAX_DRAFT_FILE_BYTES = 256 * 1024 * 1024  # far beyond any edit buffer; guards against reading junk
@@ -94,10 +109,18 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def draft_id_for(account_sid: str, base_url: str, service_sid: str, map_sid: str, key: str) -> str:
-    """The id of the draft of one item of one map on one target: 32 lowercase hex digits."""
-    identity = json.dumps([account_sid, base_url, service_sid, map_sid, key], ensure_ascii=True,
-                          separators=(",", ":"))
+EDIT_SLOT = "edit"
+KEPT_SLOT = "kept"
+
+
+def draft_id_for(account_sid: str, base_url: str, service_sid: str, map_sid: str, key: str,
+                 instance: str = "", slot: str = EDIT_SLOT) -> str:
+    """The id of the draft of one item of one map on one target, by one instance, in one slot:
+    32 lowercase hex digits. A format-1 draft (no instance, the edit slot) keeps its old id."""
+    parts = [account_sid, base_url, service_sid, map_sid, key]
+    if instance or slot != EDIT_SLOT:
+        parts += [instance, slot]
+    identity = json.dumps(parts, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(identity.encode("ascii")).hexdigest()[:_ID_HEX_CHARS]
 
 
@@ -116,7 +139,10 @@ class Draft:
     `base_revision` is the item revision the edit started from, None for an unsaved new item;
     `base_data` is that revision's data as JSON text, the base of a three-way merge on recovery.
     `saved_at` must be timezone-aware; it is stored in UTC (it defaults to now, and `Checkpointer`
-    stamps it when it writes). The repr leaves out the text, which is item data.
+    stamps it when it writes). `base_created` is the base item's date_created (Twilio's text): with
+    it, recovery tells the item from one deleted and created again under the key, whose revisions
+    restart at "0". `instance` is the running app that wrote it; `slot` is EDIT_SLOT or KEPT_SLOT.
+    The repr leaves out the text, which is item data.
     """
 
     account_sid: str
@@ -131,6 +157,9 @@ class Draft:
     collection_ttl: str
     base_data: str | None = field(default=None, repr=False)
     saved_at: datetime = field(default_factory=_utc_now)
+    base_created: str | None = None
+    instance: str = ""
+    slot: str = EDIT_SLOT
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -140,7 +169,7 @@ class Draft:
                     raise TypeError("Draft.saved_at must be a datetime.")
                 if value.tzinfo is None or value.utcoffset() is None:
                     raise ValueError("Draft.saved_at must be timezone-aware (use UTC).")
-            elif f.name in ("base_revision", "base_data"):
+            elif f.name in ("base_revision", "base_data", "base_created"):
                 if value is not None and not isinstance(value, str):
                     raise TypeError(f"Draft.{f.name} must be a str or None.")
             elif not isinstance(value, str):
@@ -148,7 +177,8 @@ class Draft:
 
     @property
     def draft_id(self) -> str:
-        return draft_id_for(self.account_sid, self.base_url, self.service_sid, self.map_sid, self.key)
+        return draft_id_for(self.account_sid, self.base_url, self.service_sid, self.map_sid, self.key,
+                            self.instance, self.slot)
 
     def same_content(self, other: Draft) -> bool:
         """True when `other` differs at most in `saved_at`."""
@@ -157,6 +187,7 @@ class Draft:
 
 _STR_FIELDS = ("account_sid", "base_url", "target_label", "service_sid", "map_sid", "key",
                "item_ttl", "collection_ttl")
+_V2_STR_FIELDS = ("instance", "slot")
 
 
 def encode_draft(draft: Draft) -> bytes:
@@ -166,6 +197,9 @@ def encode_draft(draft: Draft) -> bytes:
         obj[name] = getattr(draft, name)
     obj["base_revision"] = draft.base_revision
     obj["base_data"] = draft.base_data
+    obj["base_created"] = draft.base_created
+    obj["instance"] = draft.instance
+    obj["slot"] = draft.slot
     obj["saved_at"] = draft.saved_at.astimezone(timezone.utc).isoformat()
     obj["text"] = draft.text  # last, so the identifying fields are at the head of the file
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
@@ -185,7 +219,7 @@ def decode_draft(data: bytes) -> Draft:
     if not isinstance(obj, dict) or obj.get("format") != DRAFT_FORMAT:
         raise DraftFormatError("not a syncmap-tui draft")
     version = obj.get("version")
-    if version != DRAFT_VERSION:
+    if version not in (1, DRAFT_VERSION) or isinstance(version, bool):
         if isinstance(version, int) and not isinstance(version, bool) and version > DRAFT_VERSION:
             raise DraftFormatError(f"written by a newer syncmap-tui (draft format {version}); "
                                    "open it with that version")
@@ -196,6 +230,18 @@ def decode_draft(data: bytes) -> Draft:
         if not isinstance(value, str):
             raise DraftFormatError(f"the field {name!r} is missing or not a string")
         values[name] = value
+    if version >= 2:
+        for name in _V2_STR_FIELDS:
+            value = obj.get(name)
+            if not isinstance(value, str):
+                raise DraftFormatError(f"the field {name!r} is missing or not a string")
+            values[name] = value
+        if values["slot"] not in (EDIT_SLOT, KEPT_SLOT):
+            raise DraftFormatError("the field 'slot' is not one this version knows")
+        base_created = obj.get("base_created")
+        if base_created is not None and not isinstance(base_created, str):
+            raise DraftFormatError("the field 'base_created' is not a string or null")
+        values["base_created"] = base_created
     base_revision = obj.get("base_revision")
     if base_revision is not None and not isinstance(base_revision, str):
         raise DraftFormatError("the field 'base_revision' is not a string or null")
@@ -232,6 +278,40 @@ class DraftStore:
         self.directory = default_drafts_dir() if directory is None else Path(directory)
 
     # -- paths
+
+    def lock_path(self, instance: str) -> Path:
+        if not _INSTANCE_RE.fullmatch(instance):
+            raise ValueError("an instance id is 16 lowercase hex digits")
+        return self.directory / INSTANCES_DIR / f"{instance}.lock"
+
+    def is_live(self, instance: str) -> bool:
+        """Whether the instance that wrote a draft still runs (holds its lock). Format-1 drafts and
+        instances without a lock file are dead; a stale lock file is removed."""
+        if not _INSTANCE_RE.fullmatch(instance):
+            return False
+        path = self.lock_path(instance)
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # cannot tell: never take drafts from under a running app
+        try:
+            if fcntl is None:
+                return True
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return True
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            return False
+        finally:
+            os.close(fd)
 
     def path_for(self, draft_id: str) -> Path:
         if not re.fullmatch(rf"[0-9a-f]{{{_ID_HEX_CHARS}}}", draft_id):
@@ -363,6 +443,52 @@ class DraftStore:
                 os.unlink(entry.path)
         except OSError:
             pass
+
+
+INSTANCES_DIR = "instances"
+_INSTANCE_RE = re.compile(r"[0-9a-f]{16}")
+
+
+def new_instance_id() -> str:
+    """A running app's id: 64 random bits, hex."""
+    return secrets.token_hex(8)
+
+
+class InstanceLock:
+    """Held by a running app for its lifetime: ``<drafts>/instances/<id>.lock``, flock'ed.
+
+    The kernel drops a flock when its process dies however it dies, so a later start can tell a
+    dead instance's drafts (offer them) from a live one's (leave them to it). Where flock does not
+    exist, every other instance counts as live: drafts are never taken from under a running app.
+    """
+
+    def __init__(self, store: DraftStore, instance: str) -> None:
+        self.store = store
+        self.instance = instance
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock (creating the folders 0700); an OSError leaves drafts working without it."""
+        path = self.store.lock_path(self.instance)
+        ensure_private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.unlink(self.store.lock_path(self.instance))
+        except OSError:
+            pass
+        os.close(fd)
 
 
 def _read_limited(path: Path) -> bytes:

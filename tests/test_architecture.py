@@ -12,6 +12,7 @@ HEADLESS_MODULES = [
     "syncmap_tui.sync.merge",
     "syncmap_tui.sync.models",
     "syncmap_tui.sync.paging",
+    "syncmap_tui.sync.session",
     "syncmap_tui.sync.validation",
     "syncmap_tui.config",
     "syncmap_tui.emulator.app",

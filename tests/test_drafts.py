@@ -289,7 +289,7 @@ def test_corrupt_files_are_skipped_and_reported_without_their_contents(store):
     other = store.path_for(make("other").draft_id)
     other.write_bytes(json.dumps({"format": "syncmap-tui draft", "version": 1, "text": "PRIVATE"}).encode())
     future = store.path_for(make("future").draft_id)
-    future.write_bytes(encode_draft(make("future")).replace(b'"version":1', b'"version":99'))
+    future.write_bytes(encode_draft(make("future")).replace(b'"version":2', b'"version":99'))
     binary = store.path_for(make("binary").draft_id)
     binary.write_bytes(b"\xff\xfe PRIVATE")
     renamed = store.directory / ("0" * 32 + ".json")

@@ -29,6 +29,7 @@ from syncmap_tui.ui.literal import literal, literal_block, visible
 if TYPE_CHECKING:
     from textual.widgets import OptionList
 
+    from syncmap_tui.drafts import Draft
     from syncmap_tui.sync.conflict import Row, ThreeWay
     from syncmap_tui.sync.merge import Conflict, Path, Side
 
@@ -185,28 +186,49 @@ class ConfirmDialog(Dialog[bool]):
         self.dismiss(False)
 
 
-class UnsavedChangesDialog(Dialog):
+LeaveChoice = Literal["save", "keep", "discard", "cancel"]
+
+
+class UnsavedChangesDialog(Dialog[LeaveChoice]):
+    """The open item (or a new item not yet created) has unsaved changes, and the user is leaving it.
+    `can_save`: offer Save (not in a read-only session, nor before a delete); `can_keep`: offer to
+    go on with the edit kept as a draft, offered again on the next start (quitting)."""
+
     BACK_ANSWER = "cancel"
 
-    def __init__(self, key: str, doing: str) -> None:
+    def __init__(self, key: str, doing: str, *, can_save: bool = True, can_keep: bool = False,
+                 new_item: bool = False) -> None:
         super().__init__()
         self.key = key
         self.doing = doing
+        self.can_save = can_save
+        self.can_keep = can_keep
+        self.new_item = new_item
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Unsaved changes", classes="dialog-title")
-            message = Text("The item ")
+            message = Text("The new item " if self.new_item else "The item ")
             message.append_text(literal(self.key, "bold"))
-            message.append(f" has unsaved changes. Save them before you {self.doing}?")
+            if self.new_item:
+                message.append(f" is not created yet. It is kept as a draft; {self.doing} anyway?")
+            elif self.can_save:
+                message.append(f" has unsaved changes. Save them before you {self.doing}?")
+            else:
+                message.append(f" has unsaved changes. Discard them and {self.doing}?")
+            if self.can_keep:
+                message.append(f" Keep draft: {self.doing}, and the next start offers the edit again.")
             yield Static(message)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Cancel", id="cancel")
+                if self.can_save:
+                    yield ChoiceButton("Save", variant="primary", id="save")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+                if self.can_keep:
+                    yield ChoiceButton("Keep draft", id="keep")
+                yield ChoiceButton("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#save", Button).focus()
+        self.query_one("#save" if self.can_save else "#cancel", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
@@ -265,8 +287,13 @@ class NewItemRequest:
     item_ttl: int | None
     ttl_text: str
 
+    @property
+    def is_blank(self) -> bool:
+        """Nothing typed yet: no key, no TTL, an empty object."""
+        return not self.key and not self.ttl_text.strip() and "".join(self.text.split()) in ("", "{}")
 
-class NewItemDialog(Dialog):
+
+class NewItemDialog(Dialog["NewItemRequest | None"]):
     """Key, JSON data and an optional TTL; every field is checked before anything is sent."""
 
     GUARDED = False  # opened by the user to type into: keys are meant for it
@@ -283,7 +310,7 @@ class NewItemDialog(Dialog):
             yield Label("Key")
             yield Input(previous.key if previous else "", id="new-key", compact=True)
             yield Label("Data (a JSON object)")
-            yield TextArea(previous.text if previous else "{\n  \n}", language="json", id="new-data")
+            yield TextArea(previous.text if previous else self.EMPTY_DATA, language="json", id="new-data")
             yield Label("ItemTtl (empty: never expires; seconds or 90s, 15m, 2h, 7d)")
             yield Input(previous.ttl_text if previous else "", id="new-ttl", compact=True)
             yield Static(literal_block(self.error or "", "bold red"), id="new-item-error")
@@ -297,6 +324,15 @@ class NewItemDialog(Dialog):
 
     def _show_error(self, message: str) -> None:
         self.query_one("#new-item-error", Static).update(literal_block(message, "bold red"))
+
+    EMPTY_DATA = "{\n  \n}"
+
+    def typed(self) -> NewItemRequest:
+        """What the fields hold now, checked or not (for a draft when the app quits)."""
+        ttl_text = self.query_one("#new-ttl", Input).value
+        return NewItemRequest(self.query_one("#new-key", Input).value, self.query_one("#new-data", TextArea).text,
+                              {}, None, ttl_text)
+
 
     @on(Button.Pressed, "#create")
     def _create(self) -> None:
@@ -697,16 +733,17 @@ class MergeDialog(Dialog["MergeChoices | None"]):
 RecoveryChoice = Literal["open", "export", "discard", "later"]
 
 
-class RecoverDraftDialog(Dialog):
+class RecoverDraftDialog(Dialog[RecoveryChoice]):
     """An edit from an earlier session that was never saved: open it, save it to a file, or drop it."""
 
     BACK_ANSWER = "later"
 
-    def __init__(self, draft: Any, position: int, count: int) -> None:
+    def __init__(self, draft: Draft, position: int, count: int, *, read_only: bool = False) -> None:
         super().__init__()
         self.draft = draft
         self.position = position
         self.count = count
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -726,13 +763,18 @@ class RecoverDraftDialog(Dialog):
                 id="draft-fields",
             )
             yield Static(
-                Text("Open compares it with the server's current revision; if that moved, the conflict dialog opens.")
+                Text(
+                    "Read-only session: Open shows it, but nothing can be saved; Save to file keeps it."
+                    if self.read_only
+                    else "Open compares it with the server's current item; if that moved (or is another item "
+                    "created under the key), the conflict dialog opens."
+                )
             )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Open", variant="primary", id="open")
-                yield Button("Save to file", id="export")
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Later", id="later")
+                yield ChoiceButton("Open", variant="primary", id="open")
+                yield ChoiceButton("Save to file", id="export")
+                yield ChoiceButton("Discard", variant="error", id="discard")
+                yield ChoiceButton("Later", id="later")
 
     def on_mount(self) -> None:
         self.query_one("#open", Button).focus()
@@ -742,7 +784,7 @@ class RecoverDraftDialog(Dialog):
         self.dismiss(event.button.id)
 
 
-class ExportPathDialog(Dialog):
+class ExportPathDialog(Dialog["str | None"]):
     """Where to write a draft's text. An existing file is never overwritten."""
 
     GUARDED = False  # opened by the user to type into: keys are meant for it

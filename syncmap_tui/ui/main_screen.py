@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -17,21 +16,27 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target, config_path, embedded_db_path
-from syncmap_tui.drafts import Checkpointer, Draft, DraftError, DraftStore, PendingDraft, suggested_export_name
-from syncmap_tui.sync.errors import (
-    AlreadyExists,
-    AuthFailed,
-    ItemNotFound,
-    NetworkError,
-    RequestTimedOut,
-    RevisionConflict,
-    SyncError,
+from syncmap_tui.drafts import (
+    EDIT_SLOT,
+    Checkpointer,
+    Draft,
+    DraftError,
+    DraftStore,
+    InstanceLock,
+    PendingDraft,
+    new_instance_id,
+    suggested_export_name,
 )
-from syncmap_tui.sync.models import MapItem, Service
-from syncmap_tui.sync.validation import ValidationError, check_data, format_data
+from syncmap_tui.sync.errors import AlreadyExists, AuthFailed, ItemNotFound, RevisionConflict, SyncError
+from syncmap_tui.sync.models import MapItem, Service, format_datetime
+from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept, Mine, describe, draft_base, same_item
+from syncmap_tui.sync.validation import format_data
+from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS, DeepLink
+from syncmap_tui.ui.dialogs import NewItemRequest
 from syncmap_tui.ui.flow_errors import flow
-from syncmap_tui.ui.literal import literal, literal_block
+from syncmap_tui.ui.flows.prompter import ScreenPrompter
+from syncmap_tui.ui.literal import literal_block
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -40,13 +45,13 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
-    from syncmap_tui.sync.editing import SavePlan
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 """Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
+READ_ONLY_REASON = "read-only: nothing can be saved"
 
 
 class EditorPlaceholder(Vertical):
@@ -59,15 +64,12 @@ class EditorPlaceholder(Vertical):
         yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
 
 
-def describe(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return error.message
-    return str(error)
-
-
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
+        # Priority: TextArea takes F6 for "select line".
+        Binding("f6", "review_server_version", "Server's version: diff, merge", show=False, id="review-server",
+                priority=True),
         Binding("ctrl+f", "jump_to_key", "Jump", id="jump-to-key"),
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),
@@ -86,6 +88,21 @@ class MainScreen(Screen[None]):
         """What the item list shows and why, e.g. where a jump landed; kept while more pages load."""
         self.drafts = DraftStore()
         self.checkpointer = Checkpointer(self.drafts)
+        self.instance = new_instance_id()
+        """This run's id: its drafts are its own (see drafts.InstanceLock)."""
+        self.instance_lock = InstanceLock(self.drafts, self.instance)
+        self._draft_ids: set[str] = set()
+        self._saving_shown = False
+        self._base_texts: dict[int, tuple[MapItem, str]] = {}
+        self._kept_edits: dict[tuple[str, str], Kept] = {}
+        """Edits kept after "take theirs" of items left since, by (map SID, key)."""
+        """The drafts of the open item (its edit, its kept edit) that this editor made."""
+        self._new_item_draft_id: str | None = None
+        self.unfinished_new_item: NewItemRequest | None = None
+        """A new item whose create was cancelled: `n` reopens it."""
+        self.creating: NewItemRequest | None = None
+        """The new item whose create is on its way."""
+        self._new_item_discarded: NewItemRequest | None = None
         self.draft_write_failed = False
         self.draft_writing = False
         """A timer's draft write is on its way in a thread."""
@@ -158,7 +175,16 @@ class MainScreen(Screen[None]):
     def jump_input(self) -> Input:
         return self.query_one("#jump", Input)
 
+    @cached_property
+    def prompter(self) -> ScreenPrompter:
+        return ScreenPrompter(self.app, read_only=self.target.read_only)
+
     def on_mount(self) -> None:
+        try:
+            self.instance_lock.acquire()
+        except OSError as error:
+            # Drafts still work; a later start just cannot tell that this instance is alive.
+            self.notify(f"Could not lock this session's drafts: {error.strerror}.", severity="warning")
         self.navigator.focus()
         self.set_interval(DRAFT_CHECK_SECONDS, self._checkpoint_drafts)
         self.connect()
@@ -273,6 +299,7 @@ class MainScreen(Screen[None]):
         # Closes the connections, and the embedded emulator's database (its WAL is folded back in).
         if self.client is not None:
             await self.client.aclose()
+        self.instance_lock.release()
 
     # -- navigator ----------------------------------------------------------------------------
 
@@ -310,6 +337,7 @@ class MainScreen(Screen[None]):
     async def _open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
         editor = await self.ensure_editor()
         self.current_map = entry
+        self._leave_session()
         editor.clear_item()
         self._show_location()
         await self._load_first_page(from_key)
@@ -326,12 +354,14 @@ class MainScreen(Screen[None]):
             self._fail("Loading items", error)
             return False
         self.items_note = ""
+        self._learn(list(self.item_table.items.values()))
         self._set_activity()
         self._show_items_status()
         return shown
 
     @on(ItemTable.PageLoaded)
-    def _on_page_loaded(self) -> None:
+    def _on_page_loaded(self, event: ItemTable.PageLoaded) -> None:
+        self._learn(event.records)
         self._show_items_status()
 
     # -- opening items ------------------------------------------------------------------------
@@ -363,289 +393,145 @@ class MainScreen(Screen[None]):
             self.item_table.remove_item(item.key)
             self.notify(f"{item.key!r} is gone: it was deleted or expired.", severity="warning", markup=False)
             return
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Opening the item", error)
             return
         self.item_table.update_item(fresh)
         self._show_item(fresh)
 
-    def _show_item(self, item: MapItem) -> None:
-        assert self.current_map is not None
-        self.editor.load(self.current_map.service.sid, self.current_map.sync_map.sid, item)
+    def _show_item(self, item: MapItem) -> EditSession:
+        """Open `item` in the editor with a new edit session (the previous one is left: see confirm_leave)."""
+        entry = self.current_map
+        assert entry is not None and self.client is not None
+        self._leave_session()
+        editor = self.editor
+        editor.load(entry.service.sid, entry.sync_map.sid, item)
+        session = EditSession(
+            self.client, entry.service.sid, entry.sync_map.sid, item, editor, self.prompter,
+            now=lambda: formatting.now_utc(), read_only=self.target.read_only,
+        )
+        # An item opened again gets back the edit kept after "take theirs" (its draft is still on disk).
+        session.kept = self._kept_edits.pop((session.map_sid, session.key), None)
+        editor.session = session
+        editor.show_read_only(READ_ONLY_REASON if self.target.read_only else None)
+        editor.changed()
         self._show_location()
-        self.editor.json_area.focus()
+        editor.json_area.focus()
+        return session
 
-    async def confirm_leave(self, doing: str) -> bool:
-        """Ask before unsaved changes would be dropped. Call from a worker."""
-        if self._editor is None or not self._editor.is_dirty:
-            return True
+    def _leave_session(self) -> None:
+        """The open item is left (confirm_leave said so): its kept edit waits for it to be opened
+        again, and its drafts stay on disk as they are."""
+        session = self.session
+        if session is not None and session.kept is not None:
+            self._kept_edits[(session.map_sid, session.key)] = session.kept
+        self._forget_drafts()
+
+    @property
+    def session(self) -> EditSession | None:
+        return self._editor.session if self._editor is not None else None
+
+    def _learn(self, items) -> None:
+        """Tell the open item's session what the server showed of its key (a page, a fetch)."""
+        session = self.session
+        if session is None:
+            return
+        for item in items:
+            if item.key == session.key:
+                session.learn(item)
+
+    async def confirm_leave(self, doing: str, *, can_save: bool = True) -> bool:
+        """Ask before unsaved changes would be dropped; refuse while a save travels. Call from a worker."""
+        session = self.session
+        if session is not None and session.in_flight is not None:
+            self.notify(
+                f"A save of {session.key!r} is on its way: wait for its answer before you {doing} "
+                "(escape stops waiting; the edit stays).",
+                severity="warning", markup=False,
+            )
+            return False
         from syncmap_tui.ui.dialogs import UnsavedChangesDialog
 
-        choice = await self.app.push_screen_wait(UnsavedChangesDialog(self.editor.open_item.key, doing))
+        if await self._new_item_kept_on(doing) is False:
+            return False
+        if self._editor is None or not self._editor.modified:
+            if session is not None and session.kept is not None:
+                self.notify(f"Your kept edit of {session.key!r} stays in a draft: the next start offers it.",
+                            markup=False)
+                self.flush_drafts()
+            elif session is not None:
+                self._discard_drafts()  # formatting only: nothing a save would send
+            return True
+        if self.target.read_only:
+            can_save = False
+        choice = await self.app.push_screen_wait(
+            UnsavedChangesDialog(
+                self.editor.open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or self.target.read_only
+            )
+        )
         if choice == "save":
-            return await self._save()
+            if session is None or not await session.save():
+                return False
+            if session.discarded:  # the item was deleted, and the user dropped the edit
+                self._discard_drafts()
+            return True
         if choice == "discard":
-            self._discard_draft()
+            self._discard_drafts()
+            return True
+        if choice == "keep":
+            self.flush_drafts()
             return True
         return False
 
-    # -- saving -------------------------------------------------------------------------------
+    # -- saving: the session decides; the screen routes keys and shows outcomes -----------------
 
     def action_save_item(self) -> None:
-        if self.open_item is None:
+        session = self.session
+        if session is None:
             self.notify("No item is open.")
             return
-        self._save_flow()
+        if self.target.read_only:
+            self._refuse_read_only("save")
+            return
+        if session.in_flight is not None:
+            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+            return
+        self._save_flow(session)
 
     @flow("Saving", exclusive=True, group="save")
-    async def _save_flow(self) -> None:
-        await self._save()
+    async def _save_flow(self, session: EditSession) -> None:
+        if await session.save() and not session.discarded:
+            self.item_table.update_item(session.base)
+        self._after_session_flow(session)
 
-    async def _save(self) -> bool:
-        """Save the open item with If-Match; True once the server has it. Never drops the text."""
-        editor = self.editor
-        open_item = editor.open_item
-        assert open_item is not None and self.client is not None
-        try:
-            plan = editor.plan_save()
-        except ValidationError as error:
-            self.notify(f"Not saved: {error.message}", severity="error", markup=False)
-            return False
-        return await self._send_update(plan, if_match=open_item.loaded_revision)
+    def action_review_server_version(self) -> None:
+        session = self.session
+        if session is None:
+            self.notify("No item is open.")
+            return
+        if session.in_flight is not None:  # a review would cancel the save's worker (same group)
+            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+            return
+        self._review_flow(session)
 
-    async def _send_update(self, plan: SavePlan, *, if_match: str) -> bool:
-        editor = self.editor
-        open_item = editor.open_item
-        assert open_item is not None and self.client is not None
-        self._set_activity("saving…")
-        try:
-            saved = await self.client.update_item(
-                open_item.service_sid,
-                open_item.map_sid,
-                open_item.key,
-                data=plan.data,
-                item_ttl=plan.item_ttl,
-                collection_ttl=plan.collection_ttl,
-                if_match=if_match,
-            )
-        except RevisionConflict:
-            self._set_activity()
-            return await self._resolve_conflict(plan)
-        except ItemNotFound:
-            self._set_activity()
-            return await self._resolve_deleted(plan)
-        except (RequestTimedOut, NetworkError) as error:
-            if error.may_have_been_applied:
-                return await self._settle_lost_response(plan, error)
-            return self._failed_keeping_edit("Saving", error)  # it never left: nothing to look for on the server
-        except SyncError as error:
-            return self._failed_keeping_edit("Saving", error)
-        self._saved(saved)
-        return True
+    @flow("Reviewing the server's version", exclusive=True, group="save")
+    async def _review_flow(self, session: EditSession) -> None:
+        await session.review()
+        self._after_session_flow(session)
 
-    def _failed_keeping_edit(self, doing: str, error: SyncError) -> bool:
-        """Report a step of a save that failed with the edit untouched; False, the save's result."""
-        self._fail(doing, error)
-        self.notify("Your edit is still in the editor: press ctrl+s to try again.", markup=False)
-        return False
-
-    def _saved(self, item: MapItem) -> None:
-        from syncmap_tui.sync.merge import json_equal
-
-        self._set_activity()
-        self._discard_draft()
-        editor = self.editor
-        assert editor.open_item is not None
-        sent = editor.sent
-        sent_data = check_data(sent[0]).value if sent is not None else editor.check.value
-        typed_since = sent is not None and editor.text != sent[0]
-        if sent_data is not None and json_equal(sent_data, item.data):
-            editor.mark_saved(item, sent=sent)
-        elif not typed_since:
-            # A TTL-only save landed on data that is not the editor's (after Overwrite of theirs):
-            # show what the server now holds. The text was the old base, so nothing typed is lost.
-            editor.load(editor.open_item.service_sid, editor.open_item.map_sid, item)
-        else:
-            # ...and the user kept typing meanwhile: keep the old base, so that the next save meets
-            # the conflict dialog instead of overwriting their data.
-            editor.sent = None
-            self.notify("The TTL was saved, but the data changed on the server meanwhile.", markup=False)
-        self.item_table.update_item(item)
-        self.notify(f"Saved {item.key!r}: now revision {item.revision}.", markup=False)
-
-    async def _settle_lost_response(self, plan: SavePlan, error: SyncError) -> bool:
-        """The save timed out or its connection dropped: the server may have applied it. Look before asking."""
-        from syncmap_tui.sync.merge import json_equal
-
-        open_item = self.editor.open_item
-        assert open_item is not None and self.client is not None
-        self._set_activity("checking whether the save arrived…")
-        try:
-            current = await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
-        except ItemNotFound:
-            self._set_activity()
-            return await self._resolve_deleted(plan)
-        except SyncError as check_error:
-            self._fail("Saving", error)
-            self.notify(
-                f"Could not check whether it arrived ({describe(check_error)}). Your edit is still in the "
-                "editor: press ctrl+s to try again; a changed revision will open the conflict dialog.",
-                severity="warning",
-                markup=False,
-            )
-            return False
-        self._set_activity()
-        # Only data shows whether the save landed: a TTL-only save cannot be told from another
-        # writer's change, so it goes to the conflict dialog rather than being assumed.
-        data_arrived = plan.data is not None and json_equal(current.data, plan.data)
-        if current.revision != open_item.loaded_revision and data_arrived:
-            self._saved(current)
-            self.notify("The answer was lost on the way, but the server has your edit.", markup=False)
-            return True
-        if current.revision == open_item.loaded_revision:
-            self._fail("Saving", error)
-            self.notify("The server still has the loaded revision. Press ctrl+s to try again.", markup=False)
-            return False
-        return await self._resolve_conflict(plan)
-
-    async def _resolve_conflict(self, plan: SavePlan) -> bool:
-        from syncmap_tui.sync.conflict import ThreeWay
-        from syncmap_tui.sync.merge import json_equal
-        from syncmap_tui.ui.dialogs import ConflictDialog
-
-        editor = self.editor
-        open_item = editor.open_item
-        assert open_item is not None
-        try:
-            theirs = await self._their_version()
-        except ItemNotFound:
-            return await self._resolve_deleted(plan)
-        if theirs is None:
-            return False
-        mine = editor.check.value if editor.check.value is not None else open_item.item.data
-        if plan.item_ttl is None and plan.collection_ttl is None and json_equal(theirs.data, mine):
-            # Only the revision moved, to exactly this data: a save of ours whose answer was lost
-            # (cancelled, timed out), or someone made the same change. Nothing to resolve.
-            self._saved(theirs)
-            return True
-        # Mine is what Overwrite sends (this save's plan), not the editor's text now: text typed
-        # while the save travelled may not even parse, and the view must say what Overwrite does.
-        view = ThreeWay(
-            base=open_item.item,
-            theirs=theirs,
-            mine_data=plan.data if plan.data is not None else open_item.item.data,
-            mine_item_ttl=plan.item_ttl,
-            mine_collection_ttl=plan.collection_ttl,
-            recreated=theirs.date_created != open_item.item.date_created,
-        )
-        choice = await self.app.push_screen_wait(ConflictDialog(view, read_only=self.target.read_only))
-        if choice == "overwrite":
-            return await self._send_update(plan, if_match=theirs.revision)
-        if choice == "theirs":
-            editor.stash_and_replace(format_data(theirs.data))
-            editor.mark_saved(theirs)
-            self.item_table.update_item(theirs)
-            self.notify("Their version is loaded. Your edit is kept: F4 brings it back.", markup=False)
-            return False
-        if choice == "merge":
-            return await self._merge_onto_latest(plan)
-        return False
-
-    async def _their_version(self) -> MapItem | None:
-        """The open item as the server has it now; None once a failure to fetch it is reported.
-        ItemNotFound is left to the caller, which offers to recreate the item."""
-        open_item = self.editor.open_item
-        assert open_item is not None and self.client is not None
-        try:
-            return await self.client.fetch_item(open_item.service_sid, open_item.map_sid, open_item.key)
-        except ItemNotFound:
-            raise
-        except SyncError as error:
-            self._failed_keeping_edit("Fetching their version", error)
-            return None
-
-    async def _merge_onto_latest(self, plan: SavePlan) -> bool:
-        """Merge onto the item as the server has it now, not as the dialog showed it: the user may
-        have read the dialog for a while, and a live writer moves on meanwhile."""
-        try:
-            latest = await self._their_version()
-        except ItemNotFound:
-            return await self._resolve_deleted(plan)
-        return False if latest is None else await self._merge_onto(latest, plan)
-
-    async def _merge_onto(self, theirs: MapItem, plan: SavePlan) -> bool:
-        """Merge the editor's text onto `theirs`, from the version as loaded, and save the result
-        with If-Match on their revision, as Overwrite saves at once. The editor is read now, not
-        when the conflict dialog opened: keys typed as it closed are part of mine."""
-        from syncmap_tui.sync.merge import json_equal, resolve, three_way_merge
-        from syncmap_tui.ui.dialogs import MergeDialog
-
-        editor = self.editor
-        assert editor.open_item is not None
-        mine_text = editor.text
-        mine = editor.check.value
-        if mine is None:
-            self.notify("The editor's JSON is not valid now: fix it, then ctrl+s merges again.", severity="error")
-            return False
-        result = three_way_merge(editor.open_item.item.data, mine, theirs.data)
-        merged: dict[str, Any] | None = result.merged
-        if result.conflicts:
-            choices = await self.app.push_screen_wait(MergeDialog(result.conflicts))
-            if choices is None:
-                return False
-            merged = resolve(result, choices)
-        editor.rebase(theirs)
-        typed_meanwhile = editor.text != mine_text
-        if typed_meanwhile:
-            # Typed as the merge dialog closed: that text was not merged, so it is kept for F4.
-            editor.stash_and_replace(format_data(merged))
-        else:
-            editor.replace_text(format_data(merged))
-        self.item_table.update_item(theirs)
-        ttl_typed = plan.item_ttl is not None or plan.collection_ttl is not None
-        if json_equal(merged, theirs.data) and not ttl_typed and not typed_meanwhile:
-            editor.mark_saved(theirs)
-            self.notify(f"Their revision {theirs.revision} already holds the merge: nothing to save.", markup=False)
-            return False
-        if typed_meanwhile:
-            self.notify(f"Merged onto their revision {theirs.revision}. Review, then ctrl+s saves it.", markup=False)
-            return False
-        self.notify(f"Merged onto their revision {theirs.revision}; saving.", markup=False)
-        return await self._save()
-
-    async def _resolve_deleted(self, plan: SavePlan) -> bool:
-        from syncmap_tui.ui.dialogs import DeletedDialog
-
-        editor = self.editor
-        open_item = editor.open_item
-        assert open_item is not None and self.client is not None
-        choice = await self.app.push_screen_wait(DeletedDialog(open_item.key))
-        if choice == "recreate":
-            data = editor.check.value
-            if data is None:
-                self.notify("Fix the JSON first, then save again to recreate.", severity="error")
-                return False
-            try:
-                created = await self.client.create_item(
-                    open_item.service_sid, open_item.map_sid, open_item.key, data, item_ttl=plan.item_ttl,
-                    collection_ttl=plan.collection_ttl,
-                )
-            except AlreadyExists:
-                self.notify("Someone recreated it meanwhile; opening the conflict dialog.", markup=False)
-                return await self._resolve_conflict(plan)
-            except SyncError as error:
-                self._fail("Recreating", error)
-                return False
-            self._saved(created)
-            return True
-        if choice == "discard":
-            self._discard_draft()
-            self.item_table.remove_item(open_item.key)
-            editor.clear_item()
+    def _after_session_flow(self, session: EditSession) -> None:
+        """A session said "discard" on a deleted item: close it, and drop its drafts."""
+        if self.session is not session or not session.discarded:
+            return
+        if self.editor.open_item is not None:
+            self._discard_drafts()
+            self.item_table.remove_item(session.key)
+            self.editor.clear_item()
             self._show_location()
-            self.notify(f"Discarded the edit of the deleted item {open_item.key!r}.", markup=False)
-            return True
-        return False
+            self.notify(f"Discarded the edit of the deleted item {session.key!r}.", markup=False)
+
+    def _refuse_read_only(self, doing: str) -> None:
+        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
 
     # -- drafts: the edit survives crashes, kills and dropped SSH sessions ------------------
 
@@ -654,37 +540,85 @@ class MainScreen(Screen[None]):
         # The embedded emulator has no URL; its database file names it just as well.
         return self.target.base_url or f"embedded:{embedded_db_path()}"
 
-    def _draft_of_editor(self) -> Draft | None:
-        open_item = self.open_item
-        if open_item is None or self.client is None:
+    def _draft(self, key: str, base: MapItem | None, mine: Mine, slot: str = EDIT_SLOT) -> Draft | None:
+        entry_sids = self._open_sids()
+        if entry_sids is None or self.client is None:
             return None
+        service_sid, map_sid = entry_sids
         return Draft(
             account_sid=self.client.credentials.account_sid,
             base_url=self.draft_base_url,
             target_label=self.target.label,
-            service_sid=open_item.service_sid,
-            map_sid=open_item.map_sid,
-            key=open_item.key,
-            base_revision=open_item.loaded_revision,
-            text=self.editor.text,
-            item_ttl=self.editor.item_ttl.value,
-            collection_ttl=self.editor.collection_ttl.value,
-            base_data=open_item.base_data_text,
+            service_sid=service_sid,
+            map_sid=map_sid,
+            key=key,
+            base_revision=base.revision if base is not None else None,
+            text=mine.text,
+            item_ttl=mine.item_ttl,
+            collection_ttl=mine.collection_ttl,
+            base_data=self._base_text(base) if base is not None else None,
+            base_created=format_datetime(base.date_created) if base is not None else None,
+            instance=self.instance,
+            slot=slot,
         )
 
-    def on_item_editor_edited(self) -> None:
-        draft = self._draft_of_editor()
-        if draft is None:
-            return
-        if self.editor.is_dirty:
-            self.checkpointer.changed(draft)
-        else:
-            self.checkpointer.discard(draft.draft_id)
+    def _base_text(self, base: MapItem) -> str:
+        """The base's data as JSON text, formatted once per base: drafts are built on every keystroke."""
+        cached = self._base_texts.get(id(base))
+        if cached is None or cached[0] is not base:
+            if len(self._base_texts) > 8:
+                self._base_texts.clear()
+            cached = self._base_texts[id(base)] = (base, format_data(base.data))
+        return cached[1]
 
-    def _discard_draft(self) -> None:
-        draft = self._draft_of_editor()
-        if draft is not None:
-            self.checkpointer.discard(draft.draft_id)
+    def _open_sids(self) -> tuple[str, str] | None:
+        open_item = self.open_item
+        if open_item is not None:
+            return open_item.service_sid, open_item.map_sid
+        if self.current_map is not None:
+            return self.current_map.service.sid, self.current_map.sync_map.sid
+        return None
+
+    def on_item_editor_edited(self) -> None:
+        """The open item's drafts follow its session (`EditSession.drafts`): pending whenever they
+        differ from what the server holds, discarded once they do not. No file operation here
+        unless a draft goes: the timer writes."""
+        session = self.session
+        if session is None or self.open_item is None:
+            return
+        saving = session.in_flight is not None
+        if saving != self._saving_shown:  # the header says so while a request travels, not while a dialog waits
+            self._saving_shown = saving
+            self._set_activity("saving…" if saving else "")
+        wanted: set[str] = set()
+        for slot, mine, base in session.drafts(text_changed=self.editor.is_dirty):
+            draft = self._draft(session.key, base, mine, slot)
+            if draft is not None:
+                self.checkpointer.changed(draft)
+                wanted.add(draft.draft_id)
+        gone = self._draft_ids - wanted
+        if gone and wanted:
+            # One draft takes over from another (take theirs: the edit moves to the kept slot): the new
+            # one is written before the old one goes, so a kill in between finds one of them.
+            try:
+                self.checkpointer.flush()
+            except OSError:
+                self._draft_ids |= wanted
+                return  # the old draft stays; the timer retries the new one
+        for draft_id in gone:
+            self.checkpointer.discard(draft_id)
+        self._draft_ids = wanted
+
+    def _forget_drafts(self) -> None:
+        """The open item is left: its pending drafts stay pending (the Checkpointer keeps them per
+        item) and on disk; only their ids are no longer this editor's."""
+        self._draft_ids = set()
+
+    def _discard_drafts(self) -> None:
+        """The user dropped the open item's edit (and kept edit): remove their drafts."""
+        for draft_id in self._draft_ids:
+            self.checkpointer.discard(draft_id)
+        self._draft_ids = set()
 
     def _checkpoint_drafts(self) -> None:
         if self.draft_writing:
@@ -712,28 +646,46 @@ class MainScreen(Screen[None]):
             self.draft_writing = False
 
     def flush_drafts(self) -> Path | None:
-        """Write every pending draft now (before quitting, and from the crash handler); where the open one is."""
+        """Write every pending draft now (before quitting, and from the crash handler); where the
+        open item's edit is, and only if that file is there."""
+        self._keep_new_item_draft()
         self.checkpointer.flush()
-        draft = self._draft_of_editor()
-        if draft is None or not self.editor.is_dirty:
+        session = self.session
+        if session is None or self.open_item is None:
             return None
-        return self.drafts.path_for(draft.draft_id)
+        # The edit in the editor first, else the edit kept after "take theirs": the crash screen names one.
+        for slot, mine, base in session.drafts(text_changed=self.editor.is_dirty):
+            draft = self._draft(session.key, base, mine, slot)
+            path = self.drafts.path_for(draft.draft_id) if draft is not None else None
+            if path is not None and path.exists():
+                return path
+        return None
 
     async def _offer_drafts(self) -> None:
         from syncmap_tui.ui.dialogs import RecoverDraftDialog
 
         assert self.client is not None
-        drafts, problems = self.drafts.load_all_with_problems()
+        drafts, problems = await asyncio.to_thread(self.drafts.load_all_with_problems)
         for path, problem in problems:
             self.notify(
                 f"A draft file could not be read ({path.name}): {problem}", severity="warning", timeout=UNTIL_DISMISSED_SECONDS
             )
-        mine = [
+        ours = [
             d for d in drafts
             if d.account_sid == self.client.credentials.account_sid and d.base_url == self.draft_base_url
+            and d.instance != self.instance
         ]
+        live = {d.instance for d in ours if self.drafts.is_live(d.instance)}
+        mine = [d for d in ours if d.instance not in live]
+        if len(mine) < len(ours):
+            self.notify(
+                f"{len(ours) - len(mine)} unsaved edit(s) belong to another syncmap-tui that is still running.",
+                markup=False,
+            )
         for position, draft in enumerate(mine, start=1):
-            choice = await self.app.push_screen_wait(RecoverDraftDialog(draft, position, len(mine)))
+            choice = await self.app.push_screen_wait(
+                RecoverDraftDialog(draft, position, len(mine), read_only=self.target.read_only)
+            )
             if choice == "open":
                 await self._open_draft(draft)
                 return
@@ -759,12 +711,14 @@ class MainScreen(Screen[None]):
         self.notify(f"Saved the draft's text to {written}.", markup=False)
 
     async def _open_draft(self, draft: Draft) -> None:
-        """Show a recovered draft on top of the revision it was based on; if that moved, resolve it."""
+        """Show a recovered draft on the version it was made on; if the server has another version
+        (or another item under the key: compared by date_created, never by revision alone), the
+        conflict view opens. The draft becomes this instance's; the dead one's file then goes."""
         assert self.client is not None
         try:
             service = await self.client.fetch_service(draft.service_sid)
             sync_map = await self.client.fetch_map(draft.service_sid, draft.map_sid)
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Opening the draft's map", error)
             return
         await self._load_maps(service)
@@ -774,45 +728,45 @@ class MainScreen(Screen[None]):
             current = await self.client.fetch_item(service.sid, sync_map.sid, draft.key)
         except ItemNotFound:
             current = None
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Opening the draft's item", error)
             return
-        if current is None:
+        if current is None or draft.base_revision is None:
             await self._recreate_from_draft(draft)
             return
-        base = current
-        if current.revision != draft.base_revision:
-            base_data = current.data
-            if draft.base_data is not None:
-                try:
-                    base_data = json.loads(draft.base_data)
-                except ValueError:
-                    pass
-            base = dataclasses.replace(current, revision=draft.base_revision or "", data=base_data)
+        base = draft_base(current, draft.base_revision, draft.base_data, draft.base_created)
         self.item_table.select_key(current.key)
-        self._show_item(base)
-        self.editor.replace_text(draft.text)
-        self.editor.item_ttl.value = draft.item_ttl
-        self.editor.collection_ttl.value = draft.collection_ttl
+        session = self._show_item(base)
+        self.editor.rebased(base, Mine(draft.text, draft.item_ttl, draft.collection_ttl))
+        self._take_over(draft)
         self.notify(f"Recovered your unsaved edit of {draft.key!r}.", markup=False)
-        if current.revision != draft.base_revision:
-            try:
-                plan = self.editor.plan_save()
-            except ValidationError as error:
-                self.notify(
-                    f"The item changed since; fix this first, then ctrl+s opens the conflict dialog: {error.message}",
-                    severity="warning",
-                    markup=False,
-                )
-                return
-            await self._resolve_conflict(plan)
+        if not (same_item(base, current) and base.revision == current.revision):
+            session.learn(current)
+            if session.modified():
+                await session.reconcile(current)
+
+    def _take_over(self, draft: Draft) -> None:
+        """The recovered edit is now this instance's draft: write ours, then remove the dead instance's."""
+        self.on_item_editor_edited()
+        try:
+            self.checkpointer.flush()
+        except OSError as error:
+            self.notify(f"Could not write the draft: {error.strerror}; the old one is kept.", severity="error")
+            return
+        if draft.instance != self.instance:
+            self.drafts.remove(draft.draft_id)
 
     async def _recreate_from_draft(self, draft: Draft) -> None:
         from syncmap_tui.ui.dialogs import NewItemRequest
 
-        self.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)
+        if self.target.read_only:
+            self._refuse_read_only(f"recreate {draft.key!r} from the draft")
+            return
+        if draft.base_revision is not None:
+            self.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)
         request = NewItemRequest(draft.key, draft.text, {}, None, draft.item_ttl)
-        if await self._create_item_flow(request, error="The item was deleted since your edit. Create it again?"):
+        message = None if draft.base_revision is None else "The item was deleted since your edit. Create it again?"
+        if await self._create_item_flow(request, error=message):
             self.drafts.remove(draft.draft_id)
 
     # -- jump, refresh ----------------------------------------------------------------------
@@ -862,7 +816,11 @@ class MainScreen(Screen[None]):
             self.connect()
             return
         if self.current_map is None:
-            services = [s async for s in self.client.list_services()]
+            try:
+                services = [s async for s in self.client.list_services()]
+            except STORAGE_ERRORS as error:
+                self._fail("Refreshing", error)
+                return
             self.navigator.show_services(services)
             return
         table = self.item_table
@@ -871,10 +829,25 @@ class MainScreen(Screen[None]):
         await self._load_first_page(table.first_key if table.window.has_earlier else None)
         if current is not None:
             self.item_table.select_key(current.key)
+        session = self.session
+        if session is not None and session.in_flight is None:
+            # The open item may lie beyond the first page: look at it, so the editor says whether it is behind.
+            try:
+                latest = await self.client.fetch_item(session.service_sid, session.map_sid, session.key)
+            except ItemNotFound:
+                session.gone = True
+                self.editor.changed()
+            except STORAGE_ERRORS as error:
+                self._fail("Refreshing the open item", error)
+            else:
+                session.learn(latest)
 
     # -- creating and deleting ------------------------------------------------------------
 
     def action_new_item(self) -> None:
+        if self.target.read_only:
+            self._refuse_read_only("create an item")
+            return
         self._new_item_flow()
 
     @flow("Creating the item", exclusive=True, group="open")
@@ -884,28 +857,50 @@ class MainScreen(Screen[None]):
             return
         if not await self.confirm_leave("create an item"):
             return
-        await self._create_item_flow()
+        unfinished, self.unfinished_new_item = self.unfinished_new_item, None
+        message = None
+        if unfinished is not None:
+            message = "Your unfinished new item (its create was cancelled: it may have arrived, a 409 says so)."
+        await self._create_item_flow(unfinished, error=message)
 
-    async def _create_item_flow(self, previous=None, error: str | None = None) -> bool:
-        """Ask for key, data and TTL until the item is created (True) or the user cancels; nothing typed is lost."""
+    async def _create_item_flow(self, previous: NewItemRequest | None = None, error: str | None = None) -> bool:
+        """Ask for key, data and TTL until the item is created (True) or the user cancels; nothing
+        typed is lost: escape during a slow create keeps the request (n reopens it, a draft holds it)."""
         from syncmap_tui.ui.dialogs import NewItemDialog
 
         entry = self.current_map
         assert entry is not None and self.client is not None
         request = await self.app.push_screen_wait(NewItemDialog(previous, error=error))
+        if request is None and previous is not None:
+            self._drop_new_item_draft(previous)
         while request is not None:
+            self.creating = request
             try:
                 created = await self.client.create_item(
                     entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
                 )
-            except SyncError as failure:
+            except STORAGE_ERRORS as failure:
                 message = (
                     f"An item with the key {request.key!r} already exists."
                     if isinstance(failure, AlreadyExists)
                     else describe(failure)
                 )
+                self.creating = None
                 request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
                 continue
+            except BaseException:
+                # Cancelled (escape) while the create travelled: keep what was typed.
+                self.creating = None
+                self.unfinished_new_item = request
+                self._keep_new_item_draft(request)
+                self.notify(
+                    f"Create of {request.key!r} cancelled; it may still have arrived. Your key and data are "
+                    "kept: n reopens them.",
+                    severity="warning", markup=False,
+                )
+                raise
+            self.creating = None
+            self._drop_new_item_draft(request)
             self.item_table.insert_item(created)
             self.item_table.select_key(created.key)
             self._show_item(created)
@@ -913,7 +908,54 @@ class MainScreen(Screen[None]):
             return True
         return False
 
+    def _new_item_draft(self, request: NewItemRequest) -> Draft | None:
+        return self._draft(request.key, None, Mine(request.text, request.ttl_text))
+
+    def _keep_new_item_draft(self, request: NewItemRequest | None = None) -> None:
+        """A new item not yet created (its dialog open, or its create cancelled) is kept as a draft."""
+        from syncmap_tui.ui.dialogs import NewItemDialog
+
+        if request is None:
+            dialog = next((s for s in self.app.screen_stack if isinstance(s, NewItemDialog)), None)
+            request = dialog.typed() if dialog is not None else self.unfinished_new_item or self.creating
+        if request is None or request.is_blank or request == self._new_item_discarded:
+            return
+        draft = self._new_item_draft(request)
+        if draft is not None:
+            self.checkpointer.changed(draft)
+            self._new_item_draft_id = draft.draft_id
+
+    def _drop_new_item_draft(self, request: NewItemRequest) -> None:
+        if self._new_item_draft_id is not None:
+            self.checkpointer.discard(self._new_item_draft_id)
+            self._new_item_draft_id = None
+
+    async def _new_item_kept_on(self, doing: str) -> bool | None:
+        """Quitting with a new item typed but not created (dialog open, or create cancelled): keep it
+        as a draft and ask. None when there is no such new item."""
+        from syncmap_tui.ui.dialogs import NewItemDialog, UnsavedChangesDialog
+
+        if doing != "quit":
+            return None
+        dialog = next((s for s in self.app.screen_stack if isinstance(s, NewItemDialog)), None)
+        request = dialog.typed() if dialog is not None else self.unfinished_new_item or self.creating
+        if request is None or request.is_blank:
+            return None
+        self._keep_new_item_draft(request)
+        self.checkpointer.flush()
+        choice = await self.app.push_screen_wait(
+            UnsavedChangesDialog(request.key or "(new item)", "quit", can_save=False, can_keep=True, new_item=True)
+        )
+        if choice == "discard":
+            self._drop_new_item_draft(request)
+            self._new_item_discarded = request  # the quit's last flush must not write it again
+            return True
+        return choice == "keep"
+
     def action_delete_item(self) -> None:
+        if self.target.read_only:
+            self._refuse_read_only("delete an item")
+            return
         self._delete_item_flow()
 
     @flow("Deleting the item", exclusive=True, group="open")
@@ -924,6 +966,35 @@ class MainScreen(Screen[None]):
         item = self.item_table.current_item
         if entry is None or item is None or self.client is None:
             self.notify("Select an item in the table first.")
+            return
+        session = self.session
+        is_open = session is not None and session.key == item.key
+        if is_open and session.in_flight is not None:
+            self.notify(f"A save of {item.key!r} is on its way; wait for its answer.", markup=False)
+            return
+        # A row whose expiry has passed is gone, and its key may hold a new item at revision 0 again:
+        # an If-Match on the row's revision could delete that one. Look first, then only then.
+        expires = item.date_expires
+        if expires is not None and expires <= formatting.now_utc():
+            try:
+                current = await self.client.fetch_item(entry.service.sid, entry.sync_map.sid, item.key)
+            except ItemNotFound:
+                self.item_table.remove_item(item.key)
+                self.notify(f"{item.key!r} is gone already: it expired.", markup=False)
+                return
+            except STORAGE_ERRORS as error:
+                self._fail("Deleting", error)
+                return
+            self.item_table.update_item(current)
+            self._learn([current])
+            self.notify(
+                f"{item.key!r} expired; the key now holds "
+                + ("the same item, renewed" if same_item(item, current) else "another item, created since")
+                + f" (revision {current.revision}). Look at it, then delete again.",
+                severity="warning", markup=False,
+            )
+            return
+        if is_open and not await self._ask_drop_edit("delete it"):
             return
         confirmed = await self.app.push_screen_wait(
             ConfirmDialog(
@@ -944,17 +1015,37 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
             return
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Deleting", error)
             return
         self.item_table.remove_item(item.key)
-        if self.editor.open_item is not None and self.editor.open_item.key == item.key:
+        if is_open and self.session is session:
+            self._discard_drafts()
             self.editor.clear_item()
             self._show_location()
         self._show_items_status()
         self.notify(f"Deleted {item.key!r}.", markup=False)
 
+    async def _ask_drop_edit(self, doing: str) -> bool:
+        """Before a delete would take the open item's unsaved edit with it: ask. The drafts go only
+        once the delete is done. False while a save travels."""
+        session = self.session
+        if session is None:
+            return True
+        if session.in_flight is not None:
+            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+            return False
+        if not (self.editor.modified or session.kept is not None):
+            return True
+        from syncmap_tui.ui.dialogs import UnsavedChangesDialog
+
+        choice = await self.app.push_screen_wait(UnsavedChangesDialog(session.key, doing, can_save=False))
+        return choice == "discard"
+
     def action_new_map(self) -> None:
+        if self.target.read_only:
+            self._refuse_read_only("create a map")
+            return
         self._new_map_flow()
 
     @flow("Creating the map", exclusive=True, group="open")
@@ -972,7 +1063,7 @@ class MainScreen(Screen[None]):
             created = await self.client.create_map(
                 service.sid, unique_name=request.unique_name, collection_ttl=request.collection_ttl
             )
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Creating the map", error)
             return
         await self._load_maps(service)
@@ -980,6 +1071,9 @@ class MainScreen(Screen[None]):
         self.notify(f"Created map {created.display_name!r}.", markup=False)
 
     def action_delete_map(self) -> None:
+        if self.target.read_only:
+            self._refuse_read_only("delete a map")
+            return
         self._delete_map_flow()
 
     @flow("Deleting the map", exclusive=True, group="open")
@@ -989,6 +1083,9 @@ class MainScreen(Screen[None]):
         entry = self.navigator.current_map
         if entry is None or self.client is None:
             self.notify("Select a map in the tree first.")
+            return
+        is_open = self.current_map is not None and self.current_map.sync_map.sid == entry.sync_map.sid
+        if is_open and not await self._ask_drop_edit("delete its map"):
             return
         name = entry.sync_map.display_name
         confirmed = await self.app.push_screen_wait(
@@ -1003,10 +1100,11 @@ class MainScreen(Screen[None]):
             return
         try:
             await self.client.delete_map(entry.service.sid, entry.sync_map.sid)
-        except SyncError as error:
+        except STORAGE_ERRORS as error:
             self._fail("Deleting the map", error)
             return
         if self.current_map is not None and self.current_map.sync_map.sid == entry.sync_map.sid:
+            self._discard_drafts()
             self.current_map = None
             self.item_table.reset()
             self.editor.clear_item()
@@ -1031,13 +1129,18 @@ class MainScreen(Screen[None]):
             if worker.node in (self, self.item_table) and worker.group in CANCELLABLE_GROUPS and worker.is_running
         ]
         if running:
+            saving = self.session is not None and self.session.in_flight is not None
+            creating = self.creating is not None
             for worker in running:
                 worker.cancel()
             self._set_activity()
-            self.notify(
-                "Cancelled. Your edit is still in the editor; if a save was on its way, the next save "
-                "checks the revision first.",
-                markup=False,
-            )
+            if saving:
+                self.notify(
+                    "Cancelled: stopped waiting for the save. Your edit is still in the editor (and in a "
+                    "draft); it may have arrived: the next save checks the revision first.",
+                    markup=False,
+                )
+            elif not creating:  # the create flow says what became of the new item
+                self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()

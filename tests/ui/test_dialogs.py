@@ -22,7 +22,16 @@ from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui.dialogs import REVERTED_SIGN, ChoiceButton, ConflictDialog, DeletedDialog, MergeDialog, SideChoice
 from syncmap_tui.ui.widgets.header import NOTICE_MAX_WIDTH, HeaderBar
 
-from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import (
+    SERVICE,
+    answer,
+    main_screen,
+    record_notifications,
+    set_editor_json,
+    settle,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (80, 24)
 """The smallest size the app is made for: every dialog must work here."""
@@ -413,12 +422,14 @@ async def test_header_notices_are_kept_per_source_and_the_most_severe_shows(buil
 async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_during_the_save(
     build_app, emulator, other_writer
 ):
-    """Text typed while the save travelled (here: not even valid JSON) is not what Overwrite
-    sends: the view showed the loaded data as mine and said Overwrite reverted none of theirs."""
+    """Mine is read when the conflict is met, and that is what the view shows and Overwrite sends:
+    text typed while the save travelled that does not parse opens no view (it is said, and kept);
+    once it parses, the view shows it."""
     app = build_app(SERVICE, "orders", "order-0113")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
+        told = record_notifications(app)
         sid = main.editor.open_item.map_sid
         await other_writer.update_item(SERVICE, sid, "order-0113", data={"theirs": 1}, if_match=None)
         set_editor_json(pilot, {"mine": 1})
@@ -426,6 +437,14 @@ async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_du
         emulator.faults.update({"latency": 0.3, "methods": ["POST"]})
         await pilot.press("ctrl+s")
         main.editor.replace_text('{"mine": 1, lorem ipsum')
+        await settle(pilot)
+        assert not isinstance(app.screen, ConflictDialog)
+        assert any("Fix this first" in message for message in told), told
+        assert main.editor.text == '{"mine": 1, lorem ipsum'
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0113")).data == {"theirs": 1}
+
+        set_editor_json(pilot, {"mine": 2})
+        await pilot.press("ctrl+s")
         dialog = await wait_for_screen(pilot, ConflictDialog)
         assert any("$.mine" in line and " you " in line for line in row_lines(dialog)), row_lines(dialog)
         assert reverts_line(dialog) == "Overwrite reverts 1 change(s) of theirs (↺): $.theirs"

@@ -190,7 +190,8 @@ async def test_conflict_take_theirs_keeps_mine_recoverable(build_app, other_writ
         assert server.data == {"theirs": 2}
         await pilot.press("f4")
         await pilot.pause()
-        assert json.loads(editor.text) == {"mine": 1}
+        # F4 brings mine back rebased on theirs (issue #10 case 15): both changes, theirs kept.
+        assert json.loads(editor.text) == {"mine": 1, "theirs": 2}
 
 
 async def test_conflict_merge_saves_at_once_when_changes_do_not_overlap(build_app, other_writer):
@@ -212,8 +213,9 @@ async def test_conflict_merge_saves_at_once_when_changes_do_not_overlap(build_ap
 
 
 async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open(build_app, other_writer):
-    """A live writer moves on while the user reads the dialog: the merge is onto the item as it is
-    when the user picks it, so the save does not meet yet another conflict."""
+    """A live writer moves on while the user reads the dialog: the merge goes out on the version the
+    dialog showed, meets 412, and the dialog shows the newer version before anything is written
+    over it (issue #10: every update is on a revision whose data the user was shown)."""
     app = build_app(SERVICE, "orders", "order-0015")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -223,6 +225,9 @@ async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open
         assert dialog.theirs.data == {**base, "beat": 1}
         sid = await map_sid(other_writer, "orders")
         await other_writer.update_item(SERVICE, sid, "order-0015", data={**base, "beat": 2}, if_match=None)
+        await answer(pilot, ConflictDialog, "merge")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConflictDialog) and app.screen.view.theirs.data.get("beat") == 2,
+                         what="the conflict view of their newer version")
         await answer(pilot, ConflictDialog, "merge")
         await settle(pilot)
         server = await other_writer.fetch_item(SERVICE, sid, "order-0015")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Callable, Self
 
 from rich.cells import cell_len
@@ -24,16 +23,20 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 from textual.widgets.text_area import Edit, EditResult, Selection
 
-from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, SavePlan, parse_optional_ttl, plan_update
+from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
+from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.session import EditSession, Mine
 from syncmap_tui.sync.validation import (
     MAX_DATA_BYTES,
     DataCheck,
     ValidationError,
     check_data,
+    encode_data,
     escape_unprintable,
     format_data,
     key_warning,
+    wire_size,
 )
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import (
@@ -66,11 +69,6 @@ class OpenItem:
     @property
     def loaded_revision(self) -> str:
         return self.item.revision
-
-    @cached_property
-    def base_data_text(self) -> str:
-        """The loaded data as JSON text: what a draft keeps as the base of a later merge."""
-        return format_data(self.item.data)
 
 
 def editor_text_of(text: str) -> str:
@@ -564,8 +562,17 @@ class JsonArea(SteadyScrollbars, TextArea):
         self._refresh_rows(rows)
 
 
+def _wire_size_of(data: dict) -> int | None:
+    """The wire size of data the server sent; None for data it could not take back (a lone surrogate)."""
+    try:
+        return wire_size(encode_data(data))
+    except ValidationError:
+        return None
+
+
 class ItemEditor(Vertical):
-    """Shows one item; knows whether it was changed and what a save would send."""
+    """Shows one item; knows whether it was changed. The item's `EditSession` decides what a save
+    does; the editor is its `Buffer` (the text and TTL fields, read when the session decides)."""
 
     BINDINGS = [
         Binding("f2", "format_json", "Format", id="format-json"),
@@ -577,24 +584,27 @@ class ItemEditor(Vertical):
     open_item: reactive[OpenItem | None] = reactive(None, init=False)
     """The item being edited; None shows the empty state."""
     is_dirty: reactive[bool] = reactive(False, init=False, repaint=False)
-    """True while the text or a TTL field differs from what was loaded or last saved.
+    """True while the text or a TTL field differs from what was loaded or last saved, formatting
+    included: what a draft keeps. `modified` tells a change a save would send from formatting.
 
     No repaint of its own: the heading shows it, and repainting the editor would redraw every
     line of it (~5 KB over SSH at 80×24) on the first keystroke after a load or a save."""
 
     class Edited(Message):
-        """The text or a TTL field changed: time to checkpoint a draft."""
+        """The text, a TTL field or the session's state changed: time to checkpoint a draft."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.session: EditSession | None = None
+        """The open item's edit session, set by the screen; the heading shows its state."""
+        self.read_only_reason: str | None = None
+        """Why nothing typed here can be saved (a read-only session); None when it can."""
         self.saved_text = ""
         """The text as loaded or as last saved: the reference for the unsaved-changes marker."""
-        self.stashed_text: str | None = None
-        """The user's own text, kept when they took theirs, until they restore it or save."""
-        self.stashed_ttls: tuple[str, str] | None = None
-        """The ItemTtl and CollectionTtl the user had typed when they took theirs."""
-        self.sent: tuple[str, str, str] | None = None
-        """The text and TTL fields of the save in flight: typing may go on while it travels."""
+        self._base_size: int | None = None
+        """The wire size of the base's data: an edit of another size cannot be JSON-equal to it."""
+        self._formatting_only = False
+        """The text differs from `saved_text` only in formatting (known once the full check ran)."""
         self._check: DataCheck = check_data("{}")
         self._shown: DataCheck = self._check
         """What the validation line and the size meter show: `_check`, or the figure of an edit
@@ -659,7 +669,7 @@ class ItemEditor(Vertical):
         text = format_data(item.data)
         self._sizes_add_up = True
         self.saved_text = text
-        self.stashed_text = None
+        self._base_size = _wire_size_of(item.data)
         self.open_item = OpenItem(service_sid, map_sid, item)
         self.json_area.load_text(text)
         self.item_ttl.value = ""
@@ -667,11 +677,19 @@ class ItemEditor(Vertical):
         self._refresh_all()
 
     def clear_item(self) -> None:
+        self.session = None
         self.open_item = None
         self.saved_text = ""
-        self.stashed_text = None
         self.json_area.load_text("")
         self.is_dirty = False
+
+    def show_read_only(self, reason: str | None) -> None:
+        """Nothing typed can be saved (`reason` says why): the text and TTL fields take no typing."""
+        self.read_only_reason = reason
+        self.json_area.read_only = reason is not None
+        self.item_ttl.input.disabled = reason is not None
+        self.collection_ttl.input.disabled = reason is not None
+        self._show_heading()
 
     def replace_text(self, text: str) -> None:
         """Change the text as an edit, so that undo (ctrl+z) brings the previous text back.
@@ -681,32 +699,57 @@ class ItemEditor(Vertical):
         area = self.json_area
         area.replace(text, area.document.start, area.document.end)
 
-    def rebase(self, item: MapItem) -> None:
-        """Edits now apply on top of `item` (their version), keeping the text as it is."""
+    # -- the session's Buffer ------------------------------------------------------------------
+
+    def mine(self) -> Mine:
+        return Mine(self.text, self.item_ttl.value, self.collection_ttl.value)
+
+    def rebased(self, item: MapItem, mine: Mine | None = None) -> None:
+        """Edits now apply on top of `item`; `mine` (text and TTL fields) replaces what is shown."""
         assert self.open_item is not None
         self.open_item = OpenItem(self.open_item.service_sid, self.open_item.map_sid, item)
+        self.saved_text = format_data(item.data)
+        self._base_size = _wire_size_of(item.data)
+        if mine is not None:
+            if mine.text != self.text:
+                self.replace_text(mine.text)
+            self.item_ttl.value = mine.item_ttl
+            self.collection_ttl.value = mine.collection_ttl
         self._refresh_all()
 
-    def mark_saved(self, item: MapItem, *, sent: tuple[str, str, str] | None = None) -> None:
-        """The server now holds `sent` (text and TTL fields; by default what the editor shows) at
-        `item`'s revision. Whatever was typed after `sent` was taken stays modified."""
+    def saved(self, item: MapItem, sent: Mine) -> None:
+        """The server now holds `sent` at `item`'s revision. Whatever was typed after `sent` was
+        taken stays modified."""
         assert self.open_item is not None
-        text, item_ttl, collection_ttl = sent or (self.text, self.item_ttl.value, self.collection_ttl.value)
         self.open_item = OpenItem(self.open_item.service_sid, self.open_item.map_sid, item)
-        self.saved_text = text
-        if self.item_ttl.value == item_ttl:
+        self.saved_text = sent.text
+        self._base_size = _wire_size_of(item.data)
+        if self.item_ttl.value == sent.item_ttl:
             self.item_ttl.value = ""
-        if self.collection_ttl.value == collection_ttl:
+        if self.collection_ttl.value == sent.collection_ttl:
             self.collection_ttl.value = ""
-        self.sent = None
         self._refresh_all()
 
-    def plan_save(self) -> SavePlan:
-        """What ctrl+s would send; raises ValidationError with the reason it cannot."""
-        assert self.open_item is not None
-        plan = plan_update(self.open_item.item.data, self.text, self.item_ttl.value, self.collection_ttl.value)
-        self.sent = (self.text, self.item_ttl.value, self.collection_ttl.value)
-        return plan
+    def changed(self) -> None:
+        self._show_heading()
+        self.post_message(self.Edited())
+
+    @property
+    def modified(self) -> bool:
+        """A save would send something (formatting alone is not a change)."""
+        return self.is_dirty and not self._formatting_only
+
+    @property
+    def stashed_text(self) -> str | None:
+        """The edit kept after "take theirs", if any."""
+        kept = self.session.kept if self.session is not None else None
+        return kept.mine.text if kept is not None else None
+
+    @property
+    def stashed_ttls(self) -> tuple[str, str] | None:
+        """The ItemTtl and CollectionTtl of the kept edit, if any."""
+        kept = self.session.kept if self.session is not None else None
+        return (kept.mine.item_ttl, kept.mine.collection_ttl) if kept is not None else None
 
     # -- live state ----------------------------------------------------------------------------
 
@@ -769,6 +812,8 @@ class ItemEditor(Vertical):
         if (self._check.size, self._check.error) != (shown.size, shown.error):
             self._sizes_add_up = False
         self._show_validation()
+        if self._check.size == self._base_size:
+            self._update_dirty()  # it may be formatting only after all
 
     def _text_changed(self) -> None:
         text = self.text  # joins every line: once per keystroke
@@ -784,10 +829,24 @@ class ItemEditor(Vertical):
         self.post_message(self.Edited())
 
     def _update_dirty(self, text: str | None = None) -> None:
-        self.is_dirty = self.open_item is not None and (
-            (self.text if text is None else text) != self.saved_text
-            or bool(self.item_ttl.value.strip() or self.collection_ttl.value.strip())
+        ttl_typed = bool(self.item_ttl.value.strip() or self.collection_ttl.value.strip())
+        text_changed = (self.text if text is None else text) != self.saved_text
+        formatting_only = (
+            text_changed and not ttl_typed and not self._check_pending and self._same_data_as_base(self._check)
         )
+        dirty = self.open_item is not None and (text_changed or ttl_typed)
+        if formatting_only != self._formatting_only:
+            self._formatting_only = formatting_only
+            if dirty == self.is_dirty:
+                self._show_heading()  # modified ↔ formatting only; the watcher shows the rest
+        self.is_dirty = dirty
+
+    def _same_data_as_base(self, check: DataCheck) -> bool:
+        """The checked text holds the base's data. The sizes first: a walk of both trees is ~1 ms for
+        16 KB, and an edit that changes the wire size cannot be JSON-equal."""
+        if check.value is None or check.size != self._base_size or self.open_item is None:
+            return False
+        return json_equal(check.value, self.open_item.item.data)
 
     def _refresh_all(self) -> None:
         self.check = check_data(self.text)
@@ -802,10 +861,24 @@ class ItemEditor(Vertical):
             return
         heading = Text.assemble(literal(self.open_item.key, "bold"), "  ")
         heading.append(f"rev {self.open_item.loaded_revision}", style="dim")
-        if self.is_dirty:
+        session = self.session
+        if self.is_dirty and self._formatting_only:
+            heading.append("  ○ formatting only", style="dim")
+        elif self.is_dirty:
             heading.append("  ● modified", style="bold yellow")
-        if self.stashed_text is not None:
-            heading.append("  (your own edit is kept: F4 brings it back)", style="italic")
+        if session is not None and session.in_flight is not None:
+            heading.append("  saving…", style="italic")
+        if session is not None and session.replaced:
+            heading.append("  ⚠ the key now holds another item, created since (F6)", style="bold")
+        elif session is not None and session.behind is not None:
+            theirs, mine = session.behind
+            heading.append(f"  ⚠ server has revision {theirs}, you have {mine} (F6)", style="bold")
+        elif session is not None and session.gone:
+            heading.append("  ⚠ gone from the server (ctrl+s: recreate)", style="bold")
+        if session is not None and session.kept is not None:
+            heading.append("  your edit is kept: F4", style="italic")
+        if self.read_only_reason is not None:
+            heading.append(f"  {self.read_only_reason}", style="bold")
         warning = key_warning(self.open_item.key)
         if warning:
             heading.append(f"  ⚠ {warning}", style="yellow")
@@ -849,30 +922,25 @@ class ItemEditor(Vertical):
     # -- actions -------------------------------------------------------------------------------
 
     def action_format_json(self) -> None:
+        if self.read_only_reason is not None:
+            self.notify(f"Not changed: {self.read_only_reason}.", severity="warning")
+            return
         if self.check.value is None:
             self.notify("Fix the JSON first: " + (self.check.error.message if self.check.error else ""), severity="warning")
             return
         self.replace_text(format_data(self.check.value))
 
     def action_minify_json(self) -> None:
+        if self.read_only_reason is not None:
+            self.notify(f"Not changed: {self.read_only_reason}.", severity="warning")
+            return
         if self.check.value is None:
             self.notify("Fix the JSON first: " + (self.check.error.message if self.check.error else ""), severity="warning")
             return
         self.replace_text(format_data(self.check.value, compact=True))
 
-    def stash_and_replace(self, text: str) -> None:
-        """Show `text` (theirs) while keeping the user's own text and TTL fields for F4."""
-        self.stashed_text = self.text
-        self.stashed_ttls = (self.item_ttl.value, self.collection_ttl.value)
-        self.replace_text(text)
-
     def action_restore_mine(self) -> None:
-        if self.stashed_text is None:
+        if self.session is None:
             self.notify("There is no kept edit to restore.")
             return
-        mine, self.stashed_text = self.stashed_text, None
-        self.replace_text(mine)
-        if self.stashed_ttls is not None:
-            self.item_ttl.value, self.collection_ttl.value = self.stashed_ttls
-            self.stashed_ttls = None
-        self.notify("Your own edit is back in the editor.")
+        self.session.restore_kept()

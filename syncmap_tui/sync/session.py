@@ -1,0 +1,706 @@
+"""One item's edit, from load to saved, as a headless model: every decision about it is made here.
+
+An `EditSession` owns what the edit is based on (the loaded item, and its identity beyond the
+revision), the save in flight, the server's newer version when the app has learnt of one, and the
+edit kept after "take theirs". It reads the user's text from a `Buffer` at the moment it decides
+(the user may type while a dialog is open or a save travels), and asks the user through a
+`Prompter`. The screen implements both; tests implement them with plain objects.
+
+Identity. Twilio's revisions restart at "0" for an item that was deleted and created again, so an
+If-Match cannot tell a recreated item from the loaded one. The session knows what it can locally
+(the loaded item's `date_expires` has passed: it is gone, so it fetches before it writes), compares
+`date_created` whenever it fetches, takes the same revision with other data as another item, and
+checks each save's own answer: one whose `date_created` is not the loaded one landed on another item,
+and the user is told at once. A normal save costs no extra round trip.
+
+Every update carries If-Match on a revision whose data the user was shown: the loaded one, or
+theirs as the conflict dialog showed it. A create relies on 409 instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Callable, Literal, Protocol
+
+from syncmap_tui.drafts import EDIT_SLOT, KEPT_SLOT
+from syncmap_tui.sync.client import SyncClient
+from syncmap_tui.sync.conflict import ThreeWay
+from syncmap_tui.sync.editing import SavePlan, parse_optional_ttl, plan_update
+from syncmap_tui.sync.errors import (
+    AlreadyExists,
+    ItemNotFound,
+    RevisionConflict,
+    SyncError,
+    TwilioCode,
+)
+from syncmap_tui.sync.merge import Conflict, Path, Side, json_equal, resolve, three_way_merge
+from syncmap_tui.sync.models import MapItem, format_datetime, parse_datetime
+from syncmap_tui.sync.validation import ValidationError, check_data, format_data
+
+ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
+DeletedChoice = Literal["recreate", "discard", "back"]
+Severity = Literal["information", "warning", "error"]
+
+STORAGE_ERRORS = (SyncError, OSError, sqlite3.Error)
+"""What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
+KEPT_NOTICE = "Your edit is still in the editor: press ctrl+s to try again."
+MAX_CONFLICT_ROUNDS = 5
+"""Overwrite and merge go out on theirs as shown; a writer that keeps moving sends the user back to
+the dialog each time. After this many rounds the edit stays in the editor for a calmer moment."""
+
+
+@dataclass(frozen=True)
+class Mine:
+    """The user's text and TTL fields as typed; an empty TTL field means "leave as it is"."""
+
+    text: str
+    item_ttl: str = ""
+    collection_ttl: str = ""
+
+    @property
+    def has_ttl(self) -> bool:
+        return bool(self.item_ttl.strip() or self.collection_ttl.strip())
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The save in flight: what was taken from the editor, what went out, on which version."""
+
+    mine: Mine
+    plan: SavePlan
+    on: MapItem
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The user's edit, kept when they took theirs, with the version it was made on."""
+
+    mine: Mine
+    made_on: MapItem
+
+
+class Buffer(Protocol):
+    """Where the user's text lives: the editor widget."""
+
+    def mine(self) -> Mine:
+        """The text and TTL fields as they are now."""
+
+    def rebased(self, item: MapItem, mine: Mine | None = None) -> None:
+        """Edits now apply on top of `item`. `mine`: show it instead of the text there is."""
+
+    def saved(self, item: MapItem, sent: Mine) -> None:
+        """The server holds `sent` at `item`: TTL fields still as sent are emptied; later typing stays."""
+
+    def changed(self) -> None:
+        """The session's state changed (base, newer, kept, in flight): show it, checkpoint the draft."""
+
+
+class Prompter(Protocol):
+    """How the session asks the user; every answer may come after any delay."""
+
+    async def ask_conflict(self, view: ThreeWay) -> ConflictChoice: ...
+
+    async def ask_merge(self, conflicts: list[Conflict]) -> dict[Path, Side] | None: ...
+
+    async def ask_deleted(self, key: str, expired: bool) -> DeletedChoice: ...
+
+    def tell(self, message: str, severity: Severity = "information") -> None: ...
+
+
+def same_item(a: MapItem, b: MapItem) -> bool:
+    """Whether `b` is (a later state of) the item `a` is: created at the same moment, and not the
+    same revision with other data (a recreated item restarts at revision "0")."""
+    if a.date_created != b.date_created:
+        return False
+    return a.revision != b.revision or json_equal(a.data, b.data)
+
+
+def draft_base(current: MapItem, revision: str, base_data: str | None, base_created: str | None) -> MapItem:
+    """The version a recovered draft was made on, as an item: `current` with the draft's revision,
+    data and creation time. When the draft knows no creation time (format 1), the same revision
+    with other data still tells another item (see `same_item`)."""
+    data = current.data
+    if base_data is not None:
+        checked = check_data(base_data)
+        if checked.value is not None:
+            data = checked.value
+    created = current.date_created
+    if base_created is not None:
+        try:
+            created = parse_datetime(base_created)
+        except ValueError:
+            pass
+    return replace(current, revision=revision, data=data, date_created=created)
+
+
+def revision_number(revision: str) -> int:
+    """Sync revisions count up from "0"; anything else sorts first."""
+    return int(revision) if revision.isascii() and revision.isdigit() else -1
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        return error.message
+    if isinstance(error, OSError):
+        return f"storage error: {error.strerror or type(error).__name__}"
+    if isinstance(error, sqlite3.Error):
+        return f"storage error: {error}"
+    return str(error)
+
+
+def _lost(error: SyncError) -> bool:
+    """The write went out and no usable answer came back: it may have landed."""
+    return error.may_have_been_applied
+
+
+class EditSession:
+    """The edit of one item of one map. Flows are coroutines that return True once the server
+    holds the user's text (or nothing was left to save), False when the edit is kept as it is."""
+
+    def __init__(
+        self,
+        client: SyncClient,
+        service_sid: str,
+        map_sid: str,
+        item: MapItem,
+        buffer: Buffer,
+        prompter: Prompter,
+        *,
+        now: Callable[[], datetime],
+        read_only: bool = False,
+    ) -> None:
+        self.client = client
+        self.service_sid = service_sid
+        self.map_sid = map_sid
+        self.base = item
+        """The version the edit is based on: what the user was shown, and what If-Match names."""
+        self.buffer = buffer
+        self.prompter = prompter
+        self.now = now
+        self.read_only = read_only
+        self.in_flight: Sent | None = None
+        self.newer: MapItem | None = None
+        """A later version (or another item under the key) that the server has and the editor does not."""
+        self.kept: Kept | None = None
+        self.gone = False
+        """The item is known to be deleted (a 404 while the user kept their edit)."""
+        self.discarded = False
+        """The user chose to drop the edit of the deleted item: the screen closes it."""
+
+    @property
+    def key(self) -> str:
+        return self.base.key
+
+    # -- what the editor shows ---------------------------------------------------------------
+
+    def modified(self, mine: Mine | None = None) -> bool:
+        """A save would send something: the data differs from the base (as JSON) or a TTL is typed.
+        Invalid JSON counts as modified."""
+        mine = mine or self.buffer.mine()
+        if mine.has_ttl:
+            return True
+        value = check_data(mine.text).value
+        return value is None or not json_equal(value, self.base.data)
+
+    def drafts(self, *, text_changed: bool) -> list[tuple[str, Mine, MapItem]]:
+        """What must be on disk now, as (slot, text and TTL fields, the version it was made on): the
+        editor's text whenever it differs from what the server is known to hold (`text_changed`: the
+        editor's cheap test, formatting included; typing during a save in flight counts, as the base
+        moves only when the answer comes), or the item is gone; and the edit kept after "take theirs"."""
+        wanted: list[tuple[str, Mine, MapItem]] = []
+        if text_changed or self.gone:
+            wanted.append((EDIT_SLOT, self.buffer.mine(), self.base))
+        if self.kept is not None:
+            wanted.append((KEPT_SLOT, self.kept.mine, self.kept.made_on))
+        return wanted
+
+    @property
+    def expired(self) -> bool:
+        """The loaded item's expiry has passed: it is gone from the server, whatever its revision."""
+        expires = self.base.date_expires
+        return expires is not None and expires <= self.now()
+
+    @property
+    def behind(self) -> tuple[str, str] | None:
+        """(the server's revision, the editor's) when the app knows the server has moved on."""
+        if self.newer is None:
+            return None
+        return self.newer.revision, self.base.revision
+
+    @property
+    def replaced(self) -> bool:
+        """The server holds another item under the key (deleted and created again) than the base."""
+        return self.newer is not None and not same_item(self.base, self.newer)
+
+    def learn(self, item: MapItem) -> None:
+        """The app saw `item` under this key (a table page, a refresh, a fetch): note it if it is
+        newer than the base or another item altogether."""
+        if item.key != self.key:
+            return
+        if same_item(self.base, item):
+            if revision_number(item.revision) <= revision_number(self.base.revision):
+                return
+            if self.newer is not None and same_item(self.newer, item):
+                if revision_number(item.revision) <= revision_number(self.newer.revision):
+                    return
+        elif self.newer is not None and self.newer == item:
+            return
+        self.newer = item
+        self.gone = False
+        self.buffer.changed()
+
+    def _rebase(self, item: MapItem, mine: Mine | None = None) -> None:
+        self.base = item
+        if self.newer is not None and (
+            same_item(item, self.newer) and revision_number(self.newer.revision) <= revision_number(item.revision)
+        ):
+            self.newer = None
+        self.gone = False
+        self.buffer.rebased(item, mine)
+        self.buffer.changed()
+
+    def _refuse_write(self) -> bool:
+        if self.read_only:
+            self.prompter.tell("This session is read-only: nothing is sent to the server.", "warning")
+            return True
+        if self.in_flight is not None:
+            self.prompter.tell(f"A save of {self.key!r} is on its way; wait for its answer.", "warning")
+            return True
+        return False
+
+    # -- saving ------------------------------------------------------------------------------
+
+    async def save(self) -> bool:
+        """Save the editor's text on the base, If-Match its revision; True once the server has it."""
+        if self._refuse_write():
+            return False
+        if self.gone:
+            return await self._deleted(expired=False)
+        if self.expired:
+            # The loaded item is gone; an If-Match "0" could land on an item created since.
+            return await self._look_then_resolve(expired=True)
+        if self.newer is not None and not same_item(self.base, self.newer):
+            # The key is known to hold another item, whose revision may be the base's ("0" again).
+            return await self._look_then_resolve()
+        mine = self.buffer.mine()
+        try:
+            plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
+        except ValidationError as error:
+            self.prompter.tell(f"Not saved: {error.message}", "error")
+            return False
+        sent = await self._send(mine, plan, self.base)
+        return await self._look_then_resolve() if sent is None else sent
+
+    async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool | None:
+        """Send `plan` with If-Match on `on` (a version the user was shown), then settle whatever came
+        back. None: refused with 412, the revision moved: the caller shows the newer version."""
+        self.in_flight = Sent(mine, plan, on)
+        self.buffer.changed()
+        try:
+            saved = await self.client.update_item(
+                self.service_sid, self.map_sid, self.key,
+                data=plan.data, item_ttl=plan.item_ttl, collection_ttl=plan.collection_ttl, if_match=on.revision,
+            )
+        except RevisionConflict:
+            self._settled()
+            return None
+        except ItemNotFound:
+            self._settled()
+            return await self._deleted(expired=False)
+        except STORAGE_ERRORS as error:
+            self._settled()
+            if on is not self.base:
+                self.newer = on  # the edit stays on the base; the server has `on`
+            if isinstance(error, SyncError) and _lost(error):
+                return await self._settle_lost_answer(Sent(mine, plan, on), error)
+            return self._failed("Saving", error)
+        except BaseException:
+            self._settled()  # cancelled: the draft holds the text; the next save's If-Match finds out
+            raise
+        self._settled()
+        self._landed(saved, Sent(mine, plan, on))
+        return True
+
+    def _settled(self) -> None:
+        self.in_flight = None
+        self.buffer.changed()
+
+    def _landed(self, saved: MapItem, sent: Sent) -> None:
+        if saved.date_created != sent.on.date_created:
+            self.prompter.tell(
+                f"Saved, but onto another item: {self.key!r} was deleted and created again "
+                f"(created {format_datetime(saved.date_created)}, yours {format_datetime(sent.on.date_created)}). "
+                f"Your data replaced what that item held; it is now revision {saved.revision}.",
+                "error",
+            )
+        made_on = self.base
+        self.base = saved
+        if self.newer is not None and same_item(saved, self.newer) and (
+            revision_number(self.newer.revision) <= revision_number(saved.revision)
+        ):
+            self.newer = None
+        self.gone = False
+        sent_data = check_data(sent.mine.text).value
+        if sent_data is not None and json_equal(sent_data, saved.data):
+            self.buffer.saved(saved, sent.mine)
+        else:
+            self._rebase_typing(saved, sent, made_on)
+        self.buffer.changed()
+        self.prompter.tell(f"Saved {self.key!r}: now revision {saved.revision}.")
+
+    def _rebase_typing(self, saved: MapItem, sent: Sent, made_on: MapItem) -> None:
+        """A TTL-only save landed on data that is not the editor's (Overwrite on theirs): show what the
+        server holds, with whatever was typed since merged onto it; if that does not merge, the text
+        stays on the version it was made on, so that the next save meets the conflict view."""
+        now = self.buffer.mine()
+        item_ttl = "" if now.item_ttl == sent.mine.item_ttl else now.item_ttl
+        collection_ttl = "" if now.collection_ttl == sent.mine.collection_ttl else now.collection_ttl
+        if now.text == sent.mine.text:
+            self.buffer.rebased(saved, Mine(format_data(saved.data), item_ttl, collection_ttl))
+            return
+        typed = check_data(now.text).value
+        if typed is not None:
+            result = three_way_merge(made_on.data, typed, saved.data)
+            if not result.conflicts:
+                self.buffer.rebased(saved, Mine(format_data(result.merged), item_ttl, collection_ttl))
+                return
+        self.base = made_on
+        self.newer = saved
+        self.prompter.tell("The TTL was saved; what you typed meanwhile does not merge with their data: "
+                           "ctrl+s opens the conflict view.", "warning")
+
+    def _failed(self, doing: str, error: BaseException) -> bool:
+        """One policy for every step: a SyncError or a storage error is said plainly; the edit stays."""
+        self.prompter.tell(f"{doing} failed: {describe(error)}", "error")
+        self.prompter.tell(KEPT_NOTICE)
+        return False
+
+    async def _settle_lost_answer(self, sent: Sent, error: SyncError) -> bool:
+        """The save may have landed: look before asking."""
+        try:
+            current = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
+        except ItemNotFound:
+            return await self._deleted(expired=False)
+        except STORAGE_ERRORS as check_error:
+            self.prompter.tell(
+                f"Saving failed: {describe(error)}; whether it arrived is unknown ({describe(check_error)}). "
+                "Your edit is kept: ctrl+s tries again, and a moved revision opens the conflict dialog.",
+                "warning",
+            )
+            return False
+        if same_item(sent.on, current) and current.revision == sent.on.revision:
+            self.prompter.tell(
+                f"Saving failed: {describe(error)}. The server still has the loaded revision: your edit is "
+                "kept, ctrl+s tries again.",
+                "error",
+            )
+            return False
+        # Only data shows that the save landed: a TTL-only save cannot be told from another writer's.
+        if (
+            sent.plan.data is not None
+            and sent.plan.item_ttl is None
+            and sent.plan.collection_ttl is None
+            and json_equal(current.data, sent.plan.data)
+        ):
+            self._landed(current, sent)  # says so at once if that is another item than the loaded one
+            self.prompter.tell("The answer was lost on the way, but the server has your edit.")
+            return True
+        if current.date_created != sent.on.date_created:
+            self.prompter.tell(
+                f"{self.key!r} was deleted and created again (created {format_datetime(current.date_created)}): "
+                "your save, whose answer was lost, may have landed onto another item. Look at it before you choose.",
+                "error",
+            )
+        return await self._resolve(current)
+
+    # -- conflicts ---------------------------------------------------------------------------
+
+    async def _look_then_resolve(self, *, expired: bool = False) -> bool:
+        try:
+            theirs = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
+        except ItemNotFound:
+            return await self._deleted(expired=expired or self.expired)
+        except STORAGE_ERRORS as error:
+            return self._failed("Fetching the server's version", error)
+        if expired and same_item(self.base, theirs) and theirs.revision == self.base.revision:
+            # Our clock ran ahead of the server's: the item is still there as loaded.
+            mine = self.buffer.mine()
+            try:
+                plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
+            except ValidationError as error:
+                self.prompter.tell(f"Not saved: {error.message}", "error")
+                return False
+            self.base = theirs
+            self.buffer.rebased(theirs)
+            sent = await self._send(mine, plan, theirs)
+            return await self._look_then_resolve() if sent is None else sent
+        return await self._resolve(theirs)
+
+    def _three_way(self, theirs: MapItem, mine: Mine) -> ThreeWay | None:
+        """The conflict view of `mine` now; None (told) when the text or a TTL does not parse."""
+        checked = check_data(mine.text)
+        try:
+            if checked.error is not None:
+                raise checked.error
+            item_ttl = parse_optional_ttl(mine.item_ttl)
+            collection_ttl = parse_optional_ttl(mine.collection_ttl)
+        except ValidationError as error:
+            self.newer = theirs
+            self.buffer.changed()
+            self.prompter.tell(
+                f"The server has revision {theirs.revision}. Fix this first, then ctrl+s (or F6) shows "
+                f"the conflict: {error.message}",
+                "warning",
+            )
+            return None
+        assert checked.value is not None
+        return ThreeWay(self.base, theirs, checked.value, item_ttl, collection_ttl, recreated=not same_item(self.base, theirs))
+
+    async def _resolve(self, theirs: MapItem, *, saving: bool = True) -> bool:
+        """The server has `theirs`, not the base: ask, and act on the answer. Loops while a writer keeps
+        moving, so that every write goes out on a version the user was shown."""
+        for _ in range(MAX_CONFLICT_ROUNDS):
+            mine = self.buffer.mine()
+            view = self._three_way(theirs, mine)
+            if view is None:
+                return False
+            if (
+                saving
+                and not view.recreated
+                and view.mine_item_ttl is None
+                and view.mine_collection_ttl is None
+                and json_equal(theirs.data, view.mine_data)
+            ):
+                # Only the revision moved, to exactly this data: our own save whose answer was lost
+                # (cancelled, timed out), or someone made the same change. Nothing to resolve.
+                self._landed(theirs, Sent(mine, SavePlan(None, None, None), theirs))
+                return True
+            self.newer = theirs
+            self.buffer.changed()
+            choice = await self.prompter.ask_conflict(view)
+            if choice == "back":
+                self.newer = theirs
+                self.buffer.changed()
+                self.prompter.tell(
+                    f"Your edit is kept on revision {self.base.revision}; the server has {theirs.revision} (F6 shows it).",
+                )
+                return False
+            if choice == "theirs":
+                self.take_theirs(theirs)
+                return False
+            if self._refuse_write_after_dialog():
+                return False
+            if choice == "overwrite":
+                outcome = await self._write_on(theirs, self.buffer.mine())
+            else:
+                outcome = await self._merge_onto(theirs, view)
+            if outcome is not None:
+                return outcome
+            # 412 again: someone wrote meanwhile. Show them the new version.
+            try:
+                theirs = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
+            except ItemNotFound:
+                return await self._deleted(expired=False)
+            except STORAGE_ERRORS as error:
+                return self._failed("Fetching the server's version", error)
+        self.prompter.tell("The item keeps changing on the server. Your edit is kept: try again later.", "warning")
+        return False
+
+    def _refuse_write_after_dialog(self) -> bool:
+        if self.read_only:
+            self.prompter.tell("This session is read-only: nothing is written to the server.", "warning")
+            return True
+        return False
+
+    async def _write_on(self, theirs: MapItem, mine: Mine) -> bool | None:
+        """Save `mine` on `theirs` (If-Match their revision), as the conflict view said: the changes
+        from the base, so a TTL-only edit leaves their data as it is. None: the revision moved again (412)."""
+        try:
+            plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
+        except ValidationError as error:
+            if error.code == TwilioCode.NOTHING_TO_UPDATE:
+                self._rebase(theirs, Mine(format_data(theirs.data)))
+                self.prompter.tell(f"You have no change left to save: their revision {theirs.revision} is loaded.")
+                return True
+            self.newer = theirs
+            self.prompter.tell(f"Not saved: {error.message}", "error")
+            return False
+        return await self._send(mine, plan, theirs)
+
+    async def _merge_onto(self, theirs: MapItem, view: ThreeWay) -> bool | None:
+        """Merge the editor's text (read now) onto `theirs` as the dialog showed it, then save it."""
+        mine = self.buffer.mine()
+        mine_data = check_data(mine.text).value
+        if mine_data is None:
+            self.newer = theirs
+            self.buffer.changed()
+            self.prompter.tell("The editor's JSON is not valid now: fix it, then ctrl+s merges again.", "error")
+            return False
+        merged = await self._merged(mine, mine_data, theirs)
+        if merged is None:
+            return False
+        self._rebase(theirs, Mine(format_data(merged), mine.item_ttl, mine.collection_ttl))
+        if json_equal(merged, theirs.data) and not mine.has_ttl:
+            self.prompter.tell(f"Their revision {theirs.revision} already holds the merge: nothing to save.")
+            return True
+        self.prompter.tell(f"Merged onto their revision {theirs.revision}; saving.")
+        return await self._write_on(theirs, self.buffer.mine())
+
+    async def _merged(self, mine: Mine, mine_data: dict[str, Any], theirs: MapItem) -> dict[str, Any] | None:
+        result = three_way_merge(self.base.data, mine_data, theirs.data)
+        if not result.conflicts:
+            return result.merged
+        choices = await self.prompter.ask_merge(result.conflicts)
+        if choices is None:
+            self.newer = theirs
+            self.buffer.changed()
+            self.prompter.tell("Not merged: your edit is kept as it was.")
+            return None
+        if self.buffer.mine() != mine:
+            self.newer = theirs
+            self.buffer.changed()
+            self.prompter.tell("You typed while the merge dialog was open: nothing was merged. ctrl+s merges again.")
+            return None
+        return resolve(result, choices)
+
+    def take_theirs(self, theirs: MapItem) -> None:
+        """Show their version; the user's edit (if any) is kept, with its draft, for F4."""
+        mine = self.buffer.mine()
+        if self.modified(mine):
+            self.kept = Kept(mine, self.base)
+        self._rebase(theirs, Mine(format_data(theirs.data)))
+        if self.kept is not None:
+            self.prompter.tell("Their version is loaded. Your edit is kept (and in a draft): F4 brings it back.")
+
+    async def review(self) -> bool:
+        """F6: show the server's version against the editor's, without saving unless the user says so."""
+        try:
+            theirs = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
+        except ItemNotFound:
+            self.gone = True
+            self.buffer.changed()
+            self.prompter.tell(f"{self.key!r} is no longer on the server: ctrl+s offers to recreate it.", "warning")
+            return False
+        except STORAGE_ERRORS as error:
+            return self._failed("Fetching the server's version", error)
+        return await self.reconcile(theirs)
+
+    async def reconcile(self, theirs: MapItem) -> bool:
+        """The server has `theirs` under the key (fetched just now): bring the editor up to it,
+        asking when the user has an edit. True when the editor is then on `theirs`."""
+        if same_item(self.base, theirs) and theirs.revision == self.base.revision:
+            self.newer = None
+            self.buffer.changed()
+            self.prompter.tell(f"The editor is up to date: the server has revision {theirs.revision}.")
+            return True
+        if not self.modified():
+            self._rebase(theirs, Mine(format_data(theirs.data), *self._ttls()))
+            self.prompter.tell(f"Loaded revision {theirs.revision}: you had no unsaved change.")
+            return True
+        return await self._resolve(theirs, saving=False)
+
+    def _ttls(self) -> tuple[str, str]:
+        mine = self.buffer.mine()
+        return mine.item_ttl, mine.collection_ttl
+
+    # -- the kept edit -------------------------------------------------------------------------
+
+    def restore_kept(self) -> None:
+        """F4: bring back the edit kept after "take theirs", rebased on the base (theirs) by a
+        three-way merge from the version it was made on. When that merge conflicts, the edit comes
+        back on its old version, so that ctrl+s meets the conflict view; never saved over theirs blind."""
+        kept = self.kept
+        if kept is None:
+            self.prompter.tell("There is no kept edit to restore.")
+            return
+        if self.modified():
+            self.prompter.tell("Save or undo your changes to their version first (ctrl+z).", "warning")
+            return
+        self.kept = None
+        kept_data = check_data(kept.mine.text).value
+        if kept_data is not None and same_item(kept.made_on, self.base):
+            result = three_way_merge(kept.made_on.data, kept_data, self.base.data)
+            if not result.conflicts:
+                self._rebase(self.base, Mine(format_data(result.merged), kept.mine.item_ttl, kept.mine.collection_ttl))
+                self.prompter.tell(f"Your edit is back, on top of their revision {self.base.revision}.")
+                return
+        theirs = self.base
+        self._rebase(kept.made_on, kept.mine)
+        self.newer = theirs
+        self.buffer.changed()
+        self.prompter.tell(
+            f"Your edit is back on revision {kept.made_on.revision}; it conflicts with their revision "
+            f"{theirs.revision}: ctrl+s opens the conflict view.",
+            "warning",
+        )
+
+    # -- deleted -----------------------------------------------------------------------------
+
+    async def _deleted(self, *, expired: bool) -> bool:
+        self.gone = True
+        self.buffer.changed()
+        choice = await self.prompter.ask_deleted(self.key, expired)
+        if choice == "back":
+            self.prompter.tell(f"{self.key!r} is not on the server; your edit is kept (and in a draft).")
+            return False
+        if choice == "discard":
+            self.discarded = True
+            self.buffer.changed()
+            return True
+        if self._refuse_write_after_dialog():
+            return False
+        return await self.recreate(expired=expired)
+
+    def recreate_ttl(self, mine: Mine) -> int | None:
+        """The ItemTtl a recreate sends: the typed one, else the loaded item's own lifetime (an item
+        that had an expiry must not come back for ever)."""
+        typed = parse_optional_ttl(mine.item_ttl)
+        if typed is not None:
+            return typed
+        expires = self.base.date_expires
+        if expires is None:
+            return None
+        return max(1, int((expires - self.base.date_updated).total_seconds()))
+
+    async def recreate(self, *, expired: bool = False) -> bool:
+        mine = self.buffer.mine()
+        checked = check_data(mine.text)
+        try:
+            if checked.error is not None:
+                raise checked.error
+            item_ttl = self.recreate_ttl(mine)
+            collection_ttl = parse_optional_ttl(mine.collection_ttl)
+        except ValidationError as error:
+            self.prompter.tell(f"Not recreated: {error.message}", "error")
+            return False
+        assert checked.value is not None
+        plan = SavePlan(checked.value, item_ttl, collection_ttl)
+        self.in_flight = Sent(mine, plan, self.base)
+        self.buffer.changed()
+        try:
+            created = await self.client.create_item(
+                self.service_sid, self.map_sid, self.key, checked.value, item_ttl=item_ttl, collection_ttl=collection_ttl
+            )
+        except AlreadyExists:
+            self._settled()
+            self.prompter.tell("Someone created the key again meanwhile; showing theirs.", "warning")
+            return await self._look_then_resolve()
+        except STORAGE_ERRORS as error:
+            self._settled()
+            return self._failed("Recreating", error)
+        except BaseException:
+            self._settled()
+            raise
+        self._settled()
+        self.base = created
+        self.newer = None
+        self.gone = False
+        self.buffer.saved(created, mine)
+        self.buffer.changed()
+        ttl_note = f", with ItemTtl {item_ttl}s" if item_ttl else ""
+        self.prompter.tell(f"Created {self.key!r} again{ttl_note}.")
+        self.prompter.tell(f"Saved {self.key!r}: now revision {created.revision}.")
+        return True
+
