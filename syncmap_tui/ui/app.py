@@ -154,7 +154,10 @@ class SyncMapApp(App[None]):
         failure; drafts, a report and a dialog for a bug. The app goes on either way."""
         main = self._main_screen()
         if main is not None:
+            # What a failed flow leaves waiting, as escape's cancel resets it (MainScreen):
+            # "saving…" in the header, and a table that asks for no more pages.
             main.header.show_activity("")
+            main.item_table.loading_more = False
         edit_open = main is not None and main.open_item is not None and main.editor.is_dirty
         if is_expected_failure(error):
             kept = " Your edit is still in the editor." if edit_open else ""

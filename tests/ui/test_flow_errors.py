@@ -100,6 +100,7 @@ async def _open_map(pilot, main, calls) -> None:
 
 async def _load_next_page(pilot, main, calls) -> None:
     assert main.next_page_url is not None
+    main.item_table.loading_more = True  # as the table sets it when it asks for more
     main._load_next_page()
 
 
@@ -209,6 +210,7 @@ async def test_every_flow_answers_every_failure_without_a_crash(build_app, monke
             assert main.editor.open_item is None and main.current_map is not None
             return
         assert main.editor.text == text_before
+        assert not main.item_table.loading_more  # the table asks for the next page again
         if flow.edit:
             assert json.loads(main.editor.text.rstrip()) == {"kept": "typed before the failure"}
             if is_expected_failure(error) and name == "save":
