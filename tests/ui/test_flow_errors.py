@@ -247,3 +247,16 @@ async def test_one_crash_writes_one_report(build_app):
             app._handle_exception(crash)  # Textual may hand a failure over twice (a worker, then its await)
             await pilot.pause()
     assert len(list(state_dir().glob("crash-*.txt"))) == 1
+
+
+async def test_an_unexpected_failure_names_no_secret(build_app, monkeypatch):
+    from syncmap_tui.emulator import DEFAULT_AUTH_TOKEN
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fail_once(monkeypatch, SyncClient, "fetch_item", RuntimeError(f"while sending {DEFAULT_AUTH_TOKEN!r}"))
+        main_screen(pilot).open_key_from_palette("order-0002")
+        dialog = await wait_for_screen(pilot, FlowErrorDialog)
+        assert DEFAULT_AUTH_TOKEN not in dialog.what and "[secret removed]" in dialog.what
+        assert DEFAULT_AUTH_TOKEN not in dialog.report.read_text()
