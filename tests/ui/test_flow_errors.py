@@ -260,3 +260,17 @@ async def test_an_unexpected_failure_names_no_secret(build_app, monkeypatch):
         dialog = await wait_for_screen(pilot, FlowErrorDialog)
         assert DEFAULT_AUTH_TOKEN not in dialog.what and "[secret removed]" in dialog.what
         assert DEFAULT_AUTH_TOKEN not in dialog.report.read_text()
+
+
+async def test_refresh_with_no_map_open_meets_a_real_503(build_app, emulator):
+    """The issue's reproduction: ctrl+r with no map open while the server answers 503, with a
+    client that does not retry (build_app's), raised WorkerFailed and showed the crash screen."""
+    app = build_app()
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        emulator.faults.update({"fail_next": 1, "fail_status": 503})
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app._exception is None and app.is_running
+        assert any(m.startswith("Refreshing failed:") and "HTTP 503" in m for m in told), told
