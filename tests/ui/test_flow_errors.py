@@ -274,3 +274,30 @@ async def test_refresh_with_no_map_open_meets_a_real_503(build_app, emulator):
         await settle(pilot)
         assert app._exception is None and app.is_running
         assert any(m.startswith("Refreshing failed:") and "HTTP 503" in m for m in told), told
+
+
+async def test_a_full_database_under_the_emulator_keeps_the_edit_and_the_next_save_works(build_app, emulator):
+    """The issue's reproduction: a full disk under the embedded emulator turned ctrl+s into
+    WorkerFailed: OperationalError('database or disk is full'). Here SQLite itself is full: its
+    page count is capped where it stands (PRAGMA max_page_count)."""
+    app = build_app(SERVICE, "orders", "order-0001")
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.editor.replace_text(EDIT.replace("typed before the failure", "x" * 8000))
+        await pilot.pause()
+        database = emulator.store._db
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        database.execute(f"PRAGMA max_page_count = {pages}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app._exception is None and main.editor.is_dirty
+        assert (
+            "Saving failed: the local emulator's database refused it: database or disk is full. "
+            "Your edit is still in the editor." in told
+        ), told
+        database.execute("PRAGMA max_page_count = 1073741823")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not main.editor.is_dirty
