@@ -54,7 +54,7 @@ def make_private_database(path: Path) -> None:
     files the database's mode); a database and folder from an older version are made private too."""
     ensure_private_dir(path.parent)
     os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)

@@ -312,7 +312,7 @@ async def test_a_storage_error_keeps_the_edit(world, client, monkeypatch):
 
     monkeypatch.setattr(client, "update_item", full_disk)
     assert not await session.save()
-    assert prompter.said("storage error") and session.modified()
+    assert prompter.said("the local emulator's database refused it: database or disk is full") and session.modified()
 
 
 async def test_a_read_only_session_sends_nothing(world):

@@ -19,7 +19,6 @@ theirs as the conflict dialog showed it. A create relies on 409 instead.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Literal, Protocol
@@ -35,6 +34,7 @@ from syncmap_tui.sync.errors import (
     SyncError,
     TwilioCode,
 )
+from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure
 from syncmap_tui.sync.merge import Conflict, Path, Side, json_equal, resolve, three_way_merge
 from syncmap_tui.sync.models import MapItem, format_datetime, parse_datetime
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
@@ -43,7 +43,7 @@ ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 DeletedChoice = Literal["recreate", "discard", "back"]
 Severity = Literal["information", "warning", "error"]
 
-STORAGE_ERRORS = (SyncError, OSError, sqlite3.Error)
+STORAGE_ERRORS = EXPECTED_FAILURES
 """What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
 KEPT_NOTICE = "Your edit is still in the editor: press ctrl+s to try again."
 MAX_CONFLICT_ROUNDS = 5
@@ -140,14 +140,8 @@ def revision_number(revision: str) -> int:
     return int(revision) if revision.isascii() and revision.isdigit() else -1
 
 
-def describe(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        return error.message
-    if isinstance(error, OSError):
-        return f"storage error: {error.strerror or type(error).__name__}"
-    if isinstance(error, sqlite3.Error):
-        return f"storage error: {error}"
-    return str(error)
+describe = describe_failure
+"""The words for a failure: sync/failures.py, shared with the UI's worker policy."""
 
 
 def _lost(error: SyncError) -> bool:

@@ -16,7 +16,8 @@ from textual.command import Provider
 from textual.notifications import SeverityLevel
 
 from syncmap_tui.config import Target
-from syncmap_tui.ui.flow_errors import EXPECTED_FAILURE_TIMEOUT_SECONDS, describe_failure, flow, is_expected_failure
+from syncmap_tui.sync.failures import describe_failure, is_expected_failure
+from syncmap_tui.ui.flow_errors import EXPECTED_FAILURE_TIMEOUT_SECONDS, flow
 from syncmap_tui.ui.key_storm import KeyStorm
 from syncmap_tui.ui.literal import visible_lines
 
@@ -170,6 +171,8 @@ class SyncMapApp(App[None]):
         failure; drafts, a report and a dialog for a bug. The app goes on either way."""
         main = self._main_screen()
         if main is not None:
+            # What a failed flow leaves waiting, as escape's cancel resets it (MainScreen): "saving…"
+            # in the header. (A failed page load forgets its request itself: ItemTable._load_page.)
             main.header.show_activity("")
         edit_open = main is not None and main.open_item is not None and main.editor.is_dirty
         if is_expected_failure(error):

@@ -22,42 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sys
 from typing import Any, Awaitable, Callable, TypeVar
 
 from textual import work
 
-from syncmap_tui.sync.errors import SyncError
 
 
-def storage_errors() -> tuple[type[BaseException], ...]:
-    """The local disk said no (full, read-only, gone): the embedded emulator's database and the
-    files the app writes. An answer to show, like the server's. sqlite3 is imported by the
-    embedded emulator only (in a worker, off the first frame): without it, no sqlite3.Error exists."""
-    sqlite3 = sys.modules.get("sqlite3")
-    return (OSError, sqlite3.Error) if sqlite3 is not None else (OSError,)
 
 EXPECTED_FAILURE_TIMEOUT_SECONDS = 12.0
 """Long enough to read a two-line message that the user did not expect."""
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
-
-
-def is_expected_failure(error: BaseException) -> bool:
-    """True for the answers a flow may meet in normal use; False for bugs."""
-    return isinstance(error, (SyncError, *storage_errors()))
-
-
-def describe_failure(error: BaseException) -> str:
-    """What an expected failure (`is_expected_failure`) says: the server's message, or the disk's."""
-    if isinstance(error, SyncError):
-        return str(error)
-    if isinstance(error, OSError) and error.strerror:
-        where = f" ({error.filename})" if error.filename else ""
-        return f"the local disk refused it: {error.strerror}{where}"
-    if isinstance(error, OSError):
-        return f"the local disk refused it: {error}"
-    return f"the local emulator's database refused it: {error}"  # sqlite3.Error
 
 
 def flow(doing: str, *, group: str = "default", exclusive: bool = False) -> Callable[[F], F]:

@@ -6,17 +6,19 @@ ruinous for 16 KB pasted as 16,000 keys: about two minutes at full CPU. Here the
 TextArea would insert (printable characters, enter) and that arrive back to back are collected
 and inserted as one edit at the end of the burst.
 
-"Back to back" needs no clock: a key with more messages queued behind it starts a burst and
-schedules the insert with `call_later`, which queues it behind every message already waiting, so
-the keys already read from the terminal join the burst and the insert runs once the app has
-caught up with them. A keystroke typed by a person arrives to an empty queue and takes the usual
-way, unchanged (an extra hop through the queue let a frame go out between key and edit, which
-pushed the edit to the next frame: keystroke p95 12.6 -> 17 ms).
+A key belongs to a storm when more messages are queued behind it, or when it was read from the
+terminal within STORM_GAP_SECONDS of the storm's previous key (a paste is read in pieces; the app
+may catch up with one before the next arrives). The first key of a burst schedules the insert
+with `call_later`, which queues it behind every message already waiting, so the keys already
+read join the burst and the insert runs once the app has caught up with them. A keystroke typed
+by a person arrives alone and takes the usual way, unchanged (an extra hop through the queue let
+a frame go out between key and edit, which pushed the edit to the next frame: keystroke p95
+12.6 -> 17 ms).
 
 Order is kept: any other input (an arrow, ctrl+s, a click, a paste, a key for another widget)
-first inserts what was collected, then goes its way. A tab inside a burst is inserted as a tab:
+first inserts what was collected, then goes its way. A tab in a storm is inserted as a tab:
 pasted text that holds one must not move the focus out of the editor in mid-paste (the rest of
-the paste would land on the item table as commands); so is a line feed (TEXT_IN_A_BURST). On
+the paste would land on the item table as commands); so is a line feed (TEXT_IN_A_STORM). On
 its own, each keeps its usual meaning.
 """
 
@@ -33,9 +35,14 @@ if TYPE_CHECKING:
 
 INSERTED_KEYS = {"enter": "\n"}
 """Keys that are not printable but that a TextArea inserts (as TextArea._on_key does)."""
-TEXT_IN_A_BURST = {"tab": "\t", "ctrl+j": "\n"}
-"""Keys that are text only inside a burst: a pasted tab, and a pasted line feed (terminals send
+TEXT_IN_A_STORM = {"tab": "\t", "ctrl+j": "\n"}
+"""Keys that are text only inside a storm: a pasted tab, and a pasted line feed (terminals send
 CR, which is enter; tools that type text, such as `tmux send-keys -l`, send LF, read as ctrl+j)."""
+STORM_GAP_SECONDS = 0.01
+"""Keys read from the terminal this close together were not typed one by one: the keys of one
+read are microseconds apart, and the reads of a paste milliseconds; a fast typist's keys are
+~50-100 ms apart and a held key repeats every ~30 ms. (Two keys rolled over can come closer:
+then a tab after a letter is text, not a move of the focus, which the user sees and undoes.)"""
 
 
 class KeyStorm:
@@ -50,6 +57,8 @@ class KeyStorm:
         chain is rebuilt on each look (~0.1 ms, a third of 16,000 keys' time): it is looked at
         again only when the screen or the focus changes (`_priority_keys_of`)."""
         self._priority_keys_of: tuple[object, object] | None = None
+        self.storm_key_time = float("-inf")
+        """When the latest key that a TextArea inserts was read (Textual's event time)."""
         self.bursts = 0
         """Inserts made (each one edit)."""
 
@@ -60,8 +69,10 @@ class KeyStorm:
         if text is None:
             self.flush()
             return False
-        if not self.pieces and not self.app.message_queue_size:
-            return False  # nothing behind it: a keystroke, which takes the usual way, unchanged
+        in_storm = self._in_storm(event)
+        self.storm_key_time = event.time  # type: ignore[attr-defined]  # _text_for checked it is a Key
+        if not in_storm and not self.app.message_queue_size:
+            return False  # alone: a keystroke, which takes the usual way, unchanged
         focused = self.app.focused
         if focused is not self.target:
             self.flush()
@@ -70,6 +81,10 @@ class KeyStorm:
             self.app.call_later(self.flush)
         self.pieces.append(text)
         return True
+
+    def _in_storm(self, event: events.Key) -> bool:
+        """The key comes right after another one of a storm: collected, or read just before."""
+        return bool(self.pieces) or event.time - self.storm_key_time <= STORM_GAP_SECONDS
 
     def _check_priority_keys(self) -> None:
         screen = self.app.screen
@@ -98,8 +113,8 @@ class KeyStorm:
             text = event.character
         elif key in INSERTED_KEYS:
             text = INSERTED_KEYS[key]
-        elif key in TEXT_IN_A_BURST and self.pieces and focused is self.target:
-            text = TEXT_IN_A_BURST[key]
+        elif key in TEXT_IN_A_STORM and self._in_storm(event):
+            text = TEXT_IN_A_STORM[key]
         else:
             return None
         self._check_priority_keys()

@@ -21,7 +21,7 @@ from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.errors import TwilioCode, error_body, error_from_response
 from syncmap_tui.ui.dialogs import ConfirmDialog, NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
 from syncmap_tui.ui.flow_error_dialog import FlowErrorDialog
-from syncmap_tui.ui.flow_errors import is_expected_failure
+from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 
 from .helpers import SERVICE, main_screen, record_notifications, settle, wait_for_screen, wait_until
@@ -211,6 +211,7 @@ async def test_every_flow_answers_every_failure_without_a_crash(build_app, monke
             assert main.editor.open_item is None and main.current_map is not None
             return
         assert main.editor.text == text_before
+        assert not main.item_table.page_pending  # the table asks for the next page again
         if flow.edit:
             assert json.loads(main.editor.text.rstrip()) == {"kept": "typed before the failure"}
             if is_expected_failure(error) and name == "save":
@@ -247,3 +248,56 @@ async def test_one_crash_writes_one_report(build_app):
             app._handle_exception(crash)  # Textual may hand a failure over twice (a worker, then its await)
             await pilot.pause()
     assert len(list(state_dir().glob("crash-*.txt"))) == 1
+
+
+async def test_an_unexpected_failure_names_no_secret(build_app, monkeypatch):
+    from syncmap_tui.emulator import DEFAULT_AUTH_TOKEN
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fail_once(monkeypatch, SyncClient, "fetch_item", RuntimeError(f"while sending {DEFAULT_AUTH_TOKEN!r}"))
+        main_screen(pilot).open_key_from_palette("order-0002")
+        dialog = await wait_for_screen(pilot, FlowErrorDialog)
+        assert DEFAULT_AUTH_TOKEN not in dialog.what and "[secret removed]" in dialog.what
+        assert DEFAULT_AUTH_TOKEN not in dialog.report.read_text()
+
+
+async def test_refresh_with_no_map_open_meets_a_real_503(build_app, emulator):
+    """The issue's reproduction: ctrl+r with no map open while the server answers 503, with a
+    client that does not retry (build_app's), raised WorkerFailed and showed the crash screen."""
+    app = build_app()
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        emulator.faults.update({"fail_next": 1, "fail_status": 503})
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app._exception is None and app.is_running
+        assert any(m.startswith("Refreshing failed:") and "HTTP 503" in m for m in told), told
+
+
+async def test_a_full_database_under_the_emulator_keeps_the_edit_and_the_next_save_works(build_app, emulator):
+    """The issue's reproduction: a full disk under the embedded emulator turned ctrl+s into
+    WorkerFailed: OperationalError('database or disk is full'). Here SQLite itself is full: its
+    page count is capped where it stands (PRAGMA max_page_count)."""
+    app = build_app(SERVICE, "orders", "order-0001")
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.editor.replace_text(EDIT.replace("typed before the failure", "x" * 8000))
+        await pilot.pause()
+        database = emulator.store._db
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        database.execute(f"PRAGMA max_page_count = {pages}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app._exception is None and main.editor.is_dirty
+        # The session says it (the flow policy's words, sync/failures.py), and that the edit is kept.
+        assert "Saving failed: the local emulator's database refused it: database or disk is full" in told, told
+        assert "Your edit is still in the editor: press ctrl+s to try again." in told, told
+        database.execute("PRAGMA max_page_count = 1073741823")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not main.editor.is_dirty

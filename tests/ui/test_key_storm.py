@@ -95,6 +95,7 @@ async def test_single_keystrokes_stay_single_edits_and_a_tab_alone_moves_the_foc
         for character in "xyz":
             await pilot.press(character)
         assert edits == ["x", "y", "z"]
+        await pilot.pause(0.05)  # as a person types: not within a storm's gap of the last key
         await pilot.press("tab")
         assert not area.has_focus and edits == ["x", "y", "z"]
 
@@ -108,3 +109,21 @@ async def test_the_cursor_is_in_view_after_a_burst_of_many_lines(build_app):
         await settle(pilot)
         row = area.cursor_location[0]
         assert row == 61 and area.scroll_y <= row < area.scroll_y + area.content_size.height
+
+
+async def test_a_paste_read_in_two_pieces_is_one_storm(build_app):
+    """The app caught up with the first piece before the second came: a tab that starts the second
+    piece, read 5 ms after the first piece's last key, is still text (the focus stays)."""
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        area = await open_order(pilot)
+        first = [key_event(character) for character in "ab"]
+        for event in first:
+            app.post_message(event)
+        await settle(pilot)
+        second = [key_event(character) for character in "\tc\n"]
+        for offset, event in enumerate(second):
+            event.time = first[-1].time + 0.005 + offset * 1e-6
+            app.post_message(event)
+        await settle(pilot)
+        assert area.has_focus and area.text.split("\n")[1:3] == ["ab\tc", '  "status": "paid",']

@@ -170,6 +170,9 @@ class Database:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite has rolled back already after some errors (SQLITE_FULL): a ROLLBACK then
+                # fails with "no transaction is active" and hides "database or disk is full".
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
