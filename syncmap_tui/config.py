@@ -64,7 +64,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from syncmap_tui.private_files import ensure_private_dir, write_atomically
-from syncmap_tui.sync.auth import Credentials
+from syncmap_tui.sync.auth import LOCAL_EMULATOR_ACCOUNT_SID, LOCAL_EMULATOR_AUTH_TOKEN, Credentials
 from syncmap_tui.sync.urls import TWILIO_SYNC_URL, is_loopback_host, is_loopback_url
 
 __all__ = [
@@ -330,9 +330,10 @@ def _config_from_data(data: dict[str, Any], path: Path) -> Config:
             raise ConfigError(f"{where}: profile {name!r}: unknown setting(s) {', '.join(map(repr, extra))}; "
                               f"known: {', '.join(_STR_FIELDS + _BOOL_FIELDS)}.", path=path)
         try:
+            # Values straight from TOML, of any type: _validate_profile checks each one next.
             profile = Profile(
-                account_sid=table.get("account_sid"),
-                **{k: table.get(k) for k in _STR_FIELDS if k != "account_sid"},
+                account_sid=table.get("account_sid"),  # type: ignore[arg-type]
+                **{k: table.get(k) for k in _STR_FIELDS if k != "account_sid"},  # type: ignore[arg-type]
                 **{k: table.get(k, False) for k in _BOOL_FIELDS},
             )
             profiles[name] = _validate_profile(name, profile, where)
@@ -490,19 +491,6 @@ def _env_target(environ: Mapping[str, str]) -> Target | None:
                   read_only=False, production=False, is_embedded_emulator=False, source="env")
 
 
-def _emulator_pair() -> tuple[str, str]:
-    """The local emulator's documented Account SID and Auth Token."""
-    try:
-        from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-    except ImportError as exc:
-        # TEMPORARY: the emulator package does not define its constants yet. Only that case
-        # falls back; any other import failure inside the emulator is a real error.
-        if exc.name != "syncmap_tui.emulator":
-            raise
-        return "AC" + "0" * 32, "emulator-token"
-    return DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-
-
 def resolve_target(
     *,
     base_url: str | None = None,
@@ -541,9 +529,8 @@ def resolve_target(
                     "--base-url needs credentials for a non-loopback host: set TWILIO_ACCOUNT_SID and "
                     "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), or add --profile NAME."
                 )
-            sid, token = _emulator_pair()
             return Target(label=f"emulator at {override}", base_url=override,
-                          credentials=Credentials.auth_token(sid, token), read_only=read_only,
+                          credentials=Credentials.auth_token(LOCAL_EMULATOR_ACCOUNT_SID, LOCAL_EMULATOR_AUTH_TOKEN), read_only=read_only,
                           production=False, is_embedded_emulator=False, source="flag")
         target = replace(target, label=f"{target.label} @ {override}", base_url=override, source="flag")
 

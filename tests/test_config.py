@@ -163,11 +163,10 @@ def test_loopback_base_url_alone_uses_the_emulator_pair(url):
     assert (t.base_url, t.source, t.is_embedded_emulator) == (url, "flag", False)
 
 
-def test_loopback_base_url_alone_takes_the_pair_from_the_emulator_package(monkeypatch):
-    monkeypatch.setattr(syncmap_tui.emulator, "DEFAULT_ACCOUNT_SID", SID2, raising=False)
-    monkeypatch.setattr(syncmap_tui.emulator, "DEFAULT_AUTH_TOKEN", "from-the-emulator", raising=False)
+def test_loopback_base_url_alone_uses_the_pair_the_emulator_answers_to():
     t = resolve_target(base_url="http://127.0.0.1:8777", environ={})
-    assert t.credentials == Credentials.auth_token(SID2, "from-the-emulator")
+    emulator = syncmap_tui.emulator
+    assert t.credentials == Credentials.auth_token(emulator.DEFAULT_ACCOUNT_SID, emulator.DEFAULT_AUTH_TOKEN)
 
 
 def test_non_loopback_base_url_needs_credentials():

@@ -11,10 +11,12 @@ and what they share (`wire`, `params`, `paging`), `store` (SQLite, a package of 
 
 from __future__ import annotations
 
-DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+from syncmap_tui.sync.auth import LOCAL_EMULATOR_ACCOUNT_SID, LOCAL_EMULATOR_AUTH_TOKEN
+
+DEFAULT_ACCOUNT_SID = LOCAL_EMULATOR_ACCOUNT_SID
 """The documented local account: used when no credentials are given. Not a real Twilio account."""
 
-DEFAULT_AUTH_TOKEN = "emulator-token"
+DEFAULT_AUTH_TOKEN = LOCAL_EMULATOR_AUTH_TOKEN
 """The documented local auth token that goes with DEFAULT_ACCOUNT_SID. Safe to print."""
 
 __all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN"]

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LOCAL_EMULATOR_ACCOUNT_SID = "AC" + "0" * 32
+"""The documented local account of syncmap-tui's emulator: used when no credentials are given to it,
+and by the app for a loopback --base-url without credentials. Not a real Twilio account."""
+
+LOCAL_EMULATOR_AUTH_TOKEN = "emulator-token"
+"""The documented local auth token that goes with LOCAL_EMULATOR_ACCOUNT_SID. Safe to print."""
+
 
 @dataclass(frozen=True)
 class Credentials:

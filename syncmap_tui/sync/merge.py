@@ -124,7 +124,7 @@ def _json_equal(a: Any, b: Any, memo: _EqualityMemo | None) -> bool:
     if isinstance(a, float):
         # repr tells -0.0 from 0.0 and makes NaN equal to itself.
         return repr(a) == repr(b)
-    return a == b
+    return bool(a == b)
 
 
 # How values are compared part by part: the one place for the object and array rules.
@@ -347,6 +347,7 @@ def resolve(result: MergeResult, choices: Mapping[Path, Side]) -> dict[str, Any]
     resolved = _copied(result.merged)
     for conflict in result.conflicts:
         resolved = _put(resolved, conflict.path, _copied(conflict.value(choices[conflict.path])))
+    assert isinstance(resolved, dict)  # the top is an object: a conflict at the top puts one there
     return resolved
 
 

@@ -68,14 +68,16 @@ def _text(payload: Mapping[str, Any], name: str, kind: str, *, nullable: bool = 
     return value
 
 
-def _date(payload: Mapping[str, Any], name: str, kind: str, *, nullable: bool = False) -> datetime | None:
-    value = _text(payload, name, kind, nullable=nullable)
-    if value is None:
-        return None
+def _date(payload: Mapping[str, Any], name: str, kind: str) -> datetime:
+    value = _text(payload, name, kind)
     try:
         return parse_datetime(value)
     except ValueError:
         raise BadResponse(f"the server's {kind} has a {name!r} that is not a Twilio datetime") from None
+
+
+def _optional_date(payload: Mapping[str, Any], name: str, kind: str) -> datetime | None:
+    return None if _text(payload, name, kind, nullable=True) is None else _date(payload, name, kind)
 
 
 def _require_object(payload: Any, kind: str) -> Mapping[str, Any]:
@@ -143,7 +145,7 @@ class SyncMap:
             service_sid=_text(payload, "service_sid", kind),
             url=_text(payload, "url", kind),
             revision=_text(payload, "revision", kind),
-            date_expires=_date(payload, "date_expires", kind, nullable=True),
+            date_expires=_optional_date(payload, "date_expires", kind),
             date_created=_date(payload, "date_created", kind),
             date_updated=_date(payload, "date_updated", kind),
             created_by=_text(payload, "created_by", kind),
@@ -183,7 +185,7 @@ class MapItem:
             url=_text(payload, "url", kind),
             revision=_text(payload, "revision", kind),
             data=data,
-            date_expires=_date(payload, "date_expires", kind, nullable=True),
+            date_expires=_optional_date(payload, "date_expires", kind),
             date_created=_date(payload, "date_created", kind),
             date_updated=_date(payload, "date_updated", kind),
             created_by=_text(payload, "created_by", kind),
