@@ -65,7 +65,6 @@ async def test_case_2_a_draft_is_not_saved_over_an_item_created_again(build_app,
     await other_writer.delete_item(SERVICE, sid, "order-0021", if_match=None)
     await other_writer.create_item(SERVICE, sid, "order-0021", {"someone": "else"})  # revision 0 again
     app = build_app()
-    told = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await answer(pilot, RecoverDraftDialog, "open")
         dialog = await wait_for_screen(pilot, ConflictDialog)

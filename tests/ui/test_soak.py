@@ -56,7 +56,6 @@ from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.sync.errors import ItemNotFound
-from syncmap_tui.sync.models import MapItem
 from syncmap_tui.ui.app import DeepLink, make_app
 from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
