@@ -7,6 +7,7 @@ import errno
 import os
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -156,3 +157,34 @@ def test_the_token_file_wins_over_the_environment(tmp_path, monkeypatch):
     assert cli.resolve_credentials(args)[1:] == ("from-the-file", "--auth-token-file")
     args = cli.build_parser().parse_args([])
     assert cli.resolve_credentials(args)[1:] == ("from-the-environment", "TWILIO_AUTH_TOKEN")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_just_before_the_server_takes_over_its_handlers_still_stops_it(tmp_path, monkeypatch, signum):
+    """A harness that stops the emulator the moment it printed its URL: the signal came between
+    the emulator's own handlers and uvicorn's, was swallowed, and the emulator ran on (found by
+    SIGTERM at random moments after the URL line: 1 run in 20 hung)."""
+    import uvicorn
+
+    serve = uvicorn.Server.run
+    ran_on: list[bool] = []
+
+    def signalled_then_run(server: uvicorn.Server, sockets=None) -> None:
+        os.kill(os.getpid(), signum)  # delivered before uvicorn installs its handlers
+
+        def stop_a_hung_server() -> None:
+            ran_on.append(True)
+            server.should_exit = True
+
+        watchdog = threading.Timer(10.0, stop_a_hung_server)
+        watchdog.start()
+        try:
+            serve(server, sockets=sockets)
+        finally:
+            watchdog.cancel()
+
+    monkeypatch.setattr(uvicorn.Server, "run", signalled_then_run)
+    ready = tmp_path / "url"
+    assert run_emulator_command(["--port", "0", "--ready-file", str(ready)]) == 0
+    assert not ran_on, "the signal was swallowed: the server ran until the watchdog stopped it"
+    assert not ready.exists()
