@@ -28,21 +28,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, loopback only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--db", help="SQLite file to keep the data in (default: in memory, gone on exit)")
-    parser.add_argument("--account-sid", help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
+    parser.add_argument("--db", type=_non_empty, help="SQLite file to keep the data in (default: in memory, gone on exit)")
+    parser.add_argument("--account-sid", type=_non_empty, help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
     token = parser.add_mutually_exclusive_group()
     token.add_argument(
         "--auth-token-file",
+        type=_non_empty,
         metavar="PATH",
         help="read the auth token to accept from PATH, one line (default: TWILIO_AUTH_TOKEN, else the local one)",
     )
     token.add_argument(
         "--auth-token",
+        type=_non_empty,
         metavar="TOKEN",
         help="auth token to accept; every user of the machine can read it in `ps`: prefer --auth-token-file",
     )
     parser.add_argument(
         "--ready-file",
+        type=_non_empty,
         metavar="PATH",
         help="write the URL to PATH once connections are accepted (atomically); removed on exit",
     )
@@ -63,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
+
+
+def _non_empty(text: str) -> str:
+    """An empty value (`--db "$DB"` with DB unset) would read as the flag left out: the local
+    token accepted, the data in memory, no ready file for a script to wait for."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def _latency(text: str) -> float | tuple[float, float]:

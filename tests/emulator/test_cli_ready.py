@@ -188,3 +188,14 @@ def test_a_signal_just_before_the_server_takes_over_its_handlers_still_stops_it(
     assert run_emulator_command(["--port", "0", "--ready-file", str(ready)]) == 0
     assert not ran_on, "the signal was swallowed: the server ran until the watchdog stopped it"
     assert not ready.exists()
+
+
+@pytest.mark.parametrize("flag", ["--ready-file", "--auth-token-file", "--auth-token", "--account-sid", "--db"])
+def test_an_empty_value_is_refused_not_taken_as_the_flag_left_out(flag, capsys):
+    """`--auth-token-file "$TOKEN_FILE"` with the variable unset accepted the documented local
+    token, `--db "$DB"` kept the data in memory and `--ready-file "$READY"` wrote no file, so a
+    script waited for it for ever."""
+    with pytest.raises(SystemExit) as refused:
+        cli.build_parser().parse_args([flag, ""])
+    assert refused.value.code == 2
+    assert f"argument {flag}: must not be empty" in capsys.readouterr().err
