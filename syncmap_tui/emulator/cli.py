@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, loopback only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--db", type=_non_empty, help="SQLite file to keep the data in (default: in memory, gone on exit)")
+    parser.add_argument(
+        "--db", type=_non_empty, help="SQLite file to keep the data in (default: in memory, gone on exit)"
+    )
     parser.add_argument("--account-sid", type=_non_empty, help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
     token = parser.add_mutually_exclusive_group()
     token.add_argument(

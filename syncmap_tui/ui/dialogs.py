@@ -463,7 +463,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
         summary = literal(view.theirs.key, "bold")
         summary.no_wrap = False
         summary.append(
-            f": you loaded revision {view.base.revision}; the server now has revision {view.theirs.revision}"
+            f": you loaded revision {visible(view.base.revision)}; the server now has revision {visible(view.theirs.revision)}"
             f", updated {format_when(view.theirs.date_updated)}."
         )
         if view.recreated:
