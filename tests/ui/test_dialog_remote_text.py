@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from rich.cells import cell_len
+
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.ui.dialogs import ConflictDialog
@@ -34,3 +36,22 @@ def test_the_conflict_summary_escapes_the_revisions():
     summary = ConflictDialog(view)._summary().plain
     assert "\x1b" not in summary and "\x9b" not in summary and "\u202e" not in summary, repr(summary)
     assert "revision 7\\x1b[2J\\x9b31m\\u202e;" in summary, summary
+
+
+def test_conflict_rows_line_up_when_a_path_holds_wide_characters():
+    """The path column was cut and padded by characters: a path of CJK characters took twice
+    the columns, pushed its values right and cut them off at 80 columns."""
+    wide_key = "配送先住所の郵便番号と電話番号" * 2  # 30 characters, 60 cells
+    base = {"status": "new", wide_key: "1", "短い": "a"}
+    view = ThreeWay(
+        base=item(base, "1"),
+        theirs=item({**base, "status": "theirs", wide_key: "2", "短い": "b"}, "2"),
+        mine_data=base,
+        mine_item_ttl=None,
+        mine_collection_ttl=None,
+    )
+    dialog = ConflictDialog(view)
+    lines = [dialog._row_prompt(row, marked=False).plain for row in dialog.rows]
+    value_columns = {cell_len(line[: line.rindex(' "', 0, line.index(" → "))]) for line in lines}
+    assert len(value_columns) == 1, lines
+    assert all("…" in line for line in lines if wide_key[:3] in line), lines
