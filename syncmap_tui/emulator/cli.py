@@ -7,6 +7,7 @@ import ipaddress
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 from contextlib import contextmanager, suppress
@@ -293,10 +294,19 @@ def run_emulator_command(argv: list[str]) -> int:
             print(f"syncmap-tui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
             return 1
 
-        store = SyncStore(args.db or ":memory:")
+        try:
+            store = SyncStore(args.db or ":memory:")
+        except (sqlite3.Error, OSError, RuntimeError) as exc:  # RuntimeError: written by a newer emulator
+            sock.close()
+            print(f"syncmap-tui emulator: cannot use --db {args.db}: {exc}", file=sys.stderr)
+            return 1
         try:
             if args.seed:
-                seed_demo(store, account_sid)
+                try:
+                    seed_demo(store, account_sid)
+                except (sqlite3.Error, OSError) as exc:  # a full disk
+                    print(f"syncmap-tui emulator: cannot seed --db {args.db or 'in memory'}: {exc}", file=sys.stderr)
+                    return 1
             app = create_app(store, account_sid=account_sid, auth_token=auth_token, faults=faults, rate_limit=rate_limit)
             url = url_of(sock)
             _print_banner(url, account_sid, auth_token, token_source, args)

@@ -199,3 +199,29 @@ def test_an_empty_value_is_refused_not_taken_as_the_flag_left_out(flag, capsys):
         cli.build_parser().parse_args([flag, ""])
     assert refused.value.code == 2
     assert f"argument {flag}: must not be empty" in capsys.readouterr().err
+
+
+def test_a_database_that_cannot_be_used_is_refused_without_a_traceback(tmp_path, capsys):
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not a database\n" * 100, encoding="utf-8")
+    for path, reason in ((not_a_database, "file is not a database"), (tmp_path, "unable to open database file")):
+        assert run_emulator_command(["--port", "0", "--db", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"syncmap-tui emulator: cannot use --db {path}: {reason}" in err, err
+        assert "Traceback" not in err
+
+
+def test_a_full_disk_while_seeding_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    from syncmap_tui.emulator import seed
+
+    def full_disk(store, account_sid) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(seed, "seed_demo", full_disk)
+    ready = tmp_path / "url"
+    assert run_emulator_command(["--port", "0", "--db", str(tmp_path / "db"), "--seed", "--ready-file", str(ready)]) == 1
+    err = capsys.readouterr().err
+    assert f"syncmap-tui emulator: cannot seed --db {tmp_path / 'db'}: database or disk is full" in err, err
+    assert not ready.exists()
