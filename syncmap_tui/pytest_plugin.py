@@ -36,8 +36,8 @@ Maps = Mapping[str, Items]
 
 
 class _LoopbackServer:
-    """uvicorn on 127.0.0.1 (a free port) in a background thread, serving whichever emulator app
-    `app` holds at the time of each request.
+    """uvicorn on 127.0.0.1 (a free port) in a background thread, serving whichever emulator
+    `emulator` holds at the time of each request.
 
     Starting a server takes ~7 ms, but stopping one takes ~0.2 s (uvicorn polls for its exit flag
     every 0.1 s, then gives connections 0.1 s to close): one server serves every `sync_emulator`
@@ -50,7 +50,7 @@ class _LoopbackServer:
 
         from syncmap_tui.emulator.cli import bind, url_of
 
-        self.app: Any = None
+        self.emulator: SyncEmulator | None = None
         self._socket = bind(LOOPBACK, 0)
         self.base_url = url_of(self._socket)
         config = uvicorn.Config(
@@ -70,15 +70,16 @@ class _LoopbackServer:
         )
 
     async def _serve_current_app(self, scope: Any, receive: Any, send: Any) -> None:
-        app = self.app
-        if app is None:  # a client kept from a test that has ended
+        emulator = self.emulator
+        if emulator is None:  # a client kept from a test that has ended
             from starlette.responses import JSONResponse
 
             from syncmap_tui.sync.errors import TwilioCode, error_body
 
             body = error_body(TwilioCode.SERVICE_UNAVAILABLE, "No test is using the Sync emulator now", 503)
-            app = JSONResponse(body, 503)
-        await app(scope, receive, send)
+            await JSONResponse(body, 503)(scope, receive, send)
+            return
+        await emulator._handle(scope, receive, send)
 
     def start(self) -> "_LoopbackServer":
         self._thread.start()
@@ -117,9 +118,31 @@ class SyncEmulator:
         self._store = SyncStore(":memory:")
         self._faults = Faults()
         self._app = create_app(self._store, account_sid=account_sid, auth_token=auth_token, faults=self._faults)
+        self._requests_in_flight = 0
+        self._closed = False
+        self._closing = threading.Lock()
 
     def close(self) -> None:
+        """Close the data once no request is using it. A request the test left on its way (a
+        thread, a slow fault) is answered, and the last one closes the store: closed under it,
+        it failed with a bare 500 and logged an error into the next test."""
+        with self._closing:
+            self._closed = True
+            if self._requests_in_flight:
+                return
         self._store.close()
+
+    async def _handle(self, scope: Any, receive: Any, send: Any) -> None:
+        with self._closing:
+            self._requests_in_flight += 1
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            with self._closing:
+                self._requests_in_flight -= 1
+                last = self._closed and not self._requests_in_flight
+            if last:
+                self._store.close()
 
     def __repr__(self) -> str:
         return f"<SyncEmulator {self.base_url} account {self.account_sid}>"
@@ -227,11 +250,11 @@ def _serve(server: _LoopbackServer) -> Iterator[SyncEmulator]:
     from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
     emulator = SyncEmulator(server.base_url, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
-    server.app = emulator._app
+    server.emulator = emulator
     try:
         yield emulator
     finally:
-        server.app = None
+        server.emulator = None
         emulator.close()
 
 

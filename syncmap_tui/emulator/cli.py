@@ -7,6 +7,7 @@ import ipaddress
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 from contextlib import contextmanager, suppress
@@ -28,21 +29,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}, loopback only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--db", help="SQLite file to keep the data in (default: in memory, gone on exit)")
-    parser.add_argument("--account-sid", help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
+    parser.add_argument(
+        "--db", type=_non_empty, help="SQLite file to keep the data in (default: in memory, gone on exit)"
+    )
+    parser.add_argument("--account-sid", type=_non_empty, help="account SID to accept (default: TWILIO_ACCOUNT_SID, else the local one)")
     token = parser.add_mutually_exclusive_group()
     token.add_argument(
         "--auth-token-file",
+        type=_non_empty,
         metavar="PATH",
         help="read the auth token to accept from PATH, one line (default: TWILIO_AUTH_TOKEN, else the local one)",
     )
     token.add_argument(
         "--auth-token",
+        type=_non_empty,
         metavar="TOKEN",
         help="auth token to accept; every user of the machine can read it in `ps`: prefer --auth-token-file",
     )
     parser.add_argument(
         "--ready-file",
+        type=_non_empty,
         metavar="PATH",
         help="write the URL to PATH once connections are accepted (atomically); removed on exit",
     )
@@ -63,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
+
+
+def _non_empty(text: str) -> str:
+    """An empty value (`--db "$DB"` with DB unset) would read as the flag left out: the local
+    token accepted, the data in memory, no ready file for a script to wait for."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def _latency(text: str) -> float | tuple[float, float]:
@@ -180,7 +194,7 @@ def _server_calling_when_started(config: Any, on_started: Callable[[], None]) ->
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
-            if not self.started:
+            if not self.started or self.should_exit:  # told to stop while starting: no ready file
                 return
             try:
                 on_started()
@@ -191,17 +205,40 @@ def _server_calling_when_started(config: Any, on_started: Callable[[], None]) ->
     return Server(config)
 
 
-@contextmanager
-def _exit_quietly_on_signals() -> Iterator[None]:
-    """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, into the handlers it found.
-    Give it handlers that do nothing, so that a signalled shutdown ends with exit status 0."""
-    handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda *_: None) for sig in handled}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+class _StopOnSignals:
+    """SIGINT and SIGTERM stop the server, with exit status 0, whenever they come.
+
+    uvicorn installs handlers of its own only once it runs, and re-raises the signal after its
+    graceful shutdown into the handlers it found: these, which then only ask a stopped server to
+    stop. A signal before uvicorn's handlers (while seeding, binding, or starting the event loop)
+    is kept and stops the server as it starts; with do-nothing handlers it was swallowed, and the
+    emulator served on after SIGTERM."""
+
+    HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._server: Any = None
+
+    def stop(self, server: Any) -> None:
+        """Stop `server` on a signal, now if one came already."""
+        self._server = server
+        if self.requested:
+            server.should_exit = True
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self._server is not None:
+            self._server.should_exit = True
+
+    @contextmanager
+    def installed(self) -> Iterator["_StopOnSignals"]:
+        previous = {sig: signal.signal(sig, self._handle) for sig in self.HANDLED}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def run_emulator_command(argv: list[str]) -> int:
@@ -250,32 +287,42 @@ def run_emulator_command(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         print(f"syncmap-tui emulator: {exc}", file=sys.stderr)
         return 2
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        print(f"syncmap-tui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-
-    store = SyncStore(args.db or ":memory:")
-    try:
-        if args.seed:
-            seed_demo(store, account_sid)
-        app = create_app(store, account_sid=account_sid, auth_token=auth_token, faults=faults, rate_limit=rate_limit)
-        url = url_of(sock)
-        _print_banner(url, account_sid, auth_token, token_source, args)
-        server = _server_calling_when_started(
-            uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off"),
-            on_started=(lambda: write_ready_file(ready, url)) if ready is not None else lambda: None,
-        )
+    with _StopOnSignals().installed() as stop_on_signals:
         try:
-            with _exit_quietly_on_signals():
+            sock = bind(args.host, args.port)
+        except OSError as exc:
+            print(f"syncmap-tui emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+
+        try:
+            store = SyncStore(args.db or ":memory:")
+        except (sqlite3.Error, OSError, RuntimeError) as exc:  # RuntimeError: written by a newer emulator
+            sock.close()
+            print(f"syncmap-tui emulator: cannot use --db {args.db}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            if args.seed:
+                try:
+                    seed_demo(store, account_sid)
+                except (sqlite3.Error, OSError) as exc:  # a full disk
+                    print(f"syncmap-tui emulator: cannot seed --db {args.db or 'in memory'}: {exc}", file=sys.stderr)
+                    return 1
+            app = create_app(store, account_sid=account_sid, auth_token=auth_token, faults=faults, rate_limit=rate_limit)
+            url = url_of(sock)
+            _print_banner(url, account_sid, auth_token, token_source, args)
+            server = _server_calling_when_started(
+                uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off"),
+                on_started=(lambda: write_ready_file(ready, url)) if ready is not None else lambda: None,
+            )
+            stop_on_signals.stop(server)
+            try:
                 server.run(sockets=[sock])
+            finally:
+                if ready is not None:
+                    remove_ready_file(ready, url)
         finally:
-            if ready is not None:
-                remove_ready_file(ready, url)
-    finally:
-        sock.close()
-        store.close()
+            sock.close()
+            store.close()
     if server.failure is not None:
         print(f"syncmap-tui emulator: cannot write --ready-file {args.ready_file}: {server.failure}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -415,8 +416,8 @@ _WHO_SENTENCE = {
     "both alike": "you both changed it, to the same value",
     "both differently": "you both changed it, differently",
 }
-ROW_PATH_CHARS = 22
-"""Width of the path column of a conflict row; the detail pane below shows the full path."""
+ROW_PATH_CELLS = 22
+"""Width of the path column of a conflict row, in terminal cells; the detail pane below shows the full path."""
 REVERTED_SIGN = "↺"
 """Marks the rows whose change of theirs Overwrite would undo."""
 REVERTED_NAMED = 3
@@ -425,12 +426,28 @@ columns. The ↺ rows show them all."""
 
 
 def _middle_cut(text: str, width: int) -> str:
-    """`text` in `width` characters, cut in the middle: paths that differ only at the end (an
-    index, a suffix) stay apart."""
-    if len(text) <= width:
+    """`text` in at most `width` terminal cells, cut in the middle: paths that differ only at the
+    end (an index, a suffix) stay apart. Counted in cells, not characters: a CJK character takes
+    two, and a path of them cut by characters pushed its row's values off the dialog."""
+    if cell_len(text) <= width:
         return text
-    head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+    head_cells = (width - 1) // 2
+    head = ""
+    for char in text:
+        if cell_len(head + char) > head_cells:
+            break
+        head += char
+    tail = ""
+    for char in reversed(text):
+        if cell_len(head) + 1 + cell_len(char + tail) > width:
+            break
+        tail = char + tail
+    return head + "…" + tail
+
+
+def _pad_cells(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal cells."""
+    return text + " " * max(0, width - cell_len(text))
 
 
 class ConflictDialog(Dialog[ConflictChoice]):
@@ -499,7 +516,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
         summary = literal(view.theirs.key, "bold")
         summary.no_wrap = False
         summary.append(
-            f": you loaded revision {view.base.revision}; the server now has revision {view.theirs.revision}"
+            f": you loaded revision {visible(view.base.revision)}; the server now has revision {visible(view.theirs.revision)}"
             f", updated {format_when(view.theirs.date_updated)}."
         )
         if view.recreated:
@@ -515,7 +532,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
         line.append("▶ " if marked else "  ", style="bold")
         line.append(_WHO_LABEL[row.who], style=_WHO_STYLE[row.who])
         line.append(f" {REVERTED_SIGN} " if id(row) in self._reverted_ids else "   ", style="bold")
-        line.append(_middle_cut(_row_name(row), ROW_PATH_CHARS).ljust(ROW_PATH_CHARS), style="bold")
+        line.append(_pad_cells(_middle_cut(_row_name(row), ROW_PATH_CELLS), ROW_PATH_CELLS), style="bold")
         line.append(" ")
         if row.who == "both differently":
             line.append("they ")
@@ -572,7 +589,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
             return Text("Overwrite reverts none of their changes.")
         text = Text(f"Overwrite reverts {len(self.reverted)} change(s) of theirs ({REVERTED_SIGN}): ", style="bold")
         named = self.reverted[:REVERTED_NAMED]
-        text.append(", ".join(_middle_cut(_row_name(row), ROW_PATH_CHARS) for row in named))
+        text.append(", ".join(_middle_cut(_row_name(row), ROW_PATH_CELLS) for row in named))
         if len(self.reverted) > len(named):
             text.append(f" and {len(self.reverted) - len(named)} more")
         return text

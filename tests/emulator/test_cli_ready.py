@@ -7,6 +7,7 @@ import errno
 import os
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -156,3 +157,71 @@ def test_the_token_file_wins_over_the_environment(tmp_path, monkeypatch):
     assert cli.resolve_credentials(args)[1:] == ("from-the-file", "--auth-token-file")
     args = cli.build_parser().parse_args([])
     assert cli.resolve_credentials(args)[1:] == ("from-the-environment", "TWILIO_AUTH_TOKEN")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_just_before_the_server_takes_over_its_handlers_still_stops_it(tmp_path, monkeypatch, signum):
+    """A harness that stops the emulator the moment it printed its URL: the signal came between
+    the emulator's own handlers and uvicorn's, was swallowed, and the emulator ran on (found by
+    SIGTERM at random moments after the URL line: 1 run in 20 hung)."""
+    import uvicorn
+
+    serve = uvicorn.Server.run
+    ran_on: list[bool] = []
+
+    def signalled_then_run(server: uvicorn.Server, sockets=None) -> None:
+        os.kill(os.getpid(), signum)  # delivered before uvicorn installs its handlers
+
+        def stop_a_hung_server() -> None:
+            ran_on.append(True)
+            server.should_exit = True
+
+        watchdog = threading.Timer(10.0, stop_a_hung_server)
+        watchdog.start()
+        try:
+            serve(server, sockets=sockets)
+        finally:
+            watchdog.cancel()
+
+    monkeypatch.setattr(uvicorn.Server, "run", signalled_then_run)
+    ready = tmp_path / "url"
+    assert run_emulator_command(["--port", "0", "--ready-file", str(ready)]) == 0
+    assert not ran_on, "the signal was swallowed: the server ran until the watchdog stopped it"
+    assert not ready.exists()
+
+
+@pytest.mark.parametrize("flag", ["--ready-file", "--auth-token-file", "--auth-token", "--account-sid", "--db"])
+def test_an_empty_value_is_refused_not_taken_as_the_flag_left_out(flag, capsys):
+    """`--auth-token-file "$TOKEN_FILE"` with the variable unset accepted the documented local
+    token, `--db "$DB"` kept the data in memory and `--ready-file "$READY"` wrote no file, so a
+    script waited for it for ever."""
+    with pytest.raises(SystemExit) as refused:
+        cli.build_parser().parse_args([flag, ""])
+    assert refused.value.code == 2
+    assert f"argument {flag}: must not be empty" in capsys.readouterr().err
+
+
+def test_a_database_that_cannot_be_used_is_refused_without_a_traceback(tmp_path, capsys):
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not a database\n" * 100, encoding="utf-8")
+    for path, reason in ((not_a_database, "file is not a database"), (tmp_path, "unable to open database file")):
+        assert run_emulator_command(["--port", "0", "--db", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"syncmap-tui emulator: cannot use --db {path}: {reason}" in err, err
+        assert "Traceback" not in err
+
+
+def test_a_full_disk_while_seeding_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    from syncmap_tui.emulator import seed
+
+    def full_disk(store, account_sid) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(seed, "seed_demo", full_disk)
+    ready = tmp_path / "url"
+    assert run_emulator_command(["--port", "0", "--db", str(tmp_path / "db"), "--seed", "--ready-file", str(ready)]) == 1
+    err = capsys.readouterr().err
+    assert f"syncmap-tui emulator: cannot seed --db {tmp_path / 'db'}: database or disk is full" in err, err
+    assert not ready.exists()

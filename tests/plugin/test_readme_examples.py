@@ -72,6 +72,17 @@ def test_the_python_example_through_the_shell_example(tmp_path):
     assert not (tmp_path / "sync-url.txt").exists()  # the emulator exited cleanly on SIGTERM
 
 
+def test_the_shell_example_never_reads_the_url_of_an_emulator_that_was_killed(tmp_path):
+    """kill -9 leaves the ready file behind. The emulator removes it when it starts, but a script
+    that polls at once reads the file first: the example went on with the dead server's URL."""
+    dead_url = "http://127.0.0.1:9"
+    (tmp_path / "sync-url.txt").write_text(dead_url + "\n", encoding="utf-8")
+    result = run_shell_example(tmp_path, 'echo "client uses $SYNC_BASE_URL"')
+    assert result.returncode == 0, result.stderr
+    used = [line for line in result.stdout.splitlines() if line.startswith("client uses ")]
+    assert used and used != [f"client uses {dead_url}"], result.stdout
+
+
 def node_with_twilio(folder: Path) -> bool:
     if shutil.which("node") is None:
         return False

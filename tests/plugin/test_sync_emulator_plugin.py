@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -109,6 +111,29 @@ def test_an_emulator_is_unreachable_once_its_test_has_ended():
     host, port = urlsplit(emulator.base_url).hostname, urlsplit(emulator.base_url).port
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, port), timeout=5)
+
+
+def test_a_request_still_on_its_way_when_its_test_ends_is_answered(caplog):
+    """A request the test left in flight (a thread, a slow fault) was handled after the teardown
+    had closed the data: a bare "Internal Server Error" 500, and "Cannot operate on a closed
+    database" logged as an error into the next test's output."""
+    server = _LoopbackServer().start()
+    try:
+        serving = _serve(server)
+        emulator = next(serving)
+        emulator.set_faults(latency=0.5)
+        auth = (emulator.account_sid, emulator.auth_token)
+        answers: list[httpx.Response] = []
+        with httpx.Client(base_url=emulator.base_url, auth=auth, trust_env=False, timeout=10) as client:
+            left_in_flight = threading.Thread(target=lambda: answers.append(client.get("/v1/Services")))
+            left_in_flight.start()
+            time.sleep(0.2)  # the request has arrived and waits out its latency
+            serving.close()  # the test's teardown
+            left_in_flight.join(10)
+        assert [answer.status_code for answer in answers] == [200]
+    finally:
+        server.stop()
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == []
 
 
 def test_the_session_emulator_is_shared_by_every_test(pytester):

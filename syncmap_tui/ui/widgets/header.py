@@ -128,9 +128,10 @@ class HeaderBar(Horizontal):
         shown = max(self._notices.values(), key=lambda n: (_SEVERITY_RANK[n.severity], n.order))
         others = f" +{len(self._notices) - 1}" if len(self._notices) > 1 else ""
         room = NOTICE_MAX_WIDTH - 2 - len(others)  # the count of the others is never cut off
-        words = visible(_SEVERITY_SIGN[shown.severity] + shown.text)
-        if len(words) > room:
-            words = words[: room - 1] + "…"
-        widget.update(Text(words + others))
+        # Cut by terminal cells, not characters: a character of a CJK name takes two cells, and
+        # cut by characters the notice ran past its width and the count went off the screen.
+        words = Text(visible(_SEVERITY_SIGN[shown.severity] + shown.text))
+        words.truncate(room, overflow="ellipsis")
+        widget.update(words + others)
         widget.set_class(shown.severity == "warning", "-warning")
         widget.set_class(shown.severity == "error", "-error")
