@@ -795,7 +795,9 @@ class MainScreen(Screen[None]):
         if not await self._load_first_page(from_key=prefix or None):
             return
         table = self.item_table
-        table.focus()
+        typing_the_next_prefix = self.jump_input.has_focus and self.jump_input.value != prefix
+        if not typing_the_next_prefix:  # keys typed while the page travelled stay in the jump field
+            table.focus()
         if not prefix:
             return
         first = table.first_key

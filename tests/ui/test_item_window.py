@@ -122,3 +122,23 @@ async def wait_until_dialog(pilot, dialog_type):
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, dialog_type), what=dialog_type.__name__)
     await pilot.pause()
     return pilot.app.screen
+
+
+async def test_a_jump_that_lands_leaves_the_focus_with_the_next_prefix_being_typed(build_app, emulator):
+    """Found by the adversary: the first jump's page landed while the next prefix was being typed,
+    took the focus to the table, and the rest of the prefix and enter went to the table (enter
+    opened an item instead of jumping)."""
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        emulator.faults.update({"latency": 0.5})
+        await pilot.press("ctrl+f", *"sku-03", "enter")
+        await pilot.press("ctrl+f", "ctrl+u", *"sku-0")
+        await wait_until(pilot, lambda: main.item_table.first_key is not None and main.item_table.first_key >= "sku-02", what="the first jump")
+        assert app.focused is main.jump_input and main.jump_input.value == "sku-0"
+        emulator.faults.reset()
+        await pilot.press("9", "enter")
+        await settle(pilot)
+        assert main.editor.open_item is None, "enter jumped; it opened no item"
+        assert main.item_table.current_item.key == "sku-09000" and app.focused is main.item_table
