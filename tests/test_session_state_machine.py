@@ -166,6 +166,8 @@ class Prompter:
 
     def tell(self, message, severity="information"):
         self.told.append((message, severity))
+        if "onto another item" in message:
+            self.machine.told_another_item = True
 
 
 class EditSessionMachine(RuleBasedStateMachine):
@@ -188,6 +190,8 @@ class EditSessionMachine(RuleBasedStateMachine):
         self.dropped = False
         """The user chose to drop the latest edit."""
         self.session: EditSession | None = None
+        self.told_another_item = False
+        """The session said at once that a save landed on another item (deleted and created again)."""
         self.left_on_disk: list[str] = []
         """Drafts of sessions left behind (the screen leaves them on disk)."""
 
@@ -274,6 +278,11 @@ class EditSessionMachine(RuleBasedStateMachine):
         self.prompter.merges = list(merges)
         self.prompter.deleted = list(deleted)
 
+    def _after_flow(self) -> None:
+        """The user dropped the edit of a deleted item: the screen closes the editor; open it anew."""
+        if self.session.discarded:
+            self.open_it_again()
+
     @rule(
         fault=st.sampled_from(sorted(FAULTS)),
         conflicts=st.lists(CONFLICT, max_size=3),
@@ -287,6 +296,7 @@ class EditSessionMachine(RuleBasedStateMachine):
             self.as_session(self.session.save())
         finally:
             self._no_faults()
+        self._after_flow()
 
     @rule(conflicts=st.lists(CONFLICT, max_size=2), merges=st.lists(MERGE, max_size=2))
     def save_while_typing(self, conflicts, merges):
@@ -304,11 +314,13 @@ class EditSessionMachine(RuleBasedStateMachine):
             self.run(save_and_type())
         finally:
             self._no_faults()
+        self._after_flow()
 
     @rule(conflicts=st.lists(CONFLICT, max_size=2), merges=st.lists(MERGE, max_size=2))
     def review_the_server_version(self, conflicts, merges):
         self._answers(conflicts, merges, [])
         self.as_session(self.session.review())
+        self._after_flow()
 
     @rule()
     def restore_the_kept_edit(self):
@@ -411,7 +423,7 @@ class EditSessionMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_write_of_the_session_replaced_a_version_the_user_was_not_shown(self):
-        told_another_item = any("onto another item" in message for message, _ in self.prompter.told)
+        told_another_item = self.told_another_item
         for write in self.recording.writes:
             if write.writer != "session" or write.op != "update_item" or write.after is None:
                 continue
