@@ -298,7 +298,20 @@ async def test_a_5xx_keeps_the_edit(world, client, fault):
     buffer.type({"status": "paid"})
     world.faults.update({**fault, "methods": WRITE_METHODS})
     assert not await session.save()
-    assert session.modified() and prompter.said("still in the editor")
+    assert session.modified() and prompter.said("still has the loaded revision")
+
+
+async def test_a_5xx_after_the_commit_on_an_item_created_again_is_said_at_once(world, client, clock, other):
+    """Found by the state machine: a 5xx answer to a write that landed, on another item under the
+    key (revision "0" again), went unreported. A 5xx is settled like a lost answer."""
+    session, buffer, prompter = await open_key(world, client)
+    await other.delete_item(world.service_sid, world.map_sid, KEY, if_match=None)
+    clock.tick(1)
+    await other.create_item(world.service_sid, world.map_sid, KEY, {"recreated": True})
+    buffer.type({"status": "paid", "total": 10})
+    world.faults.update({"fail_next": 1, "after_commit": True, "methods": WRITE_METHODS})
+    assert await session.save()
+    assert any(severity == "error" and "onto another item" in message for message, severity in prompter.told)
 
 
 async def test_a_storage_error_keeps_the_edit(world, client, monkeypatch):

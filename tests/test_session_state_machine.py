@@ -55,6 +55,7 @@ FAULTS = {
     "drop after commit": {"drop_next": 1, "after_commit": True},
     "5xx after commit": {"fail_next": 1, "after_commit": True},
     "429": "rate limit",
+    "drop the save and the check": {"drop_next": 2, "after_commit": True, "methods": None},
 }
 CONFLICT = st.sampled_from(["overwrite", "theirs", "merge", "back"])
 MERGE = st.sampled_from(["mine", "theirs", None])
@@ -394,7 +395,7 @@ class EditSessionMachine(RuleBasedStateMachine):
             self.world.rate_limit.burst_seconds = 1.0
             self.world.rate_limit._buckets[self.world.map_sid] = (0.0, self.world.rate_limit.clock())
         elif fault:
-            self.world.faults.update({**fault, "methods": WRITE_METHODS})
+            self.world.faults.update({"methods": WRITE_METHODS, **fault})
 
     def _no_faults(self) -> None:
         self.world.faults.reset()

@@ -32,6 +32,7 @@ from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
     RevisionConflict,
+    ServerError,
     SyncError,
     TwilioCode,
 )
@@ -151,8 +152,10 @@ def describe(error: BaseException) -> str:
 
 
 def _lost(error: SyncError) -> bool:
-    """The write went out and no usable answer came back: it may have landed."""
-    return error.may_have_been_applied
+    """The write went out and no usable answer came back: it may have landed. A 5xx counts: a server
+    or proxy may fail after the commit, and a write that landed unseen on an item created again
+    under the key (revision "0" again) would go unreported; settling costs one GET, after a 5xx only."""
+    return error.may_have_been_applied or isinstance(error, ServerError)
 
 
 class EditSession:
