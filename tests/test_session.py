@@ -392,3 +392,20 @@ async def test_a_draft_base_tells_a_recreated_item_by_its_creation_time(world, c
     unknown = draft_base(current, "0", format_data({"other": 1}), None)  # format 1: no creation time
     assert not same_item(unknown, current)
     assert same_item(draft_base(current, "0", format_data(current.data), None), current)
+
+
+async def test_a_second_take_theirs_never_replaces_the_kept_edit(world, client, other):
+    """Found by the state machine: take theirs, type on theirs, take theirs again: the first kept
+    edit was replaced (one draft slot) and lost."""
+    session, buffer, prompter = await open_key(world, client)
+    await other.update_item(world.service_sid, world.map_sid, KEY, data={"theirs": 1}, if_match=None)
+    buffer.type({"mine": "first"})
+    prompter.conflicts.append("theirs")
+    await session.save()
+    buffer.item_ttl = "60"
+    await other.update_item(world.service_sid, world.map_sid, KEY, data={"theirs": 2}, if_match=None)
+    prompter.conflicts.append("theirs")
+    await session.review()
+    assert session.kept is not None and session.kept.mine.text == format_data({"mine": "first"})
+    assert buffer.item_ttl == "60" and session.behind == ("2", "1")
+    assert prompter.said("Not taken")

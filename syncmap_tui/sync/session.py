@@ -572,6 +572,16 @@ class EditSession:
         """Show their version; the user's edit (if any) is kept, with its draft, for F4."""
         mine = self.buffer.mine()
         if self.modified(mine):
+            if self.kept is not None:
+                # One kept edit at a time (one draft slot): the earlier one must not be replaced unseen.
+                self.newer = theirs
+                self.buffer.changed()
+                self.prompter.tell(
+                    "Not taken: an earlier edit of yours is kept already (F4 brings it back). This edit stays "
+                    "in the editor; save it or undo it, then take theirs.",
+                    "warning",
+                )
+                return
             self.kept = Kept(mine, self.base)
         self._rebase(theirs, Mine(format_data(theirs.data)))
         if self.kept is not None:
