@@ -298,7 +298,20 @@ async def test_a_5xx_keeps_the_edit(world, client, fault):
     buffer.type({"status": "paid"})
     world.faults.update({**fault, "methods": WRITE_METHODS})
     assert not await session.save()
-    assert session.modified() and prompter.said("still in the editor")
+    assert session.modified() and prompter.said("still has the loaded revision")
+
+
+async def test_a_5xx_after_the_commit_on_an_item_created_again_is_said_at_once(world, client, clock, other):
+    """Found by the state machine: a 5xx answer to a write that landed, on another item under the
+    key (revision "0" again), went unreported. A 5xx is settled like a lost answer."""
+    session, buffer, prompter = await open_key(world, client)
+    await other.delete_item(world.service_sid, world.map_sid, KEY, if_match=None)
+    clock.tick(1)
+    await other.create_item(world.service_sid, world.map_sid, KEY, {"recreated": True})
+    buffer.type({"status": "paid", "total": 10})
+    world.faults.update({"fail_next": 1, "after_commit": True, "methods": WRITE_METHODS})
+    assert await session.save()
+    assert any(severity == "error" and "onto another item" in message for message, severity in prompter.told)
 
 
 async def test_a_storage_error_keeps_the_edit(world, client, monkeypatch):
@@ -379,3 +392,20 @@ async def test_a_draft_base_tells_a_recreated_item_by_its_creation_time(world, c
     unknown = draft_base(current, "0", format_data({"other": 1}), None)  # format 1: no creation time
     assert not same_item(unknown, current)
     assert same_item(draft_base(current, "0", format_data(current.data), None), current)
+
+
+async def test_a_second_take_theirs_never_replaces_the_kept_edit(world, client, other):
+    """Found by the state machine: take theirs, type on theirs, take theirs again: the first kept
+    edit was replaced (one draft slot) and lost."""
+    session, buffer, prompter = await open_key(world, client)
+    await other.update_item(world.service_sid, world.map_sid, KEY, data={"theirs": 1}, if_match=None)
+    buffer.type({"mine": "first"})
+    prompter.conflicts.append("theirs")
+    await session.save()
+    buffer.item_ttl = "60"
+    await other.update_item(world.service_sid, world.map_sid, KEY, data={"theirs": 2}, if_match=None)
+    prompter.conflicts.append("theirs")
+    await session.review()
+    assert session.kept is not None and session.kept.mine.text == format_data({"mine": "first"})
+    assert buffer.item_ttl == "60" and session.behind == ("2", "1")
+    assert prompter.said("Not taken")

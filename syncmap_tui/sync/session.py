@@ -31,6 +31,7 @@ from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
     RevisionConflict,
+    ServerError,
     SyncError,
     TwilioCode,
 )
@@ -145,8 +146,10 @@ describe = describe_failure
 
 
 def _lost(error: SyncError) -> bool:
-    """The write went out and no usable answer came back: it may have landed."""
-    return error.may_have_been_applied
+    """The write went out and no usable answer came back: it may have landed. A 5xx counts: a server
+    or proxy may fail after the commit, and a write that landed unseen on an item created again
+    under the key (revision "0" again) would go unreported; settling costs one GET, after a 5xx only."""
+    return error.may_have_been_applied or isinstance(error, ServerError)
 
 
 class EditSession:
@@ -563,6 +566,16 @@ class EditSession:
         """Show their version; the user's edit (if any) is kept, with its draft, for F4."""
         mine = self.buffer.mine()
         if self.modified(mine):
+            if self.kept is not None:
+                # One kept edit at a time (one draft slot): the earlier one must not be replaced unseen.
+                self.newer = theirs
+                self.buffer.changed()
+                self.prompter.tell(
+                    "Not taken: an earlier edit of yours is kept already (F4 brings it back). This edit stays "
+                    "in the editor; save it or undo it, then take theirs.",
+                    "warning",
+                )
+                return
             self.kept = Kept(mine, self.base)
         self._rebase(theirs, Mine(format_data(theirs.data)))
         if self.kept is not None:

@@ -489,9 +489,12 @@ async def answer_conflict(soak: Soak, dialog: ConflictDialog) -> None:
         await soak.pilot._wait_for_screen()
         await press(soak.pilot, "enter")
     if choice == "theirs":
+        told_before = len(soak.told)
         for _ in range(400):
             if soak.pilot.app.screen is not dialog and editor.stashed_text is not None and not editor.is_dirty:
                 break
+            if any(m.startswith("Not taken") for m in soak.told[told_before:]):
+                return  # an earlier edit is kept already: this one stays in the editor (checked as such)
             await tick()
         for edit in soak.unresolved(theirs.key):
             if edit.kind == "data" and edit.in_text(before_text):
