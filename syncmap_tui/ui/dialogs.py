@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.widgets.button import ButtonVariant
 
 from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.session import ConflictChoice, DeletedChoice  # the session asks these questions
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
@@ -236,9 +237,6 @@ class UnsavedChangesDialog(Dialog[LeaveChoice]):
         self.dismiss(event.button.id)
 
 
-DeletedChoice = Literal["recreate", "discard", "back"]
-
-
 class DeletedDialog(Dialog[DeletedChoice]):
     """The item was deleted (or expired) while it was being edited. Focus starts on "Back to
     editing": enter alone neither recreates an item someone deleted nor drops the edit."""
@@ -405,7 +403,6 @@ class NewMapDialog(Dialog):
         self.dismiss(None)
 
 
-ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 
 _WHO_LABEL = {"theirs": "they  ", "mine": "you   ", "both alike": "both =", "both differently": "both ≠"}
 """Who changed a row, in words (colour only repeats it): the same width, so paths line up."""

@@ -62,3 +62,20 @@ async def test_ctrl_c_outside_a_text_field_says_how_to_quit_without_markup(build
         await settle(pilot)
         await pilot.press("ctrl+c")
         assert app._notifications and list(app._notifications)[-1].message == "Press ctrl+q to quit."
+
+
+async def test_a_revision_from_the_server_is_shown_escaped_in_the_editor_heading(build_app):
+    """Found by the adversary: revisions are opaque strings from the server, and the heading showed
+    them raw (an ESC would reach the terminal)."""
+    import dataclasses
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        hostile = dataclasses.replace(editor.open_item.item, revision="7\x1b[31m\x9b2J")
+        editor.open_item = dataclasses.replace(editor.open_item, item=hostile)
+        editor._show_heading()
+        heading = str(editor.query_one("#editor-heading").render())
+        assert "\x1b" not in heading and "\x9b" not in heading
+        assert "rev 7\\x1b[31m\\x9b2J" in heading, heading

@@ -45,7 +45,7 @@ from syncmap_tui.ui.formatting import (
     format_size,
     format_when,
 )
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.literal import literal, visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
@@ -860,7 +860,7 @@ class ItemEditor(Vertical):
         if self.open_item is None:
             return
         heading = Text.assemble(literal(self.open_item.key, "bold"), "  ")
-        heading.append(f"rev {self.open_item.loaded_revision}", style="dim")
+        heading.append(f"rev {visible(self.open_item.loaded_revision)}", style="dim")
         session = self.session
         if self.is_dirty and self._formatting_only:
             heading.append("  ○ formatting only", style="dim")
@@ -872,7 +872,7 @@ class ItemEditor(Vertical):
             heading.append("  ⚠ the key now holds another item, created since (F6)", style="bold")
         elif session is not None and session.behind is not None:
             theirs, mine = session.behind
-            heading.append(f"  ⚠ server has revision {theirs}, you have {mine} (F6)", style="bold")
+            heading.append(f"  ⚠ server has revision {visible(theirs)}, you have {visible(mine)} (F6)", style="bold")
         elif session is not None and session.gone:
             heading.append("  ⚠ gone from the server (ctrl+s: recreate)", style="bold")
         if session is not None and session.kept is not None:
