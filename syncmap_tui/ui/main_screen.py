@@ -1008,6 +1008,7 @@ class MainScreen(Screen[None]):
         )
         if not confirmed:
             return
+        done = f"Deleted {item.key!r}."
         try:
             await self.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
         except RevisionConflict:
@@ -1017,6 +1018,10 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
             return
+        except ItemNotFound:
+            # Deleted by someone else, or expired (or our own earlier delete whose answer was lost):
+            # what the user asked for holds, and the row goes as after a delete.
+            done = f"{item.key!r} was deleted already (by someone else, or it expired)."
         except STORAGE_ERRORS as error:
             self._fail("Deleting", error)
             return
@@ -1026,7 +1031,7 @@ class MainScreen(Screen[None]):
             self.editor.clear_item()
             self._show_location()
         self._show_items_status()
-        self.notify(f"Deleted {item.key!r}.", markup=False)
+        self.notify(done, markup=False)
 
     async def _ask_drop_edit(self, doing: str) -> bool:
         """Before a delete would take the open item's unsaved edit with it: ask. The drafts go only

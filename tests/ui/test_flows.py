@@ -390,6 +390,24 @@ async def test_delete_of_a_changed_item_is_refused_by_if_match(build_app, other_
         assert any("Not deleted" in n for n in notifications(pilot))
 
 
+async def test_delete_of_an_item_someone_else_deleted_removes_its_row(build_app, other_writer):
+    """Found by the adversary: the row stayed, and the app said "Deleting failed"."""
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await map_sid(other_writer, "orders")
+        await other_writer.delete_item(SERVICE, sid, "order-0032", if_match=None)
+        main.item_table.focus()
+        main.item_table.select_key("order-0032")
+        await pilot.press("delete")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert "order-0032" not in main.item_table.items
+        told = notifications(pilot)
+        assert any("was deleted already" in n for n in told) and not any("failed" in n for n in told), told
+
+
 async def test_markup_like_keys_and_escape_sequences_show_literally(build_app):
     app = build_app(SERVICE, "edge-cases", "[bold red]x")
     async with app.run_test(size=(120, 40)) as pilot:
