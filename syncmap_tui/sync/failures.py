@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from syncmap_tui.sync.errors import SyncError
+from syncmap_tui.sync.errors import ServerError, SyncError
 from syncmap_tui.sync.validation import ValidationError
 
 EXPECTED_FAILURES: tuple[type[Exception], ...] = (SyncError, OSError, sqlite3.Error)
@@ -34,3 +34,11 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, sqlite3.Error):
         return f"the local emulator's database refused it: {error}"
     return str(error)
+
+
+def may_have_landed(error: BaseException) -> bool:
+    """A write went out and no usable answer came back: it may have been applied. A 5xx counts: a
+    server or proxy may fail after the commit, and a write that landed unseen on an item created
+    again under the key (revision "0" again) would go unreported; settling costs one GET, after a
+    5xx only."""
+    return isinstance(error, SyncError) and (error.may_have_been_applied or isinstance(error, ServerError))

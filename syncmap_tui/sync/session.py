@@ -31,11 +31,10 @@ from syncmap_tui.sync.errors import (
     AlreadyExists,
     ItemNotFound,
     RevisionConflict,
-    ServerError,
     SyncError,
     TwilioCode,
 )
-from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure
+from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure, may_have_landed
 from syncmap_tui.sync.merge import Conflict, Path, Side, json_equal, resolve, three_way_merge
 from syncmap_tui.sync.models import MapItem, format_datetime, parse_datetime
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
@@ -143,13 +142,6 @@ def revision_number(revision: str) -> int:
 
 describe = describe_failure
 """The words for a failure: sync/failures.py, shared with the UI's worker policy."""
-
-
-def _lost(error: SyncError) -> bool:
-    """The write went out and no usable answer came back: it may have landed. A 5xx counts: a server
-    or proxy may fail after the commit, and a write that landed unseen on an item created again
-    under the key (revision "0" again) would go unreported; settling costs one GET, after a 5xx only."""
-    return error.may_have_been_applied or isinstance(error, ServerError)
 
 
 class EditSession:
@@ -310,7 +302,7 @@ class EditSession:
             self._settled()
             if on is not self.base:
                 self.newer = on  # the edit stays on the base; the server has `on`
-            if isinstance(error, SyncError) and _lost(error):
+            if isinstance(error, SyncError) and may_have_landed(error):
                 return await self._settle_lost_answer(Sent(mine, plan, on), error)
             return self._failed("Saving", error)
         except BaseException:

@@ -29,6 +29,8 @@ from syncmap_tui.drafts import (
 )
 from syncmap_tui.sync.errors import AlreadyExists, AuthFailed, ItemNotFound, RevisionConflict, SyncError
 from syncmap_tui.sync.models import MapItem, Service, format_datetime
+from syncmap_tui.sync.failures import may_have_landed
+from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept, Mine, describe, draft_base, same_item
 from syncmap_tui.sync.validation import format_data
 from syncmap_tui.ui import formatting
@@ -882,14 +884,24 @@ class MainScreen(Screen[None]):
                     entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
                 )
             except STORAGE_ERRORS as failure:
-                message = (
-                    f"An item with the key {request.key!r} already exists."
-                    if isinstance(failure, AlreadyExists)
-                    else describe(failure)
+                created = None
+                if isinstance(failure, AlreadyExists) or may_have_landed(failure):
+                    # Our own create may be there: its answer was lost, or this is a second try.
+                    created = await self._own_create_on_the_server(request)
+                if created is None:
+                    message = (
+                        f"An item with the key {request.key!r} already exists."
+                        if isinstance(failure, AlreadyExists)
+                        else describe(failure)
+                    )
+                    self.creating = None
+                    request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
+                    continue
+                self.notify(
+                    f"The server has {request.key!r} with exactly your data: your create arrived, though "
+                    "its answer was lost (or someone created the same item).",
+                    markup=False,
                 )
-                self.creating = None
-                request = await self.app.push_screen_wait(NewItemDialog(request, error=message))
-                continue
             except BaseException:
                 # Cancelled (escape) while the create travelled: keep what was typed.
                 self.creating = None
@@ -909,6 +921,17 @@ class MainScreen(Screen[None]):
             self.notify(f"Created {created.key!r}.", markup=False)
             return True
         return False
+
+    async def _own_create_on_the_server(self, request: NewItemRequest) -> MapItem | None:
+        """The item under the new key if it holds exactly the data this create sent (ours, or the
+        same as ours: nothing of anyone's is hidden by calling it created); else None."""
+        entry = self.current_map
+        assert entry is not None and self.client is not None
+        try:
+            item = await self.client.fetch_item(entry.service.sid, entry.sync_map.sid, request.key)
+        except STORAGE_ERRORS:
+            return None
+        return item if json_equal(item.data, request.data) else None
 
     def _new_item_draft(self, request: NewItemRequest) -> Draft | None:
         return self._draft(request.key, None, Mine(request.text, request.ttl_text))

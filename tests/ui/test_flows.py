@@ -14,7 +14,17 @@ from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog, DeletedDialog,
 from syncmap_tui.ui.help_screen import HelpScreen
 from syncmap_tui.ui.widgets.editor import SizeMeter
 
-from .helpers import SERVICE, answer, main_screen, notifications, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import (
+    SERVICE,
+    answer,
+    main_screen,
+    notifications,
+    record_notifications,
+    set_editor_json,
+    settle,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (100, 30)
 
@@ -527,3 +537,25 @@ async def test_leaving_the_app_closes_the_embedded_emulators_database():
         wal = embedded_db_path().with_name(embedded_db_path().name + "-wal")
         assert wal.exists()  # open, in WAL mode
     assert not wal.exists()  # closed: SQLite folds the log back into the database
+
+
+async def test_a_create_whose_answer_was_lost_is_settled_by_looking(build_app, emulator, other_writer):
+    """Found by the adversary: a 503 after the commit was reported as failed, then Create again said
+    the key already exists, and the table never showed the user's own new item."""
+    from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        told = record_notifications(app)
+        emulator.faults.update({"fail_next": 1, "methods": ["POST"], "after_commit": True})
+        main.action_new_item()
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        dialog.dismiss(NewItemRequest("lost-create", '{"a": 1}', {"a": 1}, None, ""))
+        await settle(pilot)
+        assert not isinstance(app.screen, NewItemDialog), "the create is settled, not asked again"
+        assert "lost-create" in main.item_table.items and main.editor.open_item.key == "lost-create"
+        assert any("your create arrived" in n for n in told), told
+        sid = await map_sid(other_writer, "orders")
+        assert (await other_writer.fetch_item(SERVICE, sid, "lost-create")).data == {"a": 1}
