@@ -380,11 +380,8 @@ class EditSession:
             )
             return False
         if same_item(sent.on, current) and current.revision == sent.on.revision:
-            self.prompter.tell(
-                f"Saving failed: {describe(error)}. The server still has the loaded revision: your edit is "
-                "kept, ctrl+s tries again.",
-                "error",
-            )
+            self.prompter.tell(f"Saving failed: {describe(error)}. The server still has the loaded revision.", "error")
+            self.prompter.tell(KEPT_NOTICE)
             return False
         # Only data shows that the save landed: a TTL-only save cannot be told from another writer's.
         if (
