@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -150,12 +151,27 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+READY_FILE_TEXT = re.compile(r"http://\S+\n")
+"""What a ready file holds: the URL and a newline (`write_ready_file`)."""
+
+
 def prepare_ready_file(path: str) -> Path:
     """Remove a ready file left by an emulator that was killed, so that a script waiting for the
-    file never reads a dead server's URL, and check that it can be written before listening."""
+    file never reads a dead server's URL, and check that it can be written before listening.
+    Only a file that holds a URL line is removed: `--ready-file` given the path of the database
+    or the token file (a slip of tab completion) deleted it."""
     ready = Path(path)
     if not ready.parent.is_dir():
         raise CommandLineError(f"--ready-file {path}: the folder {ready.parent} does not exist")
+    try:
+        with open(ready, "rb") as file:
+            text = file.read(1024).decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ready
+    except OSError as exc:
+        raise CommandLineError(f"--ready-file {path}: cannot read the old file: {exc.strerror or exc}") from None
+    if text and not READY_FILE_TEXT.fullmatch(text):  # empty: nothing to lose
+        raise CommandLineError(f"--ready-file {path} exists and is not a ready file (one URL line): not removed")
     try:
         ready.unlink(missing_ok=True)
     except OSError as exc:

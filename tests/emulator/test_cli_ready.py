@@ -225,3 +225,23 @@ def test_a_full_disk_while_seeding_is_reported_without_a_traceback(tmp_path, mon
     err = capsys.readouterr().err
     assert f"syncmap-tui emulator: cannot seed --db {tmp_path / 'db'}: database or disk is full" in err, err
     assert not ready.exists()
+
+
+@pytest.mark.parametrize("content", [b"SQLite format 3\x00" + bytes(100), b"my-secret-token\n", b"notes\nmore notes\n"])
+def test_a_ready_file_path_that_holds_anything_but_a_url_is_refused_not_removed(tmp_path, content):
+    """`--db data.sqlite3 --ready-file data.sqlite3` (a slip of tab completion) deleted the
+    database at start, and `--ready-file token.txt` the token file: a file left by an earlier
+    emulator holds one URL line, and only such a file is removed."""
+    victim = tmp_path / "data"
+    victim.write_bytes(content)
+    with pytest.raises(cli.CommandLineError, match="is not a ready file"):
+        cli.prepare_ready_file(str(victim))
+    assert victim.read_bytes() == content
+
+
+def test_an_empty_file_or_one_url_line_at_the_ready_file_path_is_removed(tmp_path):
+    for content in ("", "http://127.0.0.1:8777\n", "http://[::1]:8777\n"):
+        ready = tmp_path / "url"
+        ready.write_text(content, encoding="utf-8")
+        assert cli.prepare_ready_file(str(ready)) == ready
+        assert not ready.exists()
