@@ -703,6 +703,15 @@ def shown_as_theirs(soak: Soak, edit: Edit) -> bool:
     )
 
 
+def resolve_clean_editor(soak: Soak) -> None:
+    """The editor is clean: every edit not yet accounted for must be in the version it shows."""
+    for earlier in soak.unresolved():
+        if shown_as_theirs(soak, earlier):
+            earlier.fate = "on the server, shown as theirs by a merge"
+        else:
+            soak.problem(f"edit {earlier.n} left the editor without a save, a choice or a draft")
+
+
 async def run_soak(soak: Soak, attempts: int) -> None:
     pilot, main = soak.pilot, soak.main
     for attempt in range(1, attempts + 1):
@@ -713,6 +722,12 @@ async def run_soak(soak: Soak, attempts: int) -> None:
             await press(pilot, "escape")
             await settle(pilot)
         counts_before = soak.counts.copy()
+        # What became of the earlier edits is read off the editor as the last attempt left it: before
+        # another item is opened, which fetches the server's version now (another writer may have
+        # replaced the version that a merge showed holding the edit).
+        resolved = main.editor.open_item is not None and not main.editor.is_dirty
+        if resolved:
+            resolve_clean_editor(soak)
         if main.editor.open_item is None or (not main.editor.is_dirty and soak.rng.random() < 0.08):
             await open_some_item(soak)
             if main.editor.open_item is None:
@@ -720,11 +735,8 @@ async def run_soak(soak: Soak, attempts: int) -> None:
                 continue
         soak.observe()
         if not main.editor.is_dirty:
-            for earlier in soak.unresolved():
-                if shown_as_theirs(soak, earlier):
-                    earlier.fate = "on the server, shown as theirs by a merge"
-                else:
-                    soak.problem(f"edit {earlier.n} left the editor without a save, a choice or a draft")
+            if not resolved:
+                resolve_clean_editor(soak)
             edit = type_edit(soak, len(soak.edits) + 1)
             soak.edits.append(edit)
         else:
