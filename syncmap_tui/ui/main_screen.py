@@ -826,6 +826,7 @@ class MainScreen(Screen[None]):
                 self._fail("Refreshing", error)
                 return
             self.navigator.show_services(services)
+            self._show_items_status()  # no longer "Not connected", if the first listing had failed
             return
         table = self.item_table
         current = table.current_item
@@ -916,6 +917,7 @@ class MainScreen(Screen[None]):
             self.creating = None
             self._drop_new_item_draft(request)
             self.item_table.insert_item(created)
+            self._show_items_status()
             self.item_table.select_key(created.key)
             self._show_item(created)
             self.notify(f"Created {created.key!r}.", markup=False)

@@ -301,3 +301,19 @@ async def test_a_full_database_under_the_emulator_keeps_the_edit_and_the_next_sa
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not main.editor.is_dirty
+
+
+async def test_a_refresh_that_lists_the_services_clears_not_connected(build_app, monkeypatch):
+    """Issue #15: "Not connected: could not reach … then ctrl+r" stayed after a successful ctrl+r."""
+    from syncmap_tui.sync.errors import ServerError
+
+    fail_once(monkeypatch, SyncClient, "list_services", ServerError("Service unavailable", status=503))
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        status = main.query_one("#items-status")
+        assert "Not connected" in str(status.render())
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "Not connected" not in str(status.render()) and main.navigator.service_node(main.navigator.current_service.sid)

@@ -559,3 +559,18 @@ async def test_a_create_whose_answer_was_lost_is_settled_by_looking(build_app, e
         assert any("your create arrived" in n for n in told), told
         sid = await map_sid(other_writer, "orders")
         assert (await other_writer.fetch_item(SERVICE, sid, "lost-create")).data == {"a": 1}
+
+
+async def test_the_first_item_of_an_empty_map_is_counted(build_app):
+    """Issue #15: creating the first item of an empty map left "0 loaded · all loaded"."""
+    from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+
+    app = build_app(SERVICE, "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.action_new_item()
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        dialog.dismiss(NewItemRequest("first", '{"a": 1}', {"a": 1}, None, ""))
+        await settle(pilot)
+        assert "1 loaded · all loaded" in str(main.query_one("#items-status").render())
