@@ -443,6 +443,9 @@ class Target:
     production: bool = False
     is_embedded_emulator: bool = False
     source: str = "default"
+    """Where the credentials came from, for what a 401 tells the user to check: "env" (TWILIO_*),
+    "profile" (the config's active one), "flag" (--profile, or the local pair for a loopback
+    --base-url) or "default" (the embedded emulator)."""
 
 
 def shorten_sid(sid: str) -> str:
@@ -532,7 +535,8 @@ def resolve_target(
             return Target(label=f"emulator at {override}", base_url=override,
                           credentials=Credentials.auth_token(LOCAL_EMULATOR_ACCOUNT_SID, LOCAL_EMULATOR_AUTH_TOKEN), read_only=read_only,
                           production=False, is_embedded_emulator=False, source="flag")
-        target = replace(target, label=f"{target.label} @ {override}", base_url=override, source="flag")
+        # The URL is the flag's; the credentials, which a 401 is about, keep their source.
+        target = replace(target, label=f"{target.label} @ {override}", base_url=override)
 
     if target is None:
         return _embedded_target(read_only, source="default")

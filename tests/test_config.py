@@ -130,7 +130,8 @@ def test_profile_flag_beats_env():
 def test_base_url_flag_overrides_the_url_of_the_chosen_target():
     write_config(STAGING)
     t = resolve_target(base_url="http://127.0.0.1:8777/", environ=ENV_TOKEN)
-    assert (t.base_url, t.source, t.credentials) == ("http://127.0.0.1:8777", "flag", Credentials.auth_token(SID, TOKEN))
+    # The credentials came from the environment: a 401 names TWILIO_* (issue #15), not the flag.
+    assert (t.base_url, t.source, t.credentials) == ("http://127.0.0.1:8777", "env", Credentials.auth_token(SID, TOKEN))
     assert t.label == "env: AC01…cdef @ http://127.0.0.1:8777"
     t = resolve_target(base_url="https://proxy.example.com", profile="staging", environ={})
     assert (t.base_url, t.label, t.production, t.read_only) == (
