@@ -7,13 +7,14 @@ import gc
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.failures import describe_failure, is_expected_failure
@@ -232,6 +233,13 @@ class SyncMapApp(App[None]):
         # happens. Input and TextArea blink by default, here and in every dialog.
         if getattr(event.widget, "cursor_blink", False):
             event.widget.cursor_blink = False
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # The palette's own "Quit" (commands.py) asks first about unsaved changes; Textual's runs the
+        # same action but says "as soon as possible", and listed Quit twice.
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
 
     def action_show_help(self) -> None:
         from syncmap_tui.ui.help_screen import HelpScreen

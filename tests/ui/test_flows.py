@@ -574,3 +574,14 @@ async def test_the_first_item_of_an_empty_map_is_counted(build_app):
         dialog.dismiss(NewItemRequest("first", '{"a": 1}', {"a": 1}, None, ""))
         await settle(pilot)
         assert "1 loaded · all loaded" in str(main.query_one("#items-status").render())
+
+
+async def test_the_palette_lists_quit_once(build_app):
+    """Issue #15: "Quit" appeared twice in the command palette (ours, which asks first, and Textual's)."""
+    from syncmap_tui.ui.commands import ACTIONS
+
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)] + [name for name, _, _ in ACTIONS]
+        assert titles.count("Quit") == 1, titles
