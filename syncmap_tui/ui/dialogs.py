@@ -146,12 +146,15 @@ class ConfirmDialog(Dialog[bool]):
         *,
         confirm_label: str,
         type_to_confirm: str | None = None,
+        typed_what: str = "name",
     ) -> None:
         super().__init__()
         self.title_text = title
         self.fields = fields
         self.confirm_label = confirm_label
         self.type_to_confirm = type_to_confirm
+        self.typed_what = typed_what
+        """What `type_to_confirm` is, in the prompt: "key", "map name"."""
 
     BACK_ANSWER = False
 
@@ -160,7 +163,7 @@ class ConfirmDialog(Dialog[bool]):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(_field_lines(self.fields), id="confirm-fields")
             if self.type_to_confirm is not None:
-                yield Static(Text("This is a production account. Type the name exactly to confirm:"))
+                yield Static(Text(f"This is a production account. Type the {self.typed_what} exactly to confirm:"))
                 yield Input(id="type-to-confirm", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield ChoiceButton("Cancel", id="cancel")
@@ -175,7 +178,7 @@ class ConfirmDialog(Dialog[bool]):
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         if self.type_to_confirm is not None and self.query_one("#type-to-confirm", Input).value != self.type_to_confirm:
-            self.notify("The typed name does not match.", severity="error")
+            self.notify(f"The typed {self.typed_what} does not match.", severity="error")
             return
         self.dismiss(True)
 

@@ -1029,6 +1029,7 @@ class MainScreen(Screen[None]):
                 [("key", item.key), ("revision", item.revision), ("map", entry.sync_map.display_name)],
                 confirm_label="Delete",
                 type_to_confirm=item.key if self.target.production else None,
+                typed_what="key",
             )
         )
         if not confirmed:
@@ -1126,6 +1127,7 @@ class MainScreen(Screen[None]):
                 [("map", name), ("sid", entry.sync_map.sid), ("service", entry.service.display_name)],
                 confirm_label="Delete map",
                 type_to_confirm=name if self.target.production else None,
+                typed_what="map name",
             )
         )
         if not confirmed:

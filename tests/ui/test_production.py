@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from textual.color import Color
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.auth import Credentials
@@ -113,7 +113,9 @@ async def test_deleting_needs_the_key_typed_exactly(build_app, other_writer, req
             await pilot.click("#confirm")
             await pilot.pause()
             assert app.screen is dialog, f"{wrong!r} confirmed with the button"
-        assert any("does not match" in n for n in notifications(pilot))
+        assert any("The typed key does not match" in n for n in notifications(pilot))
+        prompt = " ".join(str(static.render()) for static in dialog.query(Static))
+        assert "Type the key exactly" in prompt, prompt  # issue #15: it said "the name" for a key
         assert request_log.deletes() == []
         assert (await other_writer.fetch_item(SERVICE, sid, key)).revision == revision
 
