@@ -128,6 +128,12 @@ def default_drafts_dir() -> Path:
     return state_dir() / "drafts"
 
 
+def default_exports_dir() -> Path:
+    """Where "Save to file" suggests writing a draft's text (not the current directory, which may be
+    anywhere the app was started from): private, beside the drafts."""
+    return state_dir() / "exported-drafts"
+
+
 # ---------------------------------------------------------------------------------------------
 # The draft
 

@@ -24,9 +24,11 @@ from syncmap_tui.drafts import (
     DraftStore,
     InstanceLock,
     PendingDraft,
+    default_exports_dir,
     new_instance_id,
     suggested_export_name,
 )
+from syncmap_tui.private_files import ensure_private_dir
 from syncmap_tui.sync.errors import AlreadyExists, AuthFailed, ItemNotFound, RevisionConflict, SyncError
 from syncmap_tui.sync.models import MapItem, Service, format_datetime
 from syncmap_tui.sync.failures import may_have_landed
@@ -701,16 +703,21 @@ class MainScreen(Screen[None]):
     async def _export_draft(self, draft: Draft) -> None:
         from syncmap_tui.ui.dialogs import ExportPathDialog
 
-        destination = await self.app.push_screen_wait(ExportPathDialog(suggested_export_name(draft)))
+        folder = default_exports_dir()
+        suggested = str(folder / suggested_export_name(draft))
+        destination = await self.app.push_screen_wait(ExportPathDialog(suggested))
         if destination is None:
             return
+        path = Path(destination).expanduser()
         try:
-            written = await asyncio.to_thread(self.drafts.export, draft, Path(destination).expanduser(), escape_surrogates=True)
+            if path.parent == folder:
+                await asyncio.to_thread(ensure_private_dir, folder)
+            written = await asyncio.to_thread(self.drafts.export, draft, path, escape_surrogates=True)
         except (OSError, DraftError) as error:
             self.notify(f"The draft was kept; writing the file failed: {error}", severity="error", markup=False)
             return
         self.drafts.remove(draft.draft_id)
-        self.notify(f"Saved the draft's text to {written}.", markup=False)
+        self.notify(f"Saved the draft's text to {written.resolve()}.", markup=False)
 
     async def _open_draft(self, draft: Draft) -> None:
         """Show a recovered draft on the version it was made on; if the server has another version

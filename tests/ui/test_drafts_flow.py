@@ -12,7 +12,7 @@ from syncmap_tui.config import embedded_db_path, state_dir
 from syncmap_tui.ui.dialogs import ConflictDialog, ExportPathDialog, RecoverDraftDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
-from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 
@@ -141,3 +141,24 @@ async def crash_while_editing(app, monkeypatch) -> None:
         monkeypatch.setattr(type(main), "action_refresh", broken)
         await pilot.press("ctrl+r")
         await pilot.pause()
+
+
+async def test_save_to_file_suggests_a_private_folder_and_says_the_full_path(build_app, other_writer):
+    """Issue #15: "Save to file" wrote into the current directory and the toast gave no full path."""
+    from syncmap_tui.drafts import default_exports_dir
+
+    await draft_for(other_writer, "order-0056", '{"kept": 1}', "0", {})
+    app = build_app()
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, RecoverDraftDialog)
+        await pilot.click("#export")
+        dialog = await wait_for_screen(pilot, ExportPathDialog)
+        suggested = dialog.query_one("#export-path").value
+        assert suggested == str(default_exports_dir() / "order-0056.json")
+        await pilot.click("#save")
+        await settle(pilot)
+    written = default_exports_dir() / "order-0056.json"
+    assert written.read_text(encoding="utf-8") == '{"kept": 1}'
+    assert oct(written.parent.stat().st_mode & 0o777) == "0o700"
+    assert any(str(written.resolve()) in message for message in told), told
