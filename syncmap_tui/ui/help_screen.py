@@ -11,6 +11,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 
+EDITING_ACTIONS = ("select_all", "copy", "cut", "paste", "undo", "redo")
+"""TextArea's own keys that a user of the JSON editor needs (F7 selects all: ctrl+a is line start)."""
+
+
+def _text_keys() -> list[Binding]:
+    from textual.widgets import TextArea
+
+    by_action = {b.action: b for b in TextArea.BINDINGS if isinstance(b, Binding)}
+    # Only the keys a terminal sends: super+… never reaches a terminal app.
+    return [
+        Binding(",".join(k for k in by_action[a].key.split(",") if not k.startswith("super+")), a, by_action[a].description)
+        for a in EDITING_ACTIONS
+    ]
+
+
 def _sections() -> list[tuple[str, list[Binding]]]:
     from syncmap_tui.ui.app import SyncMapApp
     from syncmap_tui.ui.dialogs import Dialog, SideChoice
@@ -23,7 +38,7 @@ def _sections() -> list[tuple[str, list[Binding]]]:
         ("Everywhere", [*SyncMapApp.BINDINGS, *MainScreen.BINDINGS]),
         ("Service and map tree", Navigator.BINDINGS),
         ("Item table", ItemTable.BINDINGS),
-        ("Editor", ItemEditor.BINDINGS),
+        ("Editor", [*ItemEditor.BINDINGS, *_text_keys()]),
         ("Dialogs", Dialog.BINDINGS),
         ("Merge dialog", SideChoice.BINDINGS),
     ]
@@ -33,7 +48,6 @@ EXTRA_KEYS = [
     ("Everywhere", "tab / shift+tab", "Move between the tree, the table, the editor and the TTL fields"),
     ("Everywhere", "ctrl+p", "Command palette: every action, and jump to a service, map or item"),
     ("Item table", "enter", "Open the item in the editor"),
-    ("Editor", "ctrl+z / ctrl+y", "Undo / redo"),
     ("Dialogs", "tab / shift+tab", "Move between the choices; enter presses the focused one (no letter answers)"),
     ("Dialogs", "left / right", "Move along the buttons"),
 ]

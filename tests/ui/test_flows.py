@@ -585,3 +585,24 @@ async def test_the_palette_lists_quit_once(build_app):
         await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)] + [name for name, _, _ in ACTIONS]
         assert titles.count("Quit") == 1, titles
+
+
+async def test_help_lists_select_all_and_copy(build_app):
+    """Issue #15: help had no F7 (select all) nor ctrl+c (copy); it is built from the bindings."""
+    import io
+
+    from rich.console import Console
+
+    from syncmap_tui.ui.help_screen import HelpScreen
+
+    app = build_app()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        screen = await wait_for_screen(pilot, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        for static in screen.query("Static"):
+            console.print(static.content)
+        text = console.export_text()
+        assert "Select all" in text and "Copy" in text and "Undo" in text, text
+        assert "super" not in text, "keys a terminal never sends are left out"
