@@ -148,6 +148,12 @@ def seed_demo(store: SyncStore, account_sid: str) -> bool:
         return False
     except EmulatorError:
         pass
+    with store.transaction():  # all or nothing: a seed cut short must not look seeded next time
+        _write_demo(store, account_sid)
+    return True
+
+
+def _write_demo(store: SyncStore, account_sid: str) -> None:
     for service_name, friendly_name, settings, maps in _DEMO:
         service_key = service_name or friendly_name
         service = store.create_service(
@@ -166,7 +172,6 @@ def seed_demo(store: SyncStore, account_sid: str) -> bool:
                 sid=derived_sid(MAP_SID_PREFIX, account_sid, service_key, map_name or ""),
             )
             store.create_items(account_sid, service.sid, sync_map.sid, _wire(items()))
-    return True
 
 
 def _wire(items: Iterable[tuple[str, Any, int]]) -> Iterable[tuple[str, str, int]]:

@@ -31,6 +31,36 @@ def test_seed_is_deterministic_and_idempotent(clock: FakeClock):
         assert dump(first) == before
 
 
+def test_a_seed_cut_short_leaves_nothing_and_the_next_one_completes(clock: FakeClock, monkeypatch):
+    """Found by the adversary: a full disk during the seed left the demo service with some of its
+    maps, and every later start took that for seeded (the catalog stayed half full)."""
+    import sqlite3
+
+    with SyncStore(clock=clock) as store, SyncStore(clock=FakeClock()) as reference:
+        create_items = SyncStore.create_items
+        calls = {"n": 0}
+
+        def full_on_the_second_map(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise sqlite3.OperationalError("database or disk is full")
+            return create_items(self, *args, **kwargs)
+
+        monkeypatch.setattr(SyncStore, "create_items", full_on_the_second_map)
+        try:
+            seed_demo(store, ACCOUNT_SID)
+        except sqlite3.OperationalError:
+            pass
+        else:
+            raise AssertionError("the full disk was not reported")
+        assert store.is_empty(), "nothing of a seed cut short stays"
+        monkeypatch.setattr(SyncStore, "create_items", create_items)
+        assert seed_demo(store, ACCOUNT_SID) is True
+        seed_demo(reference, ACCOUNT_SID)
+        assert dump(store) == dump(reference)
+        store.create_service(ACCOUNT_SID, unique_name="after-the-seed")  # writes work again afterwards
+
+
 def test_seed_for_another_account_beside_the_first(clock: FakeClock):
     with SyncStore(clock=clock) as store:
         seed_demo(store, ACCOUNT_SID)

@@ -107,6 +107,8 @@ class Database:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         """Read on every operation; a test may replace it to move time."""
         self._lock = threading.RLock()
+        self._in_transaction = False
+        """Inside `transaction()`: reads and writes join its one transaction (under its lock)."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are begun and ended explicitly below.
@@ -155,8 +157,23 @@ class Database:
         return int(moment.timestamp())
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every read and write inside is one transaction: all of it reaches the file, or none. The
+        demo seed runs in one, so that a seed cut short (a full disk) leaves no half-seeded data
+        that a later start would take for seeded."""
+        with self._write():
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
+
+    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._in_transaction:
+                yield self._db
+                return
             self._db.execute("BEGIN")
             try:
                 yield self._db
@@ -166,6 +183,9 @@ class Database:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._in_transaction:
+                yield self._db  # the outer transaction commits or rolls back
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
