@@ -274,13 +274,19 @@ class EditSession:
             # The key is known to hold another item, whose revision may be the base's ("0" again).
             return await self._look_then_resolve()
         mine = self.buffer.mine()
-        try:
-            plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
-        except ValidationError as error:
-            self.prompter.tell(f"Not saved: {error.message}", "error")
+        plan = self._plan(mine)
+        if plan is None:
             return False
         sent = await self._send(mine, plan, self.base)
         return await self._look_then_resolve() if sent is None else sent
+
+    def _plan(self, mine: Mine) -> SavePlan | None:
+        """What a save of `mine` on the base sends; None, and the user told why, when it cannot go."""
+        try:
+            return plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
+        except ValidationError as error:
+            self.prompter.tell(f"Not saved: {error.message}", "error")
+            return None
 
     async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool | None:
         """Send `plan` with If-Match on `on` (a version the user was shown), then settle whatever came
@@ -413,10 +419,8 @@ class EditSession:
         if expired and same_item(self.base, theirs) and theirs.revision == self.base.revision:
             # Our clock ran ahead of the server's: the item is still there as loaded.
             mine = self.buffer.mine()
-            try:
-                plan = plan_update(self.base.data, mine.text, mine.item_ttl, mine.collection_ttl)
-            except ValidationError as error:
-                self.prompter.tell(f"Not saved: {error.message}", "error")
+            plan = self._plan(mine)
+            if plan is None:
                 return False
             self.base = theirs
             self.buffer.rebased(theirs)
