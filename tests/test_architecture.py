@@ -29,3 +29,15 @@ def test_headless_modules_do_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_first_frame_imports_no_http_stack():
+    """httpx (~40 ms) and Starlette load in the connecting worker (connection.open_client), after the
+    first frame. The edit session's import of the client for an annotation had pulled httpx in."""
+    code = (
+        "import sys\n"
+        "import syncmap_tui.cli, syncmap_tui.ui.app, syncmap_tui.ui.main_screen, syncmap_tui.ui.widgets.editor\n"
+        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
