@@ -1,8 +1,8 @@
-"""JSON-aware diff and three-way merge of item data, by JSON path.
+"""JSON-aware three-way merge of item data, by JSON path.
 
-The conflict dialog uses this after a save is refused with HTTP 412: it shows the server's data
-("theirs") against the editor's ("mine") with `diff_lines`, and merges the data as loaded
-("base"), mine and theirs with `three_way_merge`. Changes that don't overlap merge at once; for
+The conflict view uses this after a save is refused with HTTP 412: it merges the data as loaded
+("base"), the editor's ("mine") and the server's ("theirs") with `three_way_merge`, whose lists of
+changes are the rows it shows (sync/conflict.py). Changes that don't overlap merge at once; for
 each overlap the user picks a side and `resolve` builds the final object. Headless: no Textual.
 
 The rules, each written once:
@@ -38,12 +38,12 @@ Decisions beyond the brief, and why:
   lists, so the dialog doesn't count them twice.
 * `resolve` also refuses choices for paths that are not conflicts of this result: a choice left
   over from an earlier merge would otherwise be silently ignored.
-* Text meant for people (`render_path`, `DiffLine`) escapes characters that don't print (control,
+* Text meant for people (`render_path`, `json_text`) escapes characters that don't print (control,
   format such as bidi overrides and zero-width, lone surrogates) as JSON `\\uXXXX`, so remote
   text cannot hide or disguise itself; other non-ASCII text shows as is.
 
 Order is deterministic: paths in document order, with object keys in the order they first appear
-in base, then mine, then theirs (for `diff`: old, then new). Inputs are never mutated and results
+in base, then mine, then theirs. Inputs are never mutated and results
 never share objects with the inputs (`_copied`).
 
 Recursion: every walk here takes one stack frame per level of nesting (plain loops, no
@@ -70,7 +70,6 @@ Path = tuple[PathStep, ...]
 """Where a value is: object keys (str) and array indexes (int) from the top. `()` is the top."""
 
 Side = Literal["mine", "theirs"]
-ChangeKind = Literal["added", "removed", "changed"]
 
 
 class Absent(enum.Enum):
@@ -164,7 +163,7 @@ def _part(value: Any, step: PathStep) -> Any:
     return value[step]
 
 
-# Diff.
+# Changes, and putting a value at a path.
 
 
 @dataclass(frozen=True)
@@ -175,25 +174,10 @@ class Change:
     old: Any
     new: Any
 
-    @property
-    def kind(self) -> ChangeKind:
-        if self.old is ABSENT:
-            return "added"
-        if self.new is ABSENT:
-            return "removed"
-        return "changed"
-
-
-def diff(old: Any, new: Any) -> list[Change]:
-    """Every change from `old` to `new`, in document order. Empty exactly when `json_equal`."""
-    changes: list[Change] = []
-    _diff_into(old, new, [], changes)
-    return changes
-
 
 def _diff_into(old: Any, new: Any, path: list[PathStep], changes: list[Change]) -> None:
-    """`path` is where old and new are: one list that the walk extends and shortens as it goes
-    (see _merge_node)."""
+    """Every change from `old` to `new`, in document order, into `changes`. `path` is where old
+    and new are: one list that the walk extends and shortens as it goes (see _merge_node)."""
     if _compared_by_parts(old, new):
         for step in _parts(old, new):
             path.append(step)
@@ -201,14 +185,6 @@ def _diff_into(old: Any, new: Any, path: list[PathStep], changes: list[Change]) 
             path.pop()
     elif not json_equal(old, new):
         changes.append(Change(tuple(path), _copied(old), _copied(new)))
-
-
-def apply_changes(doc: Any, changes: list[Change]) -> Any:
-    """A copy of `doc` with each change's new value put at its path (ABSENT removes the key)."""
-    result = _copied(doc)
-    for change in changes:
-        result = _put(result, change.path, _copied(change.new))
-    return result
 
 
 def _put(doc: Any, path: Path, value: Any) -> Any:
@@ -260,10 +236,6 @@ class MergeResult:
     """Changes only theirs made (base → theirs), brought into `merged`."""
     agreed: list[Change] = field(default_factory=list)
     """Changes both sides made alike (base → mine), in `merged` once."""
-
-    @property
-    def clean(self) -> bool:
-        return not self.conflicts
 
 
 def three_way_merge(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> MergeResult:
@@ -386,52 +358,3 @@ def _render_steps(path: Path) -> str:
 def json_text(value: Any) -> str:
     """One-line JSON that is safe to show: every character that doesn't print is escaped."""
     return escape_unprintable(json.dumps(value, ensure_ascii=False))
-
-
-VALUE_PREVIEW_CHARS = 60
-"""How much of a value a diff line shows; the full value stays on the line's `change`."""
-
-_SIGNS: dict[ChangeKind, str] = {"removed": "-", "added": "+", "changed": "~"}
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    """One change between theirs and mine, as plain text parts (no markup) for the dialog."""
-
-    sign: str
-    """'-' only theirs has the path, '+' only mine has it, '~' both, with different values."""
-    path_text: str
-    theirs_text: str | None
-    """Theirs' value as one-line JSON, shortened; None where theirs has no value."""
-    mine_text: str | None
-    change: Change
-    """The full values: `change.old` is theirs, `change.new` is mine."""
-
-    @property
-    def text(self) -> str:
-        if self.theirs_text is None:
-            return f"{self.sign} {self.path_text}: {self.mine_text}"
-        if self.mine_text is None:
-            return f"{self.sign} {self.path_text}: {self.theirs_text}"
-        return f"{self.sign} {self.path_text}: {self.theirs_text} → {self.mine_text}"
-
-
-def diff_lines(theirs: Any, mine: Any, *, value_chars: int = VALUE_PREVIEW_CHARS) -> list[DiffLine]:
-    """The changes from theirs to mine as lines, in document order."""
-    return [
-        DiffLine(
-            sign=_SIGNS[change.kind],
-            path_text=render_path(change.path),
-            theirs_text=_preview(change.old, value_chars),
-            mine_text=_preview(change.new, value_chars),
-            change=change,
-        )
-        for change in diff(theirs, mine)
-    ]
-
-
-def _preview(value: Any, limit: int) -> str | None:
-    if value is ABSENT:
-        return None
-    text = json_text(value)
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
