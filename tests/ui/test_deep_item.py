@@ -36,7 +36,7 @@ async def test_the_deepest_item_opens_edits_drafts_conflicts_and_merges(build_ap
         await pilot.press("space")
         editor.replace_text(editor.text.replace('"a": 1', '"a": 2'))
         await pilot.pause()
-        assert editor.is_dirty and editor.check.ok
+        assert editor.is_dirty and editor.check.error is None
         await wait_until(pilot, lambda: len(DraftStore().load_all()) == 1, what="the draft on disk")
         (draft,) = DraftStore().load_all()
         assert json.loads(draft.text)["a"] == 2 and json_equal(json.loads(draft.base_data), base)
