@@ -557,10 +557,6 @@ class Checkpointer:
         self._disk_versions: dict[str, int] = {}
         """draft_id -> the newest version written or discarded; guarded by _disk_lock."""
 
-    @property
-    def has_pending(self) -> bool:
-        return bool(self._pending)
-
     def changed(self, draft: Draft) -> None:
         """Remember `draft` as the newest state of its item. No I/O."""
         draft_id = draft.draft_id
