@@ -24,9 +24,9 @@ from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import ConflictChoice, DeletedChoice  # the session asks these questions
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
 from syncmap_tui.ui import formatting
-from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
 from syncmap_tui.ui.literal import literal, literal_block, visible
+from syncmap_tui.ui.type_ahead import TYPE_AHEAD_GUARD_SECONDS
 
 if TYPE_CHECKING:
     from textual.widgets import OptionList

@@ -85,11 +85,13 @@ class EditingFlows:
             elif session is not None:
                 keeper.discard()  # formatting only: nothing a save would send
             return True
+        open_item = editor.open_item
+        assert open_item is not None  # modified: an item is open
         if screen.target.read_only:
             can_save = False
         choice = await screen.app.push_screen_wait(
             UnsavedChangesDialog(
-                screen.editor.open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or screen.target.read_only
+                open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or screen.target.read_only
             )
         )
         if choice == "save":

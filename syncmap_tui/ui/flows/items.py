@@ -62,11 +62,11 @@ class ItemFlows:
                     entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
                 )
             except STORAGE_ERRORS as failure:
-                created = None
+                ours = None
                 if isinstance(failure, AlreadyExists) or may_have_landed(failure):
                     # Our own create may be there: its answer was lost, or this is a second try.
-                    created = await self._own_create_on_the_server(request)
-                if created is None:
+                    ours = await self._own_create_on_the_server(request)
+                if ours is None:
                     message = (
                         f"An item with the key {request.key!r} already exists."
                         if isinstance(failure, AlreadyExists)
@@ -75,6 +75,7 @@ class ItemFlows:
                     self.creating = None
                     request = await screen.app.push_screen_wait(NewItemDialog(request, error=message))
                     continue
+                created = ours
                 screen.notify(
                     f"The server has {request.key!r} with exactly your data: your create arrived, though "
                     "its answer was lost (or someone created the same item).",
@@ -171,7 +172,7 @@ class ItemFlows:
             return
         session = screen.session
         is_open = session is not None and session.key == item.key
-        if is_open and session.in_flight is not None:
+        if is_open and session is not None and session.in_flight is not None:
             screen.notify(f"A save of {item.key!r} is on its way; wait for its answer.", markup=False)
             return
         # A row whose expiry has passed is gone, and its key may hold a new item at revision 0 again:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.merge import Conflict, Path, Side
@@ -18,7 +18,7 @@ NOTICE_SECONDS = {"information": 5, "warning": 8, "error": 12}
 class ScreenPrompter:
     """The `Prompter` of the app's sessions. Call from a worker (dialogs are awaited)."""
 
-    def __init__(self, app: App, *, read_only: bool) -> None:
+    def __init__(self, app: App[Any], *, read_only: bool) -> None:
         self.app = app
         self.read_only = read_only
 

@@ -10,11 +10,14 @@ from syncmap_tui.drafts import Draft, DraftError, default_exports_dir, suggested
 from syncmap_tui.private_files import ensure_private_dir
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.sync.session import STORAGE_ERRORS, Mine, draft_base, same_item
-from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
+
+UNTIL_DISMISSED_SECONDS = 24 * 3600.0
+"""A notification that must be seen (a draft that could not be read): it stays until clicked,
+rather than Textual's 5 s, which pass unseen when the user looks away at start-up."""
 
 
 class DraftRecovery:

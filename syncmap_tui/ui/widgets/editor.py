@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -156,7 +157,7 @@ class TtlField(Horizontal):
         hint.update(Text(" ".join(part for part in (text, note) if part)))
 
 
-def _wire_size_of(data: dict) -> int | None:
+def _wire_size_of(data: dict[str, Any]) -> int | None:
     """The wire size of data the server sent; None for data it could not take back (a lone surrogate)."""
     try:
         return wire_size(encode_data(data))
@@ -187,7 +188,7 @@ class ItemEditor(Vertical):
     class Edited(Message):
         """The text, a TTL field or the session's state changed: time to checkpoint a draft."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session: EditSession | None = None
         """The open item's edit session, set by the screen; the heading shows its state."""
