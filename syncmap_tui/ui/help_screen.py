@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
-from syncmap_tui.ui.dialogs import Dialog, SideChoice
+from syncmap_tui.ui.dialogs.base import Dialog
+from syncmap_tui.ui.dialogs.merge import SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.ui.widgets.editor import ItemEditor
 from syncmap_tui.ui.widgets.item_table import ItemTable

@@ -146,6 +146,7 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
+        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
         from syncmap_tui.ui.widgets.editor import ItemEditor
 
         placeholder = self.query_one(EditorPlaceholder)

@@ -25,6 +25,7 @@ class NavigationFlows:
         self.screen = screen
 
     async def connect(self) -> None:
+        # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
         from syncmap_tui.connection import open_client
 
         screen = self.screen
