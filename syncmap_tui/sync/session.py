@@ -44,6 +44,8 @@ from syncmap_tui.sync.session_parts import (
     Mine,
     Prompter,
     Sent,
+    Seen,
+    SeenHow,
     Severity,
     draft_base,
     revision_number,
@@ -51,7 +53,7 @@ from syncmap_tui.sync.session_parts import (
 )
 
 __all__ = [  # the parts are imported from here too: one import for a session's user
-    "Buffer", "ConflictChoice", "DeletedChoice", "EditSession", "Kept", "Mine", "Prompter", "Sent", "Severity",
+    "Buffer", "ConflictChoice", "DeletedChoice", "EditSession", "Kept", "Mine", "Prompter", "Seen", "SeenHow", "Sent", "Severity",
     "STORAGE_ERRORS", "describe", "draft_base", "revision_number", "same_item",
 ]
 
@@ -85,6 +87,7 @@ class EditSession:
         *,
         now: Callable[[], datetime],
         read_only: bool = False,
+        seen: Seen = lambda item, how, replaced=None: None,
     ) -> None:
         self.client = client
         self.service_sid = service_sid
@@ -95,6 +98,8 @@ class EditSession:
         self.prompter = prompter
         self.now = now
         self.read_only = read_only
+        self.seen = seen
+        """Told of every version the session sees (the history keeps them)."""
         self.in_flight: Sent | None = None
         self.newer: MapItem | None = None
         """A later version (or another item under the key) that the server has and the editor does not."""
@@ -103,6 +108,7 @@ class EditSession:
         """The item is known to be deleted (a 404 while the user kept their edit)."""
         self.discarded = False
         """The user chose to drop the edit of the deleted item: the screen closes it."""
+        seen(item, "loaded")
 
     @property
     def key(self) -> str:
@@ -149,11 +155,12 @@ class EditSession:
         """The server holds another item under the key (deleted and created again) than the base."""
         return self.newer is not None and not same_item(self.base, self.newer)
 
-    def learn(self, item: MapItem) -> None:
-        """The app saw `item` under this key (a table page, a refresh, a fetch): note it if it is
-        newer than the base or another item altogether."""
+    def learn(self, item: MapItem, how: SeenHow = "seen") -> None:
+        """The app saw `item` under this key (a table page, a refresh, a fetch, the watch): note it if
+        it is newer than the base or another item altogether."""
         if item.key != self.key:
             return
+        self.seen(item, how)
         if same_item(self.base, item):
             if revision_number(item.revision) <= revision_number(self.base.revision):
                 return
@@ -164,6 +171,14 @@ class EditSession:
             return
         self.newer = item
         self.gone = False
+        self.buffer.changed()
+
+    def learn_gone(self) -> None:
+        """The watch found no item under the key: the editor says so, and ctrl+s offers to recreate it."""
+        if self.gone or self.in_flight is not None:
+            return
+        self.gone = True
+        self.newer = None
         self.buffer.changed()
 
     def _rebase(self, item: MapItem, mine: Mine | None = None) -> None:
@@ -256,6 +271,7 @@ class EditSession:
                 f"Your data replaced what that item held; it is now revision {saved.revision}.",
                 "error",
             )
+        self.seen(saved, "saved", sent.on)
         made_on = self.base
         self.base = saved
         if self.newer is not None and same_item(saved, self.newer) and (
@@ -378,6 +394,7 @@ class EditSession:
         """The server has `theirs`, not the base: ask, and act on the answer. Loops while a writer keeps
         moving, so that every write goes out on a version the user was shown."""
         for _ in range(MAX_CONFLICT_ROUNDS):
+            self.seen(theirs, "conflict")
             mine = self.buffer.mine()
             view = self._three_way(theirs, mine)
             if view is None:
@@ -516,6 +533,7 @@ class EditSession:
     async def reconcile(self, theirs: MapItem) -> bool:
         """The server has `theirs` under the key (fetched just now): bring the editor up to it,
         asking when the user has an edit. True when the editor is then on `theirs`."""
+        self.seen(theirs, "seen")
         if same_item(self.base, theirs) and theirs.revision == self.base.revision:
             self.newer = None
             self.buffer.changed()
@@ -530,6 +548,41 @@ class EditSession:
     def _ttls(self) -> tuple[str, str]:
         mine = self.buffer.mine()
         return mine.item_ttl, mine.collection_ttl
+
+    # -- undo and restore ----------------------------------------------------------------------
+
+    async def write_version(self, data: dict[str, Any], made_on: MapItem, doing: str, *, ask: bool = False) -> bool:
+        """Undo a save, restore a version: write `data` as an edit made on `made_on` (your save that is
+        undone; the version shown), If-Match the revision the server has now, fetched first. When
+        anyone wrote after `made_on`, or `ask`, the conflict view opens instead (their change, and
+        this one): nothing is written unless the user says so there. True once the server holds `data`."""
+        if self._refuse_write():
+            return False
+        if self.modified():
+            self.prompter.tell(f"Save or undo your changes first: {doing} puts another version in the editor.", "warning")
+            return False
+        try:
+            current = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
+        except ItemNotFound:
+            self._rebase(made_on, Mine(format_data(data)))
+            return await self._deleted(expired=False)
+        except STORAGE_ERRORS as error:
+            self.prompter.tell(f"{doing} failed: nothing was written. {describe(error)}", "error")
+            return False
+        self.seen(current, "seen")
+        if same_item(made_on, current) and json_equal(current.data, data):
+            self._rebase(current, Mine(format_data(current.data)))
+            self.prompter.tell(f"The server already holds that data, at revision {current.revision}: nothing to write.")
+            return True
+        mine = Mine(format_data(data))
+        self._rebase(made_on, mine)
+        if ask or not (same_item(made_on, current) and current.revision == made_on.revision):
+            return await self._resolve(current, saving=False)
+        plan = self._plan(mine)
+        if plan is None:
+            return False
+        sent = await self._send(mine, plan, current)
+        return await self._look_then_resolve() if sent is None else sent
 
     # -- the kept edit -------------------------------------------------------------------------
 
@@ -620,6 +673,7 @@ class EditSession:
             self._settled()
             raise
         self._settled()
+        self.seen(created, "saved")
         self.base = created
         self.newer = None
         self.gone = False

@@ -17,6 +17,15 @@ from syncmap_tui.sync.validation import check_data
 ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 DeletedChoice = Literal["recreate", "discard", "back"]
 Severity = Literal["information", "warning", "error"]
+SeenHow = Literal["loaded", "saved", "conflict", "watch", "seen"]
+"""How the session came to see a version: opened it, the user saved it (the version it replaced goes
+with it), a conflict showed it, the watch read it, a page, a refresh or a fetch showed it."""
+
+
+class Seen(Protocol):
+    """Told of each version a session sees: the history (syncmap_tui/history.py) keeps them."""
+
+    def __call__(self, item: MapItem, how: SeenHow, replaced: MapItem | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
