@@ -23,7 +23,6 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 
-from syncmap_tui.sync.client import NO_RETRY
 from syncmap_tui.sync.errors import RateLimited
 from syncmap_tui.sync.failures import EXPECTED_FAILURES
 
@@ -33,8 +32,6 @@ PAGE_INTERVAL = 30.0
 """Seconds between two reads of the table's visible page: rows move less than the item one reads."""
 BUDGET_PER_MINUTE = 60 / ITEM_INTERVAL + 60 / PAGE_INTERVAL
 MAX_BACKOFF = 300.0
-WATCH_RETRY = NO_RETRY
-"""The watch's reads are not retried by the client: the policy below backs off instead."""
 
 
 class Poll(enum.Enum):
@@ -89,9 +86,9 @@ class PollPolicy:
     def failed(self, poll: Poll, error: BaseException) -> float:
         """Back off every poll after a failure; returns the seconds held."""
         self.failures += 1
-        delay = min(self.max_backoff, self.intervals[poll] * 2**self.failures)
+        delay = min(self.max_backoff, self.intervals[poll] * 2.0**self.failures)
         if isinstance(error, RateLimited) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
+            delay = max(delay, float(error.retry_after))
         self.held_until = self.now() + delay
         for each in self._next:
             self._next[each] = max(self._next[each], self.held_until)
