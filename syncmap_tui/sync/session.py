@@ -26,16 +26,14 @@ from syncmap_tui.drafts import EDIT_SLOT, KEPT_SLOT
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.editing import SavePlan, parse_optional_ttl, plan_update
 from syncmap_tui.sync.errors import (
-    AlreadyExists,
     ItemNotFound,
     RevisionConflict,
     SyncError,
     TwilioCode,
 )
-from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure, may_have_landed
+from syncmap_tui.sync.failures import may_have_landed
 from syncmap_tui.sync.merge import json_equal, resolve, three_way_merge
 from syncmap_tui.sync.models import MapItem, format_datetime
-from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.sync.session_parts import (
     Buffer,
     ConflictChoice,
@@ -51,6 +49,8 @@ from syncmap_tui.sync.session_parts import (
     revision_number,
     same_item,
 )
+from syncmap_tui.sync.session_recovery import STORAGE_ERRORS, RecoveryFlows, describe
+from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 
 __all__ = [  # the parts are imported from here too: one import for a session's user
     "Buffer", "ConflictChoice", "DeletedChoice", "EditSession", "Kept", "Mine", "Prompter", "Seen", "SeenHow", "Sent", "Severity",
@@ -61,18 +61,13 @@ if TYPE_CHECKING:
     # Annotations only: httpx (~40 ms to import) stays off the first frame, as open_client intends.
     from syncmap_tui.sync.client import SyncClient
 
-STORAGE_ERRORS = EXPECTED_FAILURES
-"""What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
 KEPT_NOTICE = "Your edit is still in the editor: press ctrl+s to try again."
 MAX_CONFLICT_ROUNDS = 5
 """Overwrite and merge go out on theirs as shown; a writer that keeps moving sends the user back to
 the dialog each time. After this many rounds the edit stays in the editor for a calmer moment."""
 
-describe = describe_failure
-"""The words for a failure: sync/failures.py, shared with the UI's worker policy."""
 
-
-class EditSession:
+class EditSession(RecoveryFlows):
     """The edit of one item of one map. Flows are coroutines that return True once the server
     holds the user's text (or nothing was left to save), False when the edit is kept as it is."""
 
@@ -548,139 +543,3 @@ class EditSession:
     def _ttls(self) -> tuple[str, str]:
         mine = self.buffer.mine()
         return mine.item_ttl, mine.collection_ttl
-
-    # -- undo and restore ----------------------------------------------------------------------
-
-    async def write_version(self, data: dict[str, Any], made_on: MapItem, doing: str, *, ask: bool = False) -> bool:
-        """Undo a save, restore a version: write `data` as an edit made on `made_on` (your save that is
-        undone; the version shown), If-Match the revision the server has now, fetched first. When
-        anyone wrote after `made_on`, or `ask`, the conflict view opens instead (their change, and
-        this one): nothing is written unless the user says so there. True once the server holds `data`."""
-        if self._refuse_write():
-            return False
-        if self.modified():
-            self.prompter.tell(f"Save or undo your changes first: {doing} puts another version in the editor.", "warning")
-            return False
-        try:
-            current = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
-        except ItemNotFound:
-            self._rebase(made_on, Mine(format_data(data)))
-            return await self._deleted(expired=False)
-        except STORAGE_ERRORS as error:
-            self.prompter.tell(f"{doing} failed: nothing was written. {describe(error)}", "error")
-            return False
-        self.seen(current, "seen")
-        if same_item(made_on, current) and json_equal(current.data, data):
-            self._rebase(current, Mine(format_data(current.data)))
-            self.prompter.tell(f"The server already holds that data, at revision {current.revision}: nothing to write.")
-            return True
-        mine = Mine(format_data(data))
-        self._rebase(made_on, mine)
-        if ask or not (same_item(made_on, current) and current.revision == made_on.revision):
-            return await self._resolve(current, saving=False)
-        plan = self._plan(mine)
-        if plan is None:
-            return False
-        sent = await self._send(mine, plan, current)
-        return await self._look_then_resolve() if sent is None else sent
-
-    # -- the kept edit -------------------------------------------------------------------------
-
-    def restore_kept(self) -> None:
-        """F4: bring back the edit kept after "take theirs", rebased on the base (theirs) by a
-        three-way merge from the version it was made on. When that merge conflicts, the edit comes
-        back on its old version, so that ctrl+s meets the conflict view; never saved over theirs blind."""
-        kept = self.kept
-        if kept is None:
-            self.prompter.tell("There is no kept edit to restore.")
-            return
-        if self.modified():
-            self.prompter.tell("Save or undo your changes to their version first (ctrl+z).", "warning")
-            return
-        self.kept = None
-        kept_data = check_data(kept.mine.text).value
-        if kept_data is not None and same_item(kept.made_on, self.base):
-            result = three_way_merge(kept.made_on.data, kept_data, self.base.data)
-            if not result.conflicts:
-                self._rebase(self.base, Mine(format_data(result.merged), kept.mine.item_ttl, kept.mine.collection_ttl))
-                self.prompter.tell(f"Your edit is back, on top of their revision {self.base.revision}.")
-                return
-        theirs = self.base
-        self._rebase(kept.made_on, kept.mine)
-        self.newer = theirs
-        self.buffer.changed()
-        self.prompter.tell(
-            f"Your edit is back on revision {kept.made_on.revision}; it conflicts with their revision "
-            f"{theirs.revision}: ctrl+s opens the conflict view.",
-            "warning",
-        )
-
-    # -- deleted -----------------------------------------------------------------------------
-
-    async def _deleted(self, *, expired: bool) -> bool:
-        self.gone = True
-        self.buffer.changed()
-        choice = await self.prompter.ask_deleted(self.key, expired)
-        if choice == "back":
-            self.prompter.tell(f"{self.key!r} is not on the server; your edit is kept (and in a draft).")
-            return False
-        if choice == "discard":
-            self.discarded = True
-            self.buffer.changed()
-            return True
-        if self._refuse_write_after_dialog():
-            return False
-        return await self.recreate(expired=expired)
-
-    def recreate_ttl(self, mine: Mine) -> int | None:
-        """The ItemTtl a recreate sends: the typed one, else the loaded item's own lifetime (an item
-        that had an expiry must not come back for ever)."""
-        typed = parse_optional_ttl(mine.item_ttl)
-        if typed is not None:
-            return typed
-        expires = self.base.date_expires
-        if expires is None:
-            return None
-        return max(1, int((expires - self.base.date_updated).total_seconds()))
-
-    async def recreate(self, *, expired: bool = False) -> bool:
-        mine = self.buffer.mine()
-        checked = check_data(mine.text)
-        try:
-            if checked.error is not None:
-                raise checked.error
-            item_ttl = self.recreate_ttl(mine)
-            collection_ttl = parse_optional_ttl(mine.collection_ttl)
-        except ValidationError as error:
-            self.prompter.tell(f"Not recreated: {error.message}", "error")
-            return False
-        assert checked.value is not None
-        plan = SavePlan(checked.value, item_ttl, collection_ttl)
-        self.in_flight = Sent(mine, plan, self.base)
-        self.buffer.changed()
-        try:
-            created = await self.client.create_item(
-                self.service_sid, self.map_sid, self.key, checked.value, item_ttl=item_ttl, collection_ttl=collection_ttl
-            )
-        except AlreadyExists:
-            self._settled()
-            self.prompter.tell("Someone created the key again meanwhile; showing theirs.", "warning")
-            return await self._look_then_resolve()
-        except STORAGE_ERRORS as error:
-            self._settled()
-            return self._failed("Recreating", error)
-        except BaseException:
-            self._settled()
-            raise
-        self._settled()
-        self.seen(created, "saved")
-        self.base = created
-        self.newer = None
-        self.gone = False
-        self.buffer.saved(created, mine)
-        self.buffer.changed()
-        ttl_note = f", with ItemTtl {item_ttl}s" if item_ttl else ""
-        self.prompter.tell(f"Created {self.key!r} again{ttl_note}.")
-        self.prompter.tell(f"Saved {self.key!r}: now revision {created.revision}.")
-        return True
-
