@@ -151,6 +151,13 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
 
+    def mark_changed(self, key: str) -> None:
+        """The watch saw the server change this row's item since it was shown: a `•` after its
+        revision, until the row is shown anew (opening the item, a refresh)."""
+        item = self.items.get(key)
+        if item is not None:
+            self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
+
     def remove_item(self, key: str) -> None:
         if self.window.remove(key):
             self._shown.pop(key, None)

@@ -1,0 +1,175 @@
+"""The watch on screen: sync/watch.py's `Watcher` re-reads the open item and the table's visible rows
+while the app has focus and the main screen is the one shown; the open item's session learns what
+the server has, the header says so at once, and changed rows are marked.
+
+Nothing is drawn unless something changed: a poll that finds what the screen shows already costs
+a request and no byte to the terminal (bench/bench_watch.py measures both).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from syncmap_tui.sync.errors import ItemNotFound, RateLimited
+from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
+
+if TYPE_CHECKING:
+    from syncmap_tui.ui.main_screen import MainScreen
+
+BEHIND_NOTICE = "behind-server"
+WATCH_NOTICE = "watch"
+MAX_VISIBLE_ROWS = 100
+"""One page: Twilio's largest PageSize."""
+
+
+class WatchFlow:
+    """Owned by MainScreen: `start()` once connected; `show_server_state()` whenever the open item's
+    session changed (it is cheap and draws only a change)."""
+
+    def __init__(
+        self, screen: MainScreen, *, item_interval: float = ITEM_INTERVAL, page_interval: float = PAGE_INTERVAL,
+        max_backoff: float = MAX_BACKOFF,
+    ) -> None:
+        self.screen = screen
+        self.enabled = screen.target.watch
+        self.policy = PollPolicy(time.monotonic, item_interval=item_interval, page_interval=page_interval, max_backoff=max_backoff)
+        self.watcher = Watcher(
+            self.policy, {Poll.ITEM: self.poll_item, Poll.PAGE: self.poll_page},
+            on_failure=self._failed, on_recovered=self._recovered,
+        )
+        self._shown: dict[str, tuple[str, str]] = {}
+        """What the header shows, by notice source: a notice is drawn again only when its text changes."""
+
+    # -- when ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start polling (once connected), and follow the app's focus and the screen stack."""
+        if not self.enabled:
+            self._notice(WATCH_NOTICE, "watch off")
+            return
+        app = self.screen.app
+        self.screen.watch(app, "app_focus", lambda _focus: self.follow(), init=False)
+        app.screen_change_signal.subscribe(self.screen, lambda _screen: self.follow())
+        app.app_suspend_signal.subscribe(self.screen, lambda _app: self.watcher.set_active(False))
+        app.app_resume_signal.subscribe(self.screen, lambda _app: self.follow())
+        self.screen.run_worker(self.watcher.run(), group="watch", exit_on_error=False)
+        self.follow()
+
+    def follow(self) -> None:
+        """Poll only while the app has focus and shows the main screen (no dialog, no help over it)."""
+        if not self.enabled:
+            return
+        app = self.screen.app
+        active = app.app_focus and app.screen is self.screen
+        if active != self.watcher.active:
+            self.watcher.set_active(active)
+            if self.policy.failures == 0:
+                self._notice(WATCH_NOTICE, "watching" if active else "watch paused")
+
+    def item_opened(self) -> None:
+        """The open item was just read: its next poll is a full interval away."""
+        self.policy.restart(Poll.ITEM)
+        self.show_server_state()
+
+    # -- polls --------------------------------------------------------------------------------
+
+    async def poll_item(self) -> bool:
+        from syncmap_tui.sync.client import NO_RETRY  # loaded with the client by then; not on the first frame
+
+        screen = self.screen
+        session = screen.session
+        if session is None or session.in_flight is not None or screen.client is None:
+            return False
+        try:
+            item = await screen.client.fetch_item(session.service_sid, session.map_sid, session.key, retry=NO_RETRY)
+        except ItemNotFound:
+            if screen.session is session:
+                session.learn_gone()
+                self.show_server_state()
+            return True
+        if screen.session is session and session.in_flight is None:
+            session.learn(item, "watch")
+            self.mark_changed([item])
+            self.show_server_state()
+        return True
+
+    async def poll_page(self) -> bool:
+        """Read the rows the table shows, from the first one on; mark those that changed."""
+        from syncmap_tui.sync.client import NO_RETRY
+
+        screen = self.screen
+        entry, client = screen.current_map, screen.client
+        table = screen.item_table
+        if entry is None or client is None or table.page_pending:
+            return False
+        keys = list(table.items)
+        top = int(table.scroll_y)
+        visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
+        if not visible:
+            return False
+        page = await client.list_item_page(
+            entry.service.sid, entry.sync_map.sid, page_size=len(visible), from_key=visible[0], retry=NO_RETRY,
+        )
+        if screen.current_map is not entry:
+            return True
+        session = screen.session
+        for item in page.records:
+            if session is not None and item.key == session.key:
+                session.learn(item, "watch")
+        self.mark_changed(page.records)
+        self.show_server_state()
+        return True
+
+    def mark_changed(self, items: Iterable[MapItem]) -> None:
+        """Rows whose item the server changed show it, marked; the others are left alone (no repaint)."""
+        table = self.screen.item_table
+        for item in items:
+            shown = table.items.get(item.key)
+            if shown is None or (shown.revision == item.revision and shown.date_created == item.date_created):
+                continue
+            table.update_item(item)
+            table.mark_changed(item.key)
+
+    # -- what the header says -----------------------------------------------------------------
+
+    def show_server_state(self) -> None:
+        """The open item's state against the server, in the header: behind (with when it changed),
+        another item under the key, or deleted. Drawn only when it changes."""
+        session = self.screen.session
+        if session is None or (session.newer is None and not session.gone):
+            self._clear(BEHIND_NOTICE)
+            return
+        if session.newer is not None:
+            if session.replaced:
+                text = f"new item, created {_clock_time(session.newer.date_created)}"
+            else:
+                text = f"server: rev {session.newer.revision}, changed {_clock_time(session.newer.date_updated)}"
+        else:
+            text = "deleted on the server"
+        self._notice(BEHIND_NOTICE, text, "warning")
+
+    def _failed(self, error: BaseException, held: float) -> None:
+        reason = "rate limited" if isinstance(error, RateLimited) else "no answer"
+        self._notice(WATCH_NOTICE, f"watch: {reason}, next in {held:.0f}s", "warning")
+
+    def _recovered(self) -> None:
+        self._notice(WATCH_NOTICE, "watching")
+
+    def _notice(self, source: str, text: str, severity: str = "information") -> None:
+        if self._shown.get(source) == (text, severity):
+            return
+        self._shown[source] = (text, severity)
+        self.screen.header.show_notice(source, text, severity)  # type: ignore[arg-type]
+
+    def _clear(self, source: str) -> None:
+        if self._shown.pop(source, None) is not None:
+            self.screen.header.clear_notice(source)
+
+
+def _clock_time(moment: datetime) -> str:
+    """HH:MM:SS in UTC, as the table's times."""
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%S")
