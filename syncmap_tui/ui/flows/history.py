@@ -34,7 +34,7 @@ class HistoryFlow:
         self._disk.shutdown(wait=True)
 
     def ref(self, service_sid: str, map_sid: str, key: str) -> ItemRef:
-        return ItemRef(self.screen.draft_base_url, service_sid, map_sid, key)
+        return ItemRef(self.screen.draft_keeper.base_url, service_sid, map_sid, key)
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class HistoryFlow:
         if entry is None or client is None:
             screen.notify("Open a map first: undo delete brings back an item of the open map.")
             return
-        deleted = await self._read(self.store.deleted_items, screen.draft_base_url, entry.service.sid, entry.sync_map.sid)
+        deleted = await self._read(self.store.deleted_items, screen.draft_keeper.base_url, entry.service.sid, entry.sync_map.sid)
         if not deleted:
             screen.notify("No item you deleted from this map is in the history.")
             return
@@ -169,5 +169,5 @@ class HistoryFlow:
             return
         current = await client.fetch_item(entry.service.sid, entry.sync_map.sid, key)
         screen.item_table.update_item(current)
-        session = screen.show_item(current)
+        session = screen.editing.show_item(current)
         await session.write_version(data, session.base, "Undo delete", ask=True)

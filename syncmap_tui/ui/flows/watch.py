@@ -8,6 +8,7 @@ a request and no byte to the terminal (bench/bench_watch.py measures both).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -30,45 +31,63 @@ class WatchFlow:
     """Owned by MainScreen: `start()` once connected; `show_server_state()` whenever the open item's
     session changed (it is cheap and draws only a change)."""
 
-    def __init__(
-        self, screen: MainScreen, *, item_interval: float = ITEM_INTERVAL, page_interval: float = PAGE_INTERVAL,
-        max_backoff: float = MAX_BACKOFF,
-    ) -> None:
+    def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.enabled = screen.target.watch
-        self.policy = PollPolicy(time.monotonic, item_interval=item_interval, page_interval=page_interval, max_backoff=max_backoff)
+        # The module's names, read now: a test shortens the intervals by patching them.
+        self.policy = PollPolicy(
+            time.monotonic, item_interval=ITEM_INTERVAL, page_interval=PAGE_INTERVAL, max_backoff=MAX_BACKOFF,
+        )
         self.watcher = Watcher(
             self.policy, {Poll.ITEM: self.poll_item, Poll.PAGE: self.poll_page},
             on_failure=self._failed, on_recovered=self._recovered,
         )
         self._shown: dict[str, tuple[str, str]] = {}
         """What the header shows, by notice source: a notice is drawn again only when its text changes."""
+        self._suspended = False
+        self._task: asyncio.Task[None] | None = None
+        """The poll loop: a task of its own, not a Textual worker, which waiting for every worker
+        to finish (tests, quitting) would wait on for ever."""
 
     # -- when ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start polling (once connected), and follow the app's focus and the screen stack."""
+        """Start polling (once connected), and follow the app's focus and the screen stack. The
+        header says "watch on" or "watch off" (the setting; a pause while the app is away is not news)."""
+        if self._task is not None:
+            return
+        self._notice(WATCH_NOTICE, "watch on" if self.enabled else "watch off")
         if not self.enabled:
-            self._notice(WATCH_NOTICE, "watch off")
             return
         app = self.screen.app
         self.screen.watch(app, "app_focus", lambda _focus: self.follow(), init=False)
         app.screen_change_signal.subscribe(self.screen, lambda _screen: self.follow())
-        app.app_suspend_signal.subscribe(self.screen, lambda _app: self.watcher.set_active(False))
-        app.app_resume_signal.subscribe(self.screen, lambda _app: self.follow())
-        self.screen.run_worker(self.watcher.run(), group="watch", exit_on_error=False)
+        app.app_suspend_signal.subscribe(self.screen, lambda _app: self._suspend(True))
+        app.app_resume_signal.subscribe(self.screen, lambda _app: self._suspend(False))
+        self._task = asyncio.create_task(self._run())
         self.follow()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            await self.watcher.run()
+        except Exception as error:  # noqa: BLE001 - a bug: the app's one policy reports it (flow_errors.py)
+            await self.screen.app.flow_failed("Watching the server", error)  # type: ignore[attr-defined]
 
     def follow(self) -> None:
         """Poll only while the app has focus and shows the main screen (no dialog, no help over it)."""
         if not self.enabled:
             return
         app = self.screen.app
-        active = app.app_focus and app.screen is self.screen
-        if active != self.watcher.active:
-            self.watcher.set_active(active)
-            if self.policy.failures == 0:
-                self._notice(WATCH_NOTICE, "watching" if active else "watch paused")
+        self.watcher.set_active(app.app_focus and app.screen is self.screen and not self._suspended)
+
+    def _suspend(self, suspended: bool) -> None:
+        """ctrl+z in a shell: the app is stopped, and must not poll when it runs again in the background."""
+        self._suspended = suspended
+        self.follow()
 
     def item_opened(self) -> None:
         """The open item was just read: its next poll is a full interval away."""
@@ -157,7 +176,7 @@ class WatchFlow:
         self._notice(WATCH_NOTICE, f"watch: {reason}, next in {held:.0f}s", "warning")
 
     def _recovered(self) -> None:
-        self._notice(WATCH_NOTICE, "watching")
+        self._notice(WATCH_NOTICE, "watch on")
 
     def _notice(self, source: str, text: str, severity: str = "information") -> None:
         if self._shown.get(source) == (text, severity):

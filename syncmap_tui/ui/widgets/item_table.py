@@ -43,6 +43,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     BINDINGS = [
         Binding("n", "screen.new_item", "New", id="new-item"),
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
+        Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
