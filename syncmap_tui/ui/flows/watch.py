@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.errors import ItemNotFound, RateLimited
 from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.session_parts import revision_number, same_item
 from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
 
 if TYPE_CHECKING:
@@ -148,7 +149,8 @@ class WatchFlow:
         table = self.screen.item_table
         for item in items:
             shown = table.items.get(item.key)
-            if shown is None or (shown.revision == item.revision and shown.date_created == item.date_created):
+            # Not older than the row either: a save may have landed while the poll's answer travelled.
+            if shown is None or (same_item(shown, item) and revision_number(item.revision) <= revision_number(shown.revision)):
                 continue
             table.update_item(item)
             table.mark_changed(item.key)
