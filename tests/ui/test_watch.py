@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from syncmap_tui.sync.errors import RateLimited
 from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog
 from syncmap_tui.ui.flows import watch as watch_flow
 from syncmap_tui.ui.history_dialog import HistoryDialog
@@ -227,3 +228,40 @@ async def test_history_lists_versions_and_restore_writes_on_the_current_revision
         await settle(pilot)
     current = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0001")
     assert current.revision == "2" and current.data == original
+
+
+async def test_a_429_storm_backs_the_watch_off_honouring_retry_after_and_says_so(build_app):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real = client.fetch_item
+        storm = {"on": True, "reads": 0}
+
+        async def rate_limited(*args, **kwargs):
+            if storm["on"]:
+                storm["reads"] += 1
+                raise RateLimited("Too many requests", retry_after=1.0)
+            return await real(*args, **kwargs)
+
+        client.fetch_item = rate_limited
+        await wait_until(pilot, lambda: "rate limited" in header_text(pilot), rounds=200, what="the backoff notice")
+        assert storm["reads"] == 1 and "next in 1s" in header_text(pilot)
+        await pilot.pause(ITEM_SECONDS * 4)  # without backoff: four more reads
+        assert storm["reads"] == 1  # Retry-After: 1 s
+        storm["on"] = False
+        await wait_until(pilot, lambda: "watch on" in header_text(pilot), rounds=400, what="the watch to recover")
+
+
+async def test_the_header_forgets_the_server_state_when_the_item_closes(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0001", if_match=None)
+        await wait_until(pilot, lambda: "deleted on the server" in header_text(pilot), rounds=200, what="the notice")
+        screen.editor.clear_item()
+        screen.show_location()
+        await pilot.pause()
+        assert "deleted on the server" not in header_text(pilot) and "watch on" in header_text(pilot)

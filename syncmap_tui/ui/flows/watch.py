@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from syncmap_tui.sync.errors import ItemNotFound, RateLimited
+from syncmap_tui.sync.errors import ItemNotFound, NetworkError, RateLimited, RequestTimedOut
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session_parts import revision_number, same_item
 from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
@@ -174,7 +174,12 @@ class WatchFlow:
         self._notice(BEHIND_NOTICE, text, "warning")
 
     def _failed(self, error: BaseException, held: float) -> None:
-        reason = "rate limited" if isinstance(error, RateLimited) else "no answer"
+        if isinstance(error, RateLimited):
+            reason = "rate limited"
+        elif isinstance(error, (NetworkError, RequestTimedOut)):
+            reason = "no answer"
+        else:
+            reason = "failed"  # a 5xx, a 401, a map deleted: the next user action says more
         self._notice(WATCH_NOTICE, f"watch: {reason}, next in {held:.0f}s", "warning")
 
     def _recovered(self) -> None:
