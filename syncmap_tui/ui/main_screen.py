@@ -207,7 +207,6 @@ class MainScreen(Screen[None]):
             entry.sync_map.display_name if entry else "",
             open_item.key if open_item else "",
         )
-        self.watching.show_server_state()  # it is about the open item: none open, nothing to say
 
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:

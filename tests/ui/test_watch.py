@@ -255,6 +255,7 @@ async def test_a_429_storm_backs_the_watch_off_honouring_retry_after_and_says_so
 
 
 async def test_the_header_forgets_the_server_state_when_the_item_closes(build_app, other_writer):
+    """Clearing the editor posts its Edited message, which redraws the server state: none."""
     app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
