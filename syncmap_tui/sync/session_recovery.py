@@ -86,6 +86,12 @@ class RecoveryFlows:
         mine = Mine(format_data(data))
         self._rebase(made_on, mine)
         if ask or not (same_item(made_on, current) and current.revision == made_on.revision):
+            if not ask:
+                self.prompter.tell(
+                    f"{doing}: the server has moved on to revision {current.revision} since revision "
+                    f"{made_on.revision}. Nothing is written unless you choose it in the conflict view.",
+                    "warning",
+                )
             return await self._resolve(current, saving=False)
         plan = self._plan(mine)
         if plan is None:

@@ -28,7 +28,7 @@ FULL_VALUE_CHARS = 100_000
 
 
 def version_label(version: Version) -> Text:
-    seen = version.seen_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    seen = version.seen_at.astimezone(timezone.utc).strftime("%m-%d %H:%M:%S")  # UTC, as the table
     label = Text.assemble(("rev ", "dim"), literal(version.revision), f"  {seen}  {HOW_WORDS[version.how]}")
     if version.by_you:
         label.append(" by you", style="bold")
@@ -63,7 +63,7 @@ class HistoryDialog(Dialog["Version | None"]):
     DEFAULT_CSS = """
     HistoryDialog .dialog { width: 90%; height: 80%; }
     HistoryDialog #history-body { height: 1fr; }
-    HistoryDialog #history-versions { width: 44; height: 100%; }
+    HistoryDialog #history-versions { width: 50; height: 100%; }
     HistoryDialog #history-diff-scroll { width: 1fr; height: 100%; padding: 0 1; }
     """
 
