@@ -125,7 +125,7 @@ async def test_an_item_deleted_while_watched_says_so(build_app, other_writer):
         await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0001", if_match=None)
         await wait_until(pilot, lambda: screen.session.gone, rounds=100, what="the watch to see the delete")
         await pilot.pause()
-        assert "deleted on the server" in header_text(pilot)
+        assert "gone from the server" in header_text(pilot)
 
 
 async def test_undo_after_someone_else_wrote_opens_the_conflict_dialog_and_writes_nothing(build_app, other_writer):
@@ -261,8 +261,24 @@ async def test_the_header_forgets_the_server_state_when_the_item_closes(build_ap
         await settle(pilot)
         screen = main_screen(pilot)
         await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0001", if_match=None)
-        await wait_until(pilot, lambda: "deleted on the server" in header_text(pilot), rounds=200, what="the notice")
+        await wait_until(pilot, lambda: "gone from the server" in header_text(pilot), rounds=200, what="the notice")
         screen.editor.clear_item()
         screen.show_location()
         await pilot.pause()
-        assert "deleted on the server" not in header_text(pilot) and "watch on" in header_text(pilot)
+        assert "gone from the server" not in header_text(pilot) and "watch on" in header_text(pilot)
+
+
+def test_the_history_diff_and_list_show_remote_text_literally():
+    from datetime import datetime, timezone
+
+    from syncmap_tui.history import Version
+    from syncmap_tui.ui.history_dialog import diff_text, version_label
+    from syncmap_tui.sync.models import MapItem
+
+    when = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+    current = MapItem("[bold]k", "AC", "IS", "MP", "", "[red]1", {"[b]x": "\x1b[2J"}, None, when, when, "s")
+    version = Version("[i]0", {"[b]x": "[link=http://x]y"}, when, when, None, when, "watch")
+    shown = diff_text(current, version)
+    assert "[b]x" in shown.plain and "[link=http://x]y" in shown.plain and "\x1b" not in shown.plain
+    assert not shown.spans or all("link" not in str(span.style) for span in shown.spans)
+    assert "[i]0" in version_label(version).plain

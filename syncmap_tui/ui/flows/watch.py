@@ -170,7 +170,7 @@ class WatchFlow:
             else:
                 text = f"server: rev {session.newer.revision}, changed {_clock_time(session.newer.date_updated)}"
         else:
-            text = "deleted on the server"
+            text = "gone from the server (deleted or expired)"
         self._notice(BEHIND_NOTICE, text, "warning")
 
     def _failed(self, error: BaseException, held: float) -> None:
