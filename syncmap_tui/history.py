@@ -106,9 +106,11 @@ class Version:
             and json_equal(self.data, other.data)
         )
 
-    def as_item(self, ref: ItemRef, account_sid: str = "") -> MapItem:
+    def as_item(self, ref: ItemRef) -> MapItem:
+        """The version as an item, for the session's checks (identity, revision, data); the
+        fields the history does not keep (account, url, author) are empty."""
         return MapItem(
-            key=ref.key, account_sid=account_sid, service_sid=ref.service_sid, map_sid=ref.map_sid, url="",
+            key=ref.key, account_sid="", service_sid=ref.service_sid, map_sid=ref.map_sid, url="",
             revision=self.revision, data=self.data, date_expires=self.date_expires,
             date_created=self.date_created, date_updated=self.date_updated, created_by="",
         )

@@ -59,10 +59,6 @@ class PollPolicy:
         start = now()
         self._next = {poll: start + interval for poll, interval in self.intervals.items()}
 
-    @property
-    def budget_per_minute(self) -> float:
-        return sum(60 / interval for interval in self.intervals.values())
-
     def due(self) -> list[Poll]:
         now = self.now()
         if now < self.held_until:

@@ -170,7 +170,7 @@ class WatchFlow:
             else:
                 text = f"server: rev {session.newer.revision}, changed {_clock_time(session.newer.date_updated)}"
         else:
-            text = "gone from the server (deleted or expired)"
+            text = "gone from the server"  # deleted or expired; the editor heading says what ctrl+s does
         self._notice(BEHIND_NOTICE, text, "warning")
 
     def _failed(self, error: BaseException, held: float) -> None:
