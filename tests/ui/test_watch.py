@@ -282,3 +282,28 @@ def test_the_history_diff_and_list_show_remote_text_literally():
     assert "[b]x" in shown.plain and "[link=http://x]y" in shown.plain and "\x1b" not in shown.plain
     assert not shown.spans or all("link" not in str(span.style) for span in shown.spans)
     assert "[i]0" in version_label(version).plain
+
+
+def test_gone_keys_are_those_the_server_passed_over():
+    from syncmap_tui.ui.flows.watch import gone_keys
+
+    def items(*keys):
+        return [type("Item", (), {"key": key})() for key in keys]
+
+    visible = ["a", "b", "c", "d"]
+    assert gone_keys(visible, items("a", "c", "d", "e"), has_more=True) == ["b"]
+    assert gone_keys(visible, items("a", "b", "b2", "c"), has_more=True) == []  # d pushed out by b2: unknown
+    assert gone_keys(visible, items("a", "b"), has_more=False) == ["c", "d"]  # the map's last page
+    assert gone_keys(visible, items("x0", "x1", "x2", "x3"), has_more=True) == []  # all new keys: unknown
+
+
+async def test_a_row_deleted_by_someone_else_is_marked(build_app, other_writer):
+    app = build_app(SERVICE, "orders", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        table.focus()
+        await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0003", if_match=None)
+        await wait_until(pilot, lambda: "✖" in str(table.get_cell("order-0003", "revision")), rounds=150,
+                         what="the row to be marked gone")
+        assert "✖" not in str(table.get_cell("order-0004", "revision"))

@@ -141,6 +141,8 @@ class WatchFlow:
             if session is not None and item.key == session.key:
                 session.learn(item, "watch")
         self.mark_changed(page.records)
+        for key in gone_keys(visible, page.records, page.has_more):
+            table.mark_gone(key)
         self.show_server_state()
         return True
 
@@ -199,3 +201,13 @@ class WatchFlow:
 def _clock_time(moment: datetime) -> str:
     """HH:MM:SS in UTC, as the table's times."""
     return moment.astimezone(timezone.utc).strftime("%H:%M:%S")
+
+
+def gone_keys(visible: list[str], records: list[MapItem], has_more: bool) -> list[str]:
+    """The rows of `visible` that a listing from its first key shows to be gone: missing from the
+    answer although the server sent a key that comes after them (the table keeps the server's
+    order), or the answer was the map's last page."""
+    returned = {item.key for item in records}
+    position = {key: index for index, key in enumerate(visible)}
+    reached = len(visible) if not has_more else max((position[k] for k in returned if k in position), default=-1)
+    return [key for index, key in enumerate(visible) if index < reached and key not in returned]

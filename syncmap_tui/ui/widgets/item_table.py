@@ -159,6 +159,12 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         if item is not None:
             self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
 
+    def mark_gone(self, key: str) -> None:
+        """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
+        says so and removes the row."""
+        if key in self.items:
+            self.update_cell(key, "revision", Text("✖", style="bold"))
+
     def remove_item(self, key: str) -> None:
         if self.window.remove(key):
             self._shown.pop(key, None)
