@@ -114,8 +114,11 @@ class ExportedItem:
 
 
 def json_line(record: dict[str, Any]) -> str:
-    """One line of the file: compact JSON, non-ASCII kept, anything that does not print escaped."""
-    return escape_unprintable(json.dumps(record, ensure_ascii=False, separators=(",", ":")), keep="") + "\n"
+    """One line of the file: compact JSON, non-ASCII kept, anything that does not print escaped.
+    isprintable() first: escaping walks the text a character at a time in Python, and took a third
+    of an export's time (10,000 items) although nearly every line has nothing to escape."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return (text if text.isprintable() else escape_unprintable(text, keep="")) + "\n"
 
 
 def header_line(client: SyncClient, service: Service, sync_map: SyncMap, now: datetime) -> str:
