@@ -295,6 +295,8 @@ class ImportSummary:
     failed: int = 0
     stopped_at: str | None = None
     """The key at which `--on-conflict fail` stopped the import."""
+    interrupted: bool = False
+    """Cut short (ctrl+c, a lost connection): the last item read may or may not have been written."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -304,8 +306,9 @@ class ImportSummary:
     def lines(self) -> list[str]:
         would = "would be " if self.dry_run else ""
         kind = "restore into the map the file came from" if self.restore else "import"
+        done = "Dry run of an" if self.dry_run else "Interrupted the" if self.interrupted else "Finished the"
         lines = [
-            f"{'Dry run of an' if self.dry_run else 'Finished the'} {kind}: {self.read:,} items read from the file.",
+            f"{done} {kind}: {self.read:,} items read from the file.",
             f"  {self.created:,} {would}created, {self.updated:,} {would}updated, "
             f"{self.unchanged:,} already as in the file, {self.expired:,} expired (skipped), "
             f"{self.skipped:,} conflicts {'would be ' if self.dry_run else ''}kept as they are, {self.failed:,} failed.",
@@ -313,6 +316,11 @@ class ImportSummary:
         if self.stopped_at is not None:
             lines.append(f"  Stopped at a conflict on key {self.stopped_at!r} (--on-conflict fail).")
         lines.extend(f"  {problem}" for problem in self.problems)
+        if len(self.problems) >= MAX_PROBLEMS_LISTED:
+            lines.append(f"  (the first {MAX_PROBLEMS_LISTED} listed)")
+        if self.failed:
+            lines.append("  Run the same import again for the failed items: what is already there is "
+                         "recognised, neither duplicated nor overwritten.")
         return lines
 
 

@@ -208,18 +208,15 @@ async def _import(target: Target, args: argparse.Namespace, progress: Progress) 
         with open(args.file, "rb") as file:
             _, items = read_export(file)
             await importer.run(items, lambda s: progress.show(f"{s.read:,} of {count:,} items…"))
-    except SyncError as exc:
+    except (SyncError, ExportFileError) as exc:  # a read failed, or the file changed since it was checked
         progress.done()
+        importer.summary.interrupted = True
         _say(f"syncmap-tui: the import stopped: {exc}")
-        _say("\n".join(importer.summary.lines()))
-        return EXIT_FAILURES
-    except ExportFileError as exc:  # the file changed since it was checked
-        progress.done()
-        _say(f"syncmap-tui: {args.file}: {exc.message}")
         _say("\n".join(importer.summary.lines()))
         return EXIT_FAILURES
     except (KeyboardInterrupt, asyncio.CancelledError):  # ctrl+c: asyncio.run cancels this task
         progress.done()
+        importer.summary.interrupted = True
         _say("\n".join(importer.summary.lines()))
         raise
     finally:
