@@ -326,3 +326,18 @@ async def test_the_round_trip_keeps_a_ttl_within_a_second_after_time_passes(emul
     await emulator.import_(exported, "b")
     source, copy = emulator.items("a")["k"], emulator.items("b")["k"]
     assert abs(copy.date_expires - source.date_expires) <= 1
+
+
+async def test_the_deepest_data_an_item_can_hold_round_trips(emulator):
+    from syncmap_tui.sync.validation import DEEPEST_NESTING
+
+    deep: dict = {"": []}
+    node = deep[""]
+    for _ in range(DEEPEST_NESTING - 4):  # `{"":` and `}` take 5 bytes, each level 2
+        node.append([])
+        node = node[0]
+    assert MAX_DATA_BYTES - 2 <= len(encode_data(deep)) <= MAX_DATA_BYTES
+    emulator.put("a", "deep", deep)
+    summary = await emulator.import_(await emulator.export("a"), "b")
+    assert summary.created == 1
+    assert emulator.items("b")["deep"].data == emulator.items("a")["deep"].data
