@@ -120,6 +120,12 @@ class Service:
     def display_name(self) -> str:
         return self.friendly_name or self.unique_name or self.sid
 
+    @property
+    def saves_call_webhook(self) -> bool:
+        """Whether a REST write (every save of this app) makes Twilio call the service's webhook.
+        Reachability webhooks fire on client connections, never on a save: they do not count."""
+        return bool(self.webhook_url) and self.webhooks_from_rest_enabled
+
 
 @dataclass(frozen=True)
 class SyncMap:

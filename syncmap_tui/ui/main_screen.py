@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
 """Worker groups that wait on the network; escape cancels them."""
+WEBHOOK_NOTICE = "webhook"
+"""The header notice's source for "saves call a webhook"."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -198,6 +200,14 @@ class MainScreen(Screen[None]):
             entry.sync_map.display_name if entry else "",
             open_item.key if open_item else "",
         )
+
+    def show_webhook_notice(self) -> None:
+        """Before any save: a save in this map calls the service's webhook (issue #14)."""
+        entry = self.current_map
+        if entry is not None and entry.service.saves_call_webhook:
+            self.header.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
+        else:
+            self.header.clear_notice(WEBHOOK_NOTICE)
 
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Static
 
 from syncmap_tui.config import config_path
+from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
 from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
@@ -94,6 +95,7 @@ class NavigationFlows:
         where = {
             "env": "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
             "profile": f"the profile in {config_path()}",
+            "twilio-cli": f"twilio-cli's active profile in {twilio_cli_config_path()}",
             "flag": "the --profile or --base-url you gave",
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
@@ -124,6 +126,7 @@ class NavigationFlows:
         screen.editing.leave_session()
         editor.clear_item()
         screen.show_location()
+        screen.show_webhook_notice()
         await self.load_first_page(from_key)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
