@@ -57,11 +57,13 @@ def fsync_directory(directory: Path) -> None:
 
 
 @contextmanager
-def replacing_atomically(path: Path) -> Iterator[BinaryIO]:
+def replacing_atomically(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     """A private file to write `path`'s new content into, streamed: when the block ends it is
     fsynced and renamed over `path` (then the folder is fsynced); if the block raises, `path` is
     left as it was and the temp file is removed (a crash may leave a `.NAME.HEX.tmp`, which
-    readers ignore). For content too large to hold in memory whole, such as a map's export."""
+    readers ignore). For content too large to hold in memory whole, such as a map's export.
+    With `overwrite=False` the complete file is linked in only if `path` does not exist
+    (FileExistsError otherwise): never a check and then a write that a new file could slip between."""
     while True:
         temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
         try:
@@ -74,7 +76,11 @@ def replacing_atomically(path: Path) -> Iterator[BinaryIO]:
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+            os.unlink(temp)
     except BaseException:
         _unlink_quietly(temp)
         raise

@@ -802,21 +802,30 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
 
 
 class ExportPathDialog(Dialog["str | None"]):
-    """Where to write a draft's text. An existing file is never overwritten."""
+    """A file to write (a draft's text, a map's export) or read (an import). The defaults are the
+    draft's: an existing file is never overwritten."""
 
     GUARDED = False  # opened by the user to type into: keys are meant for it
 
-    def __init__(self, suggested: str) -> None:
+    def __init__(
+        self,
+        suggested: str,
+        *,
+        title: str = "Save the draft's text to a file",
+        note: str = "An existing file is never overwritten: a number is added to the name.",
+        action: str = "Save",
+    ) -> None:
         super().__init__()
         self.suggested = suggested
+        self.title_text, self.note, self.action = title, note, action
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Save the draft's text to a file", classes="dialog-title")
+            yield Label(literal(self.title_text), classes="dialog-title")
             yield Input(self.suggested, id="export-path", compact=True)
-            yield Static(Text("An existing file is never overwritten: a number is added to the name.", style="dim"))
+            yield Static(Text(self.note, style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="save")
+                yield Button(self.action, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:

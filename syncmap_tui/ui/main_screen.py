@@ -28,6 +28,7 @@ from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
+CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
 WEBHOOK_NOTICE = "webhook"
 """The header notice's source for "saves call a webhook"."""
@@ -89,6 +90,7 @@ class MainScreen(Screen[None]):
         self.item_flows = ItemFlows(self)
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
+        self.transfer = TransferFlows(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -340,6 +342,15 @@ class MainScreen(Screen[None]):
             return
         self._delete_map_flow()
 
+    def action_export_map(self) -> None:
+        self._export_map_flow()
+
+    def action_import_into_map(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("import into a map")
+            return
+        self._import_flow()
+
     def action_focus_items(self) -> None:
         self.item_table.focus()
 
@@ -416,6 +427,14 @@ class MainScreen(Screen[None]):
     @flow("Deleting the map", exclusive=True, group="open")
     async def _delete_map_flow(self) -> None:
         await self.item_flows.delete_map()
+
+    @flow("Exporting the map", exclusive=True, group="transfer")
+    async def _export_map_flow(self) -> None:
+        await self.transfer.export_map()
+
+    @flow("Importing into the map", exclusive=True, group="transfer")
+    async def _import_flow(self) -> None:
+        await self.transfer.import_into_map()
 
     @flow("Writing the draft", group="drafts")
     async def write_drafts(self, due: list[PendingDraft]) -> None:
