@@ -311,7 +311,8 @@ class ImportSummary:
             f"{done} {kind}: {self.read:,} items read from the file.",
             f"  {self.created:,} {would}created, {self.updated:,} {would}updated, "
             f"{self.unchanged:,} already as in the file, {self.expired:,} expired (skipped), "
-            f"{self.skipped:,} conflicts {'would be ' if self.dry_run else ''}kept as they are, {self.failed:,} failed.",
+            f"{self.skipped:,} conflicts {would}kept as they are"
+            + ("." if self.dry_run else f", {self.failed:,} failed."),
         ]
         if self.stopped_at is not None:
             lines.append(f"  Stopped at a conflict on key {self.stopped_at!r} (--on-conflict fail).")
