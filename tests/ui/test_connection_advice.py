@@ -1,4 +1,4 @@
-"""A 401 names where the refused credentials came from: here, twilio-cli's active profile."""
+"""A 401 names where the refused credentials came from: twilio-cli's active profile, the environment's pair."""
 
 from __future__ import annotations
 
@@ -20,12 +20,25 @@ FROM_TWILIO_CLI = Target(label="dev (twilio-cli)", base_url=EMULATOR_URL, creden
 
 
 async def test_a_refused_twilio_cli_profile_points_at_twilio_clis_file(emulator):
-    def client_factory(target: Target) -> SyncClient:
-        return SyncClient(target.credentials, base_url=EMULATOR_URL, transport=emulator_transport(emulator.app), retry=NO_RETRY)
+    status = await refused_status(emulator, FROM_TWILIO_CLI)
+    assert "HTTP 401" in status and f"twilio-cli's active profile in {twilio_cli_config_path()}" in status
+    assert "not-the-secret" not in status
 
-    app = make_app(FROM_TWILIO_CLI, deep_link=DeepLink(), client_factory=client_factory)
+
+async def refused_status(emulator, target: Target) -> str:
+    def client_factory(chosen: Target) -> SyncClient:
+        return SyncClient(chosen.credentials, base_url=EMULATOR_URL, transport=emulator_transport(emulator.app), retry=NO_RETRY)
+
+    app = make_app(target, deep_link=DeepLink(), client_factory=client_factory)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        status = str(main_screen(pilot).query_one("#items-status", Static).render())
-        assert "HTTP 401" in status and f"twilio-cli's active profile in {twilio_cli_config_path()}" in status
-        assert "not-the-secret" not in status
+        return str(main_screen(pilot).query_one("#items-status", Static).render())
+
+
+async def test_a_refused_environment_names_the_pair_that_was_sent(emulator):
+    with_key = Target(label="env", base_url=EMULATOR_URL, credentials=WRONG, source="env")
+    assert "Check TWILIO_API_KEY and TWILIO_API_SECRET" in await refused_status(emulator, with_key)
+    token = Credentials.auth_token(DEFAULT_ACCOUNT_SID, "not-the-token")
+    with_token = Target(label="env", base_url=EMULATOR_URL, credentials=token, source="env")
+    status = await refused_status(emulator, with_token)
+    assert "Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in status and "API_KEY" not in status

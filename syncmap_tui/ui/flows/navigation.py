@@ -92,8 +92,11 @@ class NavigationFlows:
         """What to check, by where the target came from; names the source, never a secret."""
         if not isinstance(error, AuthFailed):
             return f"{describe(error)}. Check the URL and the network, then ctrl+r."
+        credentials = self.screen.target.credentials
+        uses_api_key = credentials is not None and credentials.uses_api_key
         where = {
-            "env": "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
+            # The pair that was sent: the environment had an API key pair, or else an auth token.
+            "env": "TWILIO_API_KEY and TWILIO_API_SECRET" if uses_api_key else "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
             "profile": f"the profile in {config_path()}",
             "twilio-cli": f"twilio-cli's active profile in {twilio_cli_config_path()}",
             "flag": "the --profile or --base-url you gave",
