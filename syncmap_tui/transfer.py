@@ -8,8 +8,9 @@ UTF-8 JSON Lines. The first line is a header naming where the items came from::
      "account_sid":"AC…","service_sid":"IS…","service":"Demo Store","map_sid":"MP…","map":"orders",
      "exported_at":"2026-01-15T12:00:00Z"}
 
-then one item a line, in key order: ``{"key","data","revision","date_updated","date_expires"}``
-(dates in Twilio's form, ``date_expires`` null for an item that does not expire). The header is
+then one item a line, in key order:
+``{"key","data","revision","date_created","date_updated","date_expires"}`` (dates in Twilio's form,
+``date_expires`` null for an item that does not expire). The header is
 what tells a restore (into the very map the file came from: same base URL, account, service and
 map SID) from an import into another map. A file without it (items only, e.g. made with jq) imports
 as into another map. Every character that does not print is written as a JSON escape, so
@@ -23,8 +24,11 @@ for a large map), then each line of the file is applied:
 * already expired (``date_expires`` in the past): skipped and counted;
 * missing in the map: created, with the TTL that remains until the file's ``date_expires``;
 * present with JSON-equal data: done already (a rerun after an interruption costs no write);
-* present with other data, in a restore: updated only with If-Match on the file's revision, so a
-  change made since the export is kept (and counted), whatever ``--on-conflict`` says;
+* present with other data, in a restore: updated, with If-Match on the file's revision, only if
+  it is still the item exported at that revision (the same revision and creation time: a deleted
+  and recreated item starts again at revision "0"). So a file edited after the export (with jq,
+  say) applies its edits, and a change made since the export, or another item under the key, is
+  kept (and counted), whatever ``--on-conflict`` says;
 * present with other data, in another map: ``on_conflict`` decides: ``skip`` (the default),
   ``fail`` (stop there) or ``overwrite``, which still sends If-Match on the revision just read,
   so a change made during the import is kept and reported, never written over.
@@ -59,7 +63,6 @@ from syncmap_tui.sync.validation import (
 
 FORMAT_NAME = "syncmap-tui map export"
 FORMAT_VERSION = 1
-ITEM_FIELDS = ("key", "data", "revision", "date_updated", "date_expires")
 MAX_LINE_BYTES = 1024 * 1024
 """The longest line an export can hold is ~110 KB: 16 KiB of data with every character escaped
 (a control character takes 6 bytes as `\\u0001`) and a 320-character key. Longer is no export."""
@@ -110,6 +113,8 @@ class ExportedItem:
     key: str
     data: dict[str, Any]
     revision: str | None
+    date_created: str | None
+    """As the file has it (Twilio's form): compared as text, never parsed, like a revision."""
     date_expires: datetime | None
 
 
@@ -140,6 +145,7 @@ def item_line(item: MapItem) -> str:
         "key": item.key,
         "data": item.data,
         "revision": item.revision,
+        "date_created": format_datetime(item.date_created),
         "date_updated": format_datetime(item.date_updated),
         "date_expires": None if item.date_expires is None else format_datetime(item.date_expires),
     })
@@ -171,15 +177,17 @@ def _parse_item(record: dict[str, Any], line: int) -> ExportedItem:
         check_size(encode_data(data))
     except ValidationError as exc:
         raise ExportFileError(f"line {line}: {exc.message}") from None
-    revision = record.get("revision")
+    revision, created = record.get("revision"), record.get("date_created")
     if revision is not None and not isinstance(revision, str):
         raise ExportFileError(f"line {line}: 'revision' is not a string")
+    if created is not None and not isinstance(created, str):
+        raise ExportFileError(f"line {line}: 'date_created' is not a string")
     expires = record.get("date_expires")
     try:
         date_expires = None if expires is None else parse_datetime(expires)
     except (TypeError, ValueError):
         raise ExportFileError(f"line {line}: 'date_expires' is not a Twilio datetime (YYYY-MM-DDTHH:MM:SSZ) or null") from None
-    return ExportedItem(line, key, data, revision, date_expires)
+    return ExportedItem(line, key, data, revision, created, date_expires)
 
 
 def read_export(file: IO[bytes]) -> tuple[ExportHeader | None, Iterator[ExportedItem]]:
@@ -276,7 +284,12 @@ def data_fingerprint(data: dict[str, Any]) -> bytes:
 @dataclass(frozen=True)
 class _Present:
     revision: str
+    date_created: str
     fingerprint: bytes
+
+    def is_as_exported(self, item: ExportedItem) -> bool:
+        """Still the item the file holds, at the file's revision (the rule of session.same_item)."""
+        return (self.revision, self.date_created) == (item.revision, item.date_created)
 
 
 @dataclass
@@ -372,7 +385,7 @@ class Importer:
             page = await self.client.list_item_page(self.service_sid, self.map_sid, page_url=page.next_page_url)
 
     def _note(self, item: MapItem) -> None:
-        self._present[item.key] = _Present(item.revision, data_fingerprint(item.data))
+        self._present[item.key] = _Present(item.revision, format_datetime(item.date_created), data_fingerprint(item.data))
 
     def _problem(self, item: ExportedItem, text: str) -> None:
         if len(self.summary.problems) < MAX_PROBLEMS_LISTED:
@@ -432,7 +445,7 @@ class Importer:
             self.summary.unchanged += 1
             return
         if self.restore:
-            if present.revision != item.revision:
+            if not present.is_as_exported(item):
                 self.summary.skipped += 1
                 self._problem(item, "changed since the export; kept (a restore never replaces a later change)")
                 return

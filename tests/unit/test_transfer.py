@@ -230,14 +230,33 @@ async def test_a_restore_recreates_deleted_items_and_keeps_later_changes(emulato
     assert emulator.data("a")["deleted"] == {"key": "deleted"}
 
 
-async def test_a_restore_updates_an_item_still_at_the_files_revision(emulator):
+def edited(exported: bytes, key: str, data: dict) -> bytes:
+    """The export with one item's data changed, as `jq` would: the rest of the line kept."""
+    lines = exported.split(b"\n")
+    for index, line in enumerate(lines[1:], 1):
+        if line and json.loads(line)["key"] == key:
+            lines[index] = json.dumps({**json.loads(line), "data": data}).encode()
+    return b"\n".join(lines)
+
+
+async def test_a_restore_applies_an_edited_file_to_items_still_as_exported(emulator):
     emulator.put("a", "k", {"v": "exported"})
-    exported = await emulator.export("a")
+    file = edited(await emulator.export("a"), "k", {"v": "fixed in the file"})
+    summary = await emulator.import_(file, "a")
+    assert summary.restore and summary.updated == 1
+    assert emulator.data("a")["k"] == {"v": "fixed in the file"}
+
+
+async def test_a_restore_never_writes_over_an_item_deleted_and_created_again(emulator, clock):
+    emulator.put("a", "k", {"v": "exported"})
+    file = edited(await emulator.export("a"), "k", {"v": "fixed in the file"})
+    clock.tick(5)
     emulator.delete("a", "k")
-    emulator.put("a", "k", {"v": "recreated"})  # a recreated item starts again at revision 0
-    summary = await emulator.import_(exported, "a")
-    assert summary.updated == 1
-    assert emulator.data("a")["k"] == {"v": "exported"}
+    emulator.put("a", "k", {"v": "someone's new item"})  # revision "0" again, as in the file
+    assert emulator.items("a")["k"].revision == 0
+    summary = await emulator.import_(file, "a")
+    assert (summary.updated, summary.skipped) == (0, 1)
+    assert emulator.data("a")["k"] == {"v": "someone's new item"}
 
 
 async def test_a_dry_run_sends_no_write(emulator):
