@@ -24,9 +24,10 @@ from syncmap_tui.ui.literal import visible, visible_lines
 EXIT_OK, EXIT_FAILURES, EXIT_NOTHING_DONE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EXPORT_EPILOG = """\
-Writes JSON Lines: a header line (where the items came from), then one item a line with key, data,
-revision, date_created, date_updated and date_expires. With -o the file is replaced atomically when the export
-is complete, readable by you alone (0600): item data is often personal data.
+Writes JSON Lines: a header line (where the items came from), then one item a line with key,
+data, revision, date_created, date_updated and date_expires. With -o the file is replaced
+atomically when the export is complete, readable by you alone (0600): item data is often
+personal data.
 """
 
 IMPORT_EPILOG = """\
@@ -35,9 +36,9 @@ Creates the file's items that the map lacks, with the TTL that remains until the
 is done already, so an interrupted import can be run again: it neither duplicates nor overwrites.
 Into the map the file came from (a restore), an item that differs is updated only if it is still
 the item exported at the file's revision: a file edited after the export applies its edits, a
-change made since the export is kept. Into another map, an item that
-differs gets --on-conflict: skip (default), fail (stop there), or overwrite, which still sends
-If-Match on the revision it has just read, so a change made during the import is kept.
+change made since the export is kept. Into another map, an item that differs gets --on-conflict:
+skip (default), fail (stop there), or overwrite, which still sends If-Match on the revision it
+has just read, so a change made during the import is kept.
 """
 
 
