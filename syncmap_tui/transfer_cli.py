@@ -202,6 +202,9 @@ async def _import(target: Target, args: argparse.Namespace, progress: Progress) 
     if opened is None:
         return EXIT_NOTHING_DONE
     client, service, sync_map = opened
+    if service.saves_call_webhook and not args.dry_run:
+        _say(f"Note: service {service.display_name!r} calls its webhook on every REST write: "
+             "once for each item this import writes.")
     importer = Importer(client, service.sid, sync_map.sid, header=header, on_conflict=args.on_conflict,
                         dry_run=args.dry_run)
     started = time.perf_counter()

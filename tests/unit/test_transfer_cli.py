@@ -103,3 +103,12 @@ def test_a_service_named_like_a_command_is_deep_linked_after_a_double_dash(monke
     assert cli.main(["--demo", "--", name, "orders", "order-1"]) == 0
     link = opened["link"]
     assert (link.service, link.map, link.key) == (name, "orders", "order-1") and opened["ran"]
+
+
+def test_an_import_into_a_service_whose_writes_call_its_webhook_says_so(tmp_path, capsys):
+    path = tmp_path / "flags.jsonl"
+    path.write_text('{"key":"new-flag","data":{"on":true}}\n')
+    code, _, err = run(capsys, "import", "--demo", "feature-flags", "flags", str(path))
+    assert code == 0 and "calls its webhook on every REST write" in err
+    code, _, err = run(capsys, "import", "--demo", "demo-store", "empty", str(path))
+    assert "webhook" not in err

@@ -130,6 +130,8 @@ class TransferFlows:
         name = entry.sync_map.display_name
         fields = [("map", name), ("service", entry.service.display_name), ("preview", preview.lines()[1].strip())]
         fields.extend(("kept", problem) for problem in preview.problems[:5])
+        if entry.service.saves_call_webhook:
+            fields.append(("webhook", "the service's webhook is called once for each item written"))
         return bool(await screen.app.push_screen_wait(ConfirmDialog(
             f"Import {count:,} items into {name}?",
             fields,
