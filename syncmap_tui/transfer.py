@@ -43,6 +43,8 @@ import asyncio
 import hashlib
 import json
 import math
+import os
+import stat
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -238,6 +240,9 @@ def check_export_file(path: Path) -> tuple[ExportHeader | None, int]:
     """Read the whole file once, before anything is sent: a bad line refuses the import whole
     rather than half-way. Returns the header and the number of items."""
     with open(path, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            # A pipe or a FIFO would be used up by this check, leaving nothing to import.
+            raise ExportFileError("not a regular file (a pipe, a FIFO or a device); save it to a file first")
         header, items = read_export(file)
         return header, sum(1 for _ in items)
 

@@ -127,14 +127,15 @@ async def _open(target: Target, service_name: str, map_name: str) -> tuple[Any, 
 
 
 async def find_service(client: Any, name: str) -> Any:
-    """A service by SID or unique name, else by friendly name (the editor's deep links take all three)."""
+    """A service by SID or unique name (one request), else by any name the editor's deep links take;
+    a name that several services answer to is refused: an import must not guess where it writes."""
     from syncmap_tui.sync.errors import NotFound
 
     try:
         return await client.fetch_service(name)
     except NotFound:
         pass
-    matches = [service async for service in client.list_services() if service.friendly_name == name]
+    matches = [service async for service in client.list_services() if service.answers_to(name)]
     if len(matches) > 1:
         raise _ambiguous(name, [m.sid for m in matches])
     return matches[0] if matches else None

@@ -112,3 +112,16 @@ def test_an_import_into_a_service_whose_writes_call_its_webhook_says_so(tmp_path
     assert code == 0 and "calls its webhook on every REST write" in err
     code, _, err = run(capsys, "import", "--demo", "demo-store", "empty", str(path))
     assert "webhook" not in err
+
+
+def test_a_pipe_is_refused_rather_than_used_up_by_the_check(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # so that opening it to read does not wait
+    try:
+        code, _, err = run(capsys, "import", "--demo", "demo-store", "empty", str(fifo))
+    finally:
+        os.close(writer)
+    assert code == 2 and "not a regular file" in err

@@ -58,9 +58,7 @@ class NavigationFlows:
         screen = self.screen
         link = screen.deep_link
         assert screen.client is not None and link.service is not None
-        service = next(
-            (s for s in services if link.service in (s.sid, s.unique_name, s.friendly_name)), None
-        )
+        service = next((s for s in services if s.answers_to(link.service)), None)
         if service is None:
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return

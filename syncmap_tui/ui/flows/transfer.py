@@ -99,8 +99,6 @@ class TransferFlows:
         if entry is None or screen.client is None:
             screen.notify("Open a map first.")
             return
-        if not await screen.editing.confirm_leave("import into the map"):
-            return
         answer = await screen.app.push_screen_wait(ExportPathDialog(
             str(default_map_exports_dir()) + "/",
             title=f"Import a file into map {entry.sync_map.display_name}",
