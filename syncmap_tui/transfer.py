@@ -297,6 +297,10 @@ class _Present:
         return (self.revision, self.date_created) == (item.revision, item.date_created)
 
 
+MAX_PROBLEMS_LISTED = 50
+"""The summary lists this many problems by key; beyond that it counts them."""
+
+
 @dataclass
 class ImportSummary:
     """What an import did (or, in a dry run, would do), counted by outcome."""
@@ -316,6 +320,8 @@ class ImportSummary:
     interrupted: bool = False
     """Cut short (ctrl+c, a lost connection): the last item read may or may not have been written."""
     problems: list[str] = field(default_factory=list)
+    """The first MAX_PROBLEMS_LISTED conflicts kept and failures, by line and key."""
+    problems_left_out: int = 0
 
     @property
     def ok(self) -> bool:
@@ -324,7 +330,7 @@ class ImportSummary:
     def lines(self) -> list[str]:
         would = "would be " if self.dry_run else ""
         kind = "restore into the map the file came from" if self.restore else "import"
-        done = "Dry run of an" if self.dry_run else "Interrupted the" if self.interrupted else "Finished the"
+        done = "Dry run of the" if self.dry_run else "Interrupted the" if self.interrupted else "Finished the"
         lines = [
             f"{done} {kind}: {self.read:,} items read from the file.",
             f"  {self.created:,} {would}created, {self.updated:,} {would}updated, "
@@ -335,16 +341,12 @@ class ImportSummary:
         if self.stopped_at is not None:
             lines.append(f"  Stopped at a conflict on key {self.stopped_at!r} (--on-conflict fail).")
         lines.extend(f"  {problem}" for problem in self.problems)
-        if len(self.problems) >= MAX_PROBLEMS_LISTED:
-            lines.append(f"  (the first {MAX_PROBLEMS_LISTED} listed)")
+        if self.problems_left_out:
+            lines.append(f"  … and {self.problems_left_out:,} more.")
         if self.failed:
             lines.append("  Run the same import again for the failed items: what is already there is "
                          "recognised, neither duplicated nor overwritten.")
         return lines
-
-
-MAX_PROBLEMS_LISTED = 50
-"""The summary lists this many problems by key; beyond that it counts them."""
 
 
 class Importer:
@@ -395,6 +397,8 @@ class Importer:
     def _problem(self, item: ExportedItem, text: str) -> None:
         if len(self.summary.problems) < MAX_PROBLEMS_LISTED:
             self.summary.problems.append(f"line {item.line}, key {item.key!r}: {text}")
+        else:
+            self.summary.problems_left_out += 1
 
     def _fail(self, item: ExportedItem, text: str) -> None:
         self.summary.failed += 1

@@ -360,3 +360,17 @@ async def test_the_deepest_data_an_item_can_hold_round_trips(emulator):
     summary = await emulator.import_(await emulator.export("a"), "b")
     assert summary.created == 1
     assert emulator.items("b")["deep"].data == emulator.items("a")["deep"].data
+
+
+async def test_the_summary_lists_the_first_problems_and_counts_the_rest(emulator):
+    from syncmap_tui.transfer import MAX_PROBLEMS_LISTED
+
+    for n in range(MAX_PROBLEMS_LISTED + 3):
+        emulator.put("a", f"k{n:03}", {"from": "file"})
+        emulator.put("b", f"k{n:03}", {"from": "theirs"})
+    summary = await emulator.import_(await emulator.export("a"), "b")
+    lines = summary.lines()
+    assert summary.skipped == MAX_PROBLEMS_LISTED + 3 and len(summary.problems) == MAX_PROBLEMS_LISTED
+    assert lines[-1] == "  … and 3 more." and lines[0].startswith("Finished the import:")
+    preview = await emulator.import_(await emulator.export("a"), "a", dry_run=True)
+    assert preview.lines()[0].startswith("Dry run of the restore into the map the file came from:")
