@@ -374,3 +374,13 @@ async def test_the_summary_lists_the_first_problems_and_counts_the_rest(emulator
     assert lines[-1] == "  … and 3 more." and lines[0].startswith("Finished the import:")
     preview = await emulator.import_(await emulator.export("a"), "a", dry_run=True)
     assert preview.lines()[0].startswith("Dry run of the restore into the map the file came from:")
+
+
+async def test_without_its_first_line_a_file_overwrites_later_changes_only_when_asked(emulator):
+    emulator.put("a", "k", {"v": "exported"})
+    items_only = (await emulator.export("a")).split(b"\n", 1)[1]
+    emulator.change("a", "k", {"v": "changed later"})
+    kept = await emulator.import_(items_only, "a")
+    assert not kept.restore and kept.skipped == 1 and emulator.data("a")["k"] == {"v": "changed later"}
+    overwritten = await emulator.import_(items_only, "a", on_conflict="overwrite")
+    assert overwritten.updated == 1 and emulator.data("a")["k"] == {"v": "exported"}
