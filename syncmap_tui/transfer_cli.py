@@ -15,11 +15,16 @@ import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from syncmap_tui.cli import add_connection_flags, target_from_args
 from syncmap_tui.config import Target
 from syncmap_tui.ui.literal import visible, visible_lines
+
+if TYPE_CHECKING:
+    from syncmap_tui.sync.client import SyncClient
+    from syncmap_tui.sync.errors import SyncError
+    from syncmap_tui.sync.models import Service, SyncMap
 
 EXIT_OK, EXIT_FAILURES, EXIT_NOTHING_DONE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -106,7 +111,7 @@ class Progress:
             self.shown = False
 
 
-async def _open(target: Target, service_name: str, map_name: str) -> tuple[Any, Any, Any] | None:
+async def _open(target: Target, service_name: str, map_name: str) -> tuple[SyncClient, Service, SyncMap] | None:
     """The client, the service and the map, or None after saying why not."""
     from syncmap_tui.connection import open_client
     from syncmap_tui.sync.errors import SyncError
@@ -126,7 +131,7 @@ async def _open(target: Target, service_name: str, map_name: str) -> tuple[Any, 
     return client, service, sync_map
 
 
-async def find_service(client: Any, name: str) -> Any:
+async def find_service(client: SyncClient, name: str) -> Service | None:
     """A service by SID or unique name (one request), else by any name the editor's deep links take;
     a name that several services answer to is refused: an import must not guess where it writes."""
     from syncmap_tui.sync.errors import NotFound
@@ -141,7 +146,7 @@ async def find_service(client: Any, name: str) -> Any:
     return matches[0] if matches else None
 
 
-def _ambiguous(name: str, sids: list[str]) -> Exception:
+def _ambiguous(name: str, sids: list[str]) -> SyncError:
     from syncmap_tui.sync.errors import SyncError
 
     return SyncError(f"{len(sids)} services are named {name!r} ({', '.join(sids)}): give a SID")
