@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from syncmap_tui.cli import build_parser
-from syncmap_tui.config import resolve_target
+from syncmap_tui.config import config_path, resolve_target
 
 SID = "AC" + "0123456789abcdef" * 2
 
