@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from syncmap_tui.sync.find import smart_case_contains
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
@@ -66,6 +67,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown: dict[str, MapItem] = {}
         """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        self.key_filter = ""
+        """Typed in the jump field: only loaded rows whose key holds it show (smart case), and no page
+        is loaded meanwhile (the filter is of what is loaded; enter jumps on the server)."""
+        self._filter_match = smart_case_contains("")
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
@@ -119,6 +124,17 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         unfocusable while it is true.)"""
         return self.window.pending is not None
 
+    def filter_keys(self, text: str) -> None:
+        """Show only the loaded rows whose key holds `text`; "" shows them all again."""
+        if text == self.key_filter:
+            return
+        self.key_filter = text
+        self._filter_match = smart_case_contains(text)
+        self._rebuild()
+
+    def _shows(self, key: str) -> bool:
+        return not self.key_filter or self._filter_match(key)
+
     def reset(self) -> None:
         """No map: an empty table. A page still on its way for the old map is dropped when it comes."""
         self._source = None
@@ -145,15 +161,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._show(self.window.insert(item))
 
     def update_item(self, item: MapItem) -> None:
-        if not self.window.update(item):
+        if not self.window.update(item) or item.key not in self._shown:
             return
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
 
     def remove_item(self, key: str) -> None:
-        if self.window.remove(key):
-            self._shown.pop(key, None)
+        if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
 
     @flow("Loading more items", group=PAGES_GROUP)
@@ -192,6 +207,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = True
         try:
             for item in change.appended:
+                if not self._shows(item.key):
+                    continue
                 self._shown[item.key] = item
                 self.add_row(*self._cells(item), key=item.key)
         finally:
@@ -202,7 +219,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         listing) on the first row."""
         current = self.current_row_key if keep_cursor else None
         cursor_on_screen = self.cursor_row - int(self.scroll_y)
-        items = self.window.items
+        items = {key: item for key, item in self.window.items.items() if self._shows(key)}
         cells = {key: self.get_row(key) for key, item in items.items() if self._shown.get(key) is item}
         self._rebuilding = True
         try:
@@ -242,14 +259,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return self.window.first_key
 
     def select_key(self, key: str) -> bool:
-        if key not in self.items:
+        if key not in self._shown:
             return False
         self.move_cursor(row=self.get_row_index(key))
         return True
 
     def _check_needs_more(self) -> None:
         """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
-        if self._source is None or self._rebuilding or self.window.pending is not None:
+        if self._source is None or self._rebuilding or self.window.pending is not None or self.key_filter:
             return
         request = None
         bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)

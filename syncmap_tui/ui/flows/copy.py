@@ -1,0 +1,236 @@
+"""Copy out over SSH: the item's JSON, its key, its update as curl or twilio-cli (OSC 52), and its JSON
+saved to a file. Which item: the table's row when the table has the focus, else the open item.
+
+The open item is copied as the editor holds it (unsaved edits included, and the notification says so)
+with the revision the editor loaded: a command run after someone else's save is refused with 412
+rather than writing over it. Any other row is copied as it was listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from syncmap_tui.private_files import create_new, write_atomically
+from syncmap_tui.sync.editing import parse_optional_ttl
+from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.shell_commands import (
+    ItemUpdate,
+    NotExpressible,
+    curl_command,
+    twilio_cli_command,
+    twilio_cli_offered,
+)
+from syncmap_tui.sync.validation import ValidationError, check_data, format_data
+from syncmap_tui.ui.clipboard import copied_message, osc52_note, tmux_set_clipboard
+from syncmap_tui.ui.dialogs import ChoiceButton, ConfirmDialog, Dialog
+from syncmap_tui.ui.flow_errors import flow
+
+if TYPE_CHECKING:
+    from syncmap_tui.config import Target
+    from syncmap_tui.ui.widgets.editor import ItemEditor
+    from syncmap_tui.ui.widgets.item_table import ItemTable
+    from syncmap_tui.ui.widgets.navigator import MapEntry
+
+
+@dataclass(frozen=True)
+class CopySource:
+    """The item a copy command acts on."""
+
+    service_sid: str
+    map_sid: str
+    item: MapItem
+    """The version loaded: its revision goes in If-Match."""
+    text: str
+    """The JSON as shown: the editor's text for the open item, else the row's data, formatted."""
+    item_ttl_text: str = ""
+    collection_ttl_text: str = ""
+    edited: bool = False
+    """The text differs from the loaded data (an unsaved edit)."""
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    def update(self) -> ItemUpdate:
+        """What a save would send, as one update; ValidationError if the text or a TTL does not parse."""
+        checked = check_data(self.text)
+        if checked.error is not None:
+            raise checked.error
+        return ItemUpdate(
+            self.service_sid, self.map_sid, self.item.key, self.item.revision, checked.value,
+            parse_optional_ttl(self.item_ttl_text), parse_optional_ttl(self.collection_ttl_text),
+        )
+
+
+def suggested_file_name(key: str) -> str:
+    stem = "".join(c if c.isalnum() and c.isascii() or c in "._-" else "_" for c in key).strip("._")[:100]
+    return f"{stem or 'item'}.json"
+
+
+class SavePathDialog(Dialog["str | None"]):
+    """Where to save the item's JSON."""
+
+    GUARDED = False  # opened by the user to type into
+
+    def __init__(self, suggested: str) -> None:
+        super().__init__()
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save the item's JSON to a file", classes="dialog-title")
+            yield Input(self.suggested, id="save-path", compact=True)
+            yield Static(Text("An existing file is replaced only if you say so. The file is readable by you alone.", style="dim"))
+            with Horizontal(classes="dialog-buttons"):
+                yield ChoiceButton("Cancel", id="cancel")
+                yield ChoiceButton("Save", variant="primary", id="save")
+
+    def on_mount(self) -> None:
+        self.query_one("#save-path", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#save-path")
+    def _save(self) -> None:
+        self.dismiss(self.query_one("#save-path", Input).value.strip() or None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CopyFlows:
+    """The copy and save actions of MainScreen (a mixin: it needs the screen's table, editor and target)."""
+
+    target: Target
+    item_table: ItemTable
+    current_map: MapEntry | None
+    _editor: ItemEditor | None
+    app: Any
+
+    def copy_source(self) -> CopySource | None:
+        """The row when the table has the focus (or nothing is open), else the open item."""
+        editor = self._editor
+        open_item = editor.open_item if editor is not None else None
+        row = self.item_table.current_item
+        if open_item is not None and (row is None or row.key == open_item.key or not self.item_table.has_focus):
+            mine = editor.mine()
+            return CopySource(
+                open_item.service_sid, open_item.map_sid, open_item.item, mine.text,
+                mine.item_ttl, mine.collection_ttl, edited=editor.modified,
+            )
+        entry = self.current_map
+        if row is None or entry is None:
+            return None
+        return CopySource(entry.service.sid, entry.sync_map.sid, row, format_data(row.data))
+
+    def _source_or_say(self) -> CopySource | None:
+        source = self.copy_source()
+        if source is None:
+            self.app.notify("Open an item or select a row first.")
+        return source
+
+    def _copy(self, what: str, text: str) -> None:
+        self.app.copy_to_clipboard(text)
+        tmux = tmux_set_clipboard() if os.environ.get("TMUX") else None
+        self.app.notify(copied_message(what, text, osc52_note(os.environ, tmux)), timeout=8)
+
+    def action_copy_item_json(self) -> None:
+        source = self._source_or_say()
+        if source is not None:
+            what = f"the JSON of {source.key!r}" + (" (with your unsaved edit)" if source.edited else "")
+            self._copy(what, source.text)
+
+    def action_copy_key(self) -> None:
+        source = self._source_or_say()
+        if source is not None:
+            self._copy(f"the key {source.key!r}", source.key)
+
+    def _update_or_say(self, source: CopySource) -> ItemUpdate | None:
+        try:
+            return source.update()
+        except ValidationError as error:
+            self.app.notify(f"Not copied: {error.message}", severity="error")
+            return None
+
+    def action_copy_as_curl(self) -> None:
+        source = self._source_or_say()
+        if source is None:
+            return
+        base_url = self.target.base_url
+        if base_url is None:
+            self.app.notify(
+                "Not copied: this session uses the embedded emulator, which has no URL. Serve it with "
+                "`syncmap-tui emulator` and connect with --base-url.", severity="warning",
+            )
+            return
+        update = self._update_or_say(source)
+        if update is None:
+            return
+        credentials = self.target.credentials
+        try:
+            command = curl_command(base_url, update, uses_api_key=credentials is not None and credentials.uses_api_key)
+        except (NotExpressible, ValidationError) as error:
+            self.app.notify(f"Not copied: {getattr(error, 'message', error)}.", severity="error")
+            return
+        self._copy(self._command_what("curl", source), command)
+
+    def action_copy_as_twilio_cli(self) -> None:
+        source = self._source_or_say()
+        if source is None:
+            return
+        refused = twilio_cli_offered(self.target.base_url)
+        if refused is not None:
+            self.app.notify(f"Not copied: {refused}.", severity="warning")
+            return
+        update = self._update_or_say(source)
+        if update is None:
+            return
+        try:
+            command = twilio_cli_command(update)
+        except (NotExpressible, ValidationError) as error:
+            self.app.notify(f"Not copied: {getattr(error, 'message', error)}.", severity="error")
+            return
+        self._copy(self._command_what("twilio-cli", source), command)
+
+    @staticmethod
+    def _command_what(tool: str, source: CopySource) -> str:
+        data = "your unsaved edit" if source.edited else "its data"
+        return f"a {tool} update of {source.key!r} ({data}, If-Match revision {source.item.revision})"
+
+    def action_save_item_json(self) -> None:
+        source = self._source_or_say()
+        if source is not None:
+            self._save_item_json_flow(source)
+
+    @flow("Saving the item's JSON", group="save-file")
+    async def _save_item_json_flow(self, source: CopySource) -> None:
+        suggested = str(Path.cwd() / suggested_file_name(source.key))
+        answer = await self.app.push_screen_wait(SavePathDialog(suggested))
+        if answer is None:
+            return
+        path = Path(answer).expanduser()
+        if path.is_dir():
+            path = path / suggested_file_name(source.key)
+        data = (source.text if source.text.endswith("\n") else source.text + "\n").encode("utf-8")
+        try:
+            await asyncio.to_thread(create_new, path, data)
+        except FileExistsError:
+            replace = await self.app.push_screen_wait(
+                ConfirmDialog("Replace the file?", [("file", str(path.resolve()))], confirm_label="Replace")
+            )
+            if not replace:
+                self.app.notify("Not saved: the file was left as it was.")
+                return
+            await asyncio.to_thread(write_atomically, path, data)
+        edited = " (with your unsaved edit)" if source.edited else ""
+        self.app.notify(f"Saved the JSON of {source.key!r}{edited} to {path.resolve()}.")
