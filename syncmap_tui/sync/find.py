@@ -57,9 +57,14 @@ LONGEST_RATE_LIMIT_WAIT_SECONDS = 60.0
 RATE_LIMIT_WAIT_WITHOUT_RETRY_AFTER = 2.0
 
 
+def ignores_case(query: str) -> bool:
+    """Smart case, as vim and ripgrep: a query with no capital letter ignores case."""
+    return query == query.lower()
+
+
 def smart_case_contains(query: str) -> Callable[[str], bool]:
-    """`query in text`, ignoring case unless the query holds a capital letter (as vim and ripgrep)."""
-    if query != query.lower():
+    """`query in text`, with smart case (`ignores_case`)."""
+    if not ignores_case(query):
         return lambda text: query in text
     folded = query.casefold()
     return lambda text: folded in text.casefold()
@@ -176,8 +181,8 @@ async def scan_map(
     query: Query,
     *,
     page_size: int = SCAN_PAGE_SIZE,
-    min_seconds_between_pages: float = MIN_SECONDS_BETWEEN_PAGES,
-    max_matches: int = MAX_MATCHES,
+    min_seconds_between_pages: float | None = None,
+    max_matches: int | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[ScanStep]:
@@ -186,15 +191,18 @@ async def scan_map(
     Read-only (GETs only). Cancelling the task that iterates stops it inside the request or the
     wait it is in: no further request goes out. Pages are at least `min_seconds_between_pages`
     apart; a 429 that outlasts the client's own retries is waited out (ScanStep.waiting_seconds)
-    up to MAX_RATE_LIMIT_WAITS times in a row.
+    up to MAX_RATE_LIMIT_WAITS times in a row. None: MIN_SECONDS_BETWEEN_PAGES and MAX_MATCHES as they
+    are when the scan starts.
     """
+    pace = MIN_SECONDS_BETWEEN_PAGES if min_seconds_between_pages is None else min_seconds_between_pages
+    cap = MAX_MATCHES if max_matches is None else max_matches
     scanned = found = 0
     page_url: str | None = None
     last_request: float | None = None
     waits = 0
     while True:
         if last_request is not None:
-            pause = last_request + min_seconds_between_pages - clock()
+            pause = last_request + pace - clock()
             if pause > 0:
                 await sleep(pause)
         last_request = clock()
@@ -217,7 +225,7 @@ async def scan_map(
             if query.matches(item.data):
                 matches.append(item)
                 found += 1
-                if found >= max_matches:
+                if found >= cap:
                     yield ScanStep(scanned, tuple(matches), done=True, capped=True)
                     return
         page_url = page.next_page_url
@@ -231,8 +239,8 @@ def excerpt(data: dict[str, Any], query: Query, width: int = 60) -> str:
     if isinstance(query, PathQuery):
         return f"{'.'.join(query.path)}={encode_data(value_at(data, query.path))}"[:width]
     text = encode_data(data)
-    folded = text if query.text != query.text.lower() else text.casefold()
-    needle = query.text if query.text != query.text.lower() else query.text.casefold()
+    fold = ignores_case(query.text)
+    folded, needle = (text.casefold(), query.text.casefold()) if fold else (text, query.text)
     at = folded.find(needle)
     if at < 0 or len(folded) != len(text):  # casefold changed lengths (ß): show the start
         return text[:width]

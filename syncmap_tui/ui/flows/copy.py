@@ -12,7 +12,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
@@ -33,13 +33,12 @@ from syncmap_tui.sync.shell_commands import (
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.clipboard import copied_message, osc52_note, tmux_set_clipboard
 from syncmap_tui.ui.dialogs import ChoiceButton, ConfirmDialog, Dialog
-from syncmap_tui.ui.flow_errors import flow
 
 if TYPE_CHECKING:
-    from syncmap_tui.config import Target
-    from syncmap_tui.ui.widgets.editor import ItemEditor
-    from syncmap_tui.ui.widgets.item_table import ItemTable
-    from syncmap_tui.ui.widgets.navigator import MapEntry
+    from syncmap_tui.ui.main_screen import MainScreen
+
+COPIED_NOTICE_SECONDS = 10
+"""Two lines to read, one of them the caveat about the terminal."""
 
 
 @dataclass(frozen=True)
@@ -109,113 +108,95 @@ class SavePathDialog(Dialog["str | None"]):
 
 
 class CopyFlows:
-    """The copy and save actions of MainScreen (a mixin: it needs the screen's table, editor and target)."""
+    """The screen's copy and save-to-file commands (MainScreen starts the save as a worker)."""
 
-    target: Target
-    item_table: ItemTable
-    current_map: MapEntry | None
-    _editor: ItemEditor | None
-    app: Any
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
 
-    def copy_source(self) -> CopySource | None:
+    def source(self) -> CopySource | None:
         """The row when the table has the focus (or nothing is open), else the open item."""
-        editor = self._editor
+        screen = self.screen
+        editor = screen.editor_if_mounted
         open_item = editor.open_item if editor is not None else None
-        row = self.item_table.current_item
-        if open_item is not None and (row is None or row.key == open_item.key or not self.item_table.has_focus):
+        table = screen.item_table
+        row = table.current_item
+        if editor is not None and open_item is not None and (row is None or row.key == open_item.key or not table.has_focus):
             mine = editor.mine()
             return CopySource(
                 open_item.service_sid, open_item.map_sid, open_item.item, mine.text,
                 mine.item_ttl, mine.collection_ttl, edited=editor.modified,
             )
-        entry = self.current_map
+        entry = screen.current_map
         if row is None or entry is None:
             return None
         return CopySource(entry.service.sid, entry.sync_map.sid, row, format_data(row.data))
 
-    def _source_or_say(self) -> CopySource | None:
-        source = self.copy_source()
+    def source_or_say(self) -> CopySource | None:
+        source = self.source()
         if source is None:
-            self.app.notify("Open an item or select a row first.")
+            self.screen.notify("Open an item or select a row first.")
         return source
 
     def _copy(self, what: str, text: str) -> None:
-        self.app.copy_to_clipboard(text)
+        self.screen.app.copy_to_clipboard(text)
         tmux = tmux_set_clipboard() if os.environ.get("TMUX") else None
-        self.app.notify(copied_message(what, text, osc52_note(os.environ, tmux)), timeout=8)
+        self.screen.notify(copied_message(what, text, osc52_note(os.environ, tmux)), timeout=COPIED_NOTICE_SECONDS)
 
-    def action_copy_item_json(self) -> None:
-        source = self._source_or_say()
+    def _refuse(self, why: str, severity: str = "error") -> None:
+        self.screen.notify(f"Not copied: {why}.", severity=severity, timeout=COPIED_NOTICE_SECONDS)
+
+    def copy_item_json(self) -> None:
+        source = self.source_or_say()
         if source is not None:
             what = f"the JSON of {source.key!r}" + (" (with your unsaved edit)" if source.edited else "")
             self._copy(what, source.text)
 
-    def action_copy_key(self) -> None:
-        source = self._source_or_say()
+    def copy_key(self) -> None:
+        source = self.source_or_say()
         if source is not None:
             self._copy(f"the key {source.key!r}", source.key)
 
-    def _update_or_say(self, source: CopySource) -> ItemUpdate | None:
-        try:
-            return source.update()
-        except ValidationError as error:
-            self.app.notify(f"Not copied: {error.message}", severity="error")
-            return None
-
-    def action_copy_as_curl(self) -> None:
-        source = self._source_or_say()
+    def copy_as_curl(self) -> None:
+        source = self.source_or_say()
         if source is None:
             return
-        base_url = self.target.base_url
-        if base_url is None:
-            self.app.notify(
-                "Not copied: this session uses the embedded emulator, which has no URL. Serve it with "
-                "`syncmap-tui emulator` and connect with --base-url.", severity="warning",
+        target = self.screen.target
+        if target.base_url is None:
+            self._refuse(
+                "this session uses the embedded emulator, which has no URL; serve it with "
+                "`syncmap-tui emulator` and connect with --base-url", "warning",
             )
             return
-        update = self._update_or_say(source)
-        if update is None:
-            return
-        credentials = self.target.credentials
-        try:
-            command = curl_command(base_url, update, uses_api_key=credentials is not None and credentials.uses_api_key)
-        except (NotExpressible, ValidationError) as error:
-            self.app.notify(f"Not copied: {getattr(error, 'message', error)}.", severity="error")
-            return
-        self._copy(self._command_what("curl", source), command)
+        uses_api_key = target.credentials is not None and target.credentials.uses_api_key
+        self._copy_command("curl", source, lambda update: curl_command(target.base_url, update, uses_api_key=uses_api_key))
 
-    def action_copy_as_twilio_cli(self) -> None:
-        source = self._source_or_say()
+    def copy_as_twilio_cli(self) -> None:
+        source = self.source_or_say()
         if source is None:
             return
-        refused = twilio_cli_offered(self.target.base_url)
+        refused = twilio_cli_offered(self.screen.target.base_url)
         if refused is not None:
-            self.app.notify(f"Not copied: {refused}.", severity="warning")
+            self._refuse(refused, "warning")
             return
-        update = self._update_or_say(source)
-        if update is None:
-            return
+        self._copy_command("twilio-cli", source, twilio_cli_command)
+
+    def _copy_command(self, tool: str, source: CopySource, build: Callable[[ItemUpdate], str]) -> None:
         try:
-            command = twilio_cli_command(update)
-        except (NotExpressible, ValidationError) as error:
-            self.app.notify(f"Not copied: {getattr(error, 'message', error)}.", severity="error")
+            command = build(source.update())
+        except ValidationError as error:
+            self._refuse(error.message)
             return
-        self._copy(self._command_what("twilio-cli", source), command)
-
-    @staticmethod
-    def _command_what(tool: str, source: CopySource) -> str:
+        except NotExpressible as error:
+            self._refuse(str(error))
+            return
         data = "your unsaved edit" if source.edited else "its data"
-        return f"a {tool} update of {source.key!r} ({data}, If-Match revision {source.item.revision})"
+        self._copy(f"a {tool} update of {source.key!r} ({data}, If-Match revision {source.item.revision})", command)
 
-    def action_save_item_json(self) -> None:
-        source = self._source_or_say()
-        if source is not None:
-            self._save_item_json_flow(source)
-
-    @flow("Saving the item's JSON", group="save-file")
-    async def _save_item_json_flow(self, source: CopySource) -> None:
+    async def save_item_json(self, source: CopySource) -> None:
+        """Ask where, then write the JSON (0600, whole or not at all); an existing file only if the user says so."""
+        screen = self.screen
         suggested = str(Path.cwd() / suggested_file_name(source.key))
-        answer = await self.app.push_screen_wait(SavePathDialog(suggested))
+        answer = await screen.app.push_screen_wait(SavePathDialog(suggested))
         if answer is None:
             return
         path = Path(answer).expanduser()
@@ -225,12 +206,12 @@ class CopyFlows:
         try:
             await asyncio.to_thread(create_new, path, data)
         except FileExistsError:
-            replace = await self.app.push_screen_wait(
+            replace = await screen.app.push_screen_wait(
                 ConfirmDialog("Replace the file?", [("file", str(path.resolve()))], confirm_label="Replace")
             )
             if not replace:
-                self.app.notify("Not saved: the file was left as it was.")
+                screen.notify("Not saved: the file was left as it was.")
                 return
             await asyncio.to_thread(write_atomically, path, data)
         edited = " (with your unsaved edit)" if source.edited else ""
-        self.app.notify(f"Saved the JSON of {source.key!r}{edited} to {path.resolve()}.")
+        screen.notify(f"Saved the JSON of {source.key!r}{edited} to {path.resolve()}.")

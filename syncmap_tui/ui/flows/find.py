@@ -27,7 +27,7 @@ from syncmap_tui.ui.literal import literal, visible
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
-    from syncmap_tui.sync.models import MapItem
+    from syncmap_tui.ui.main_screen import MainScreen
 
 FIND_GROUP = "find"
 EXCERPT_WIDTH = 48
@@ -178,3 +178,45 @@ class FindDialog(Dialog["str | None"]):
             self.workers.cancel_group(self, FIND_GROUP)
             self.results.state = "cancelled"
         self.dismiss(key)
+
+
+class FindFlows:
+    """The screen's find in values: the dialog, and opening what it found (MainScreen starts the worker)."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.results: FindResults | None = None
+        """The last find, for the open map: the dialog reopens with it."""
+
+    def open_dialog(self) -> None:
+        screen = self.screen
+        entry = screen.current_map
+        if entry is None or screen.client is None:
+            screen.notify("Choose a map first.")
+            return
+        if self.results is None or self.results.map_sid != entry.sync_map.sid:
+            self.results = FindResults(entry.sync_map.sid)
+        dialog = FindDialog(screen.client, entry.service.sid, entry.sync_map.display_name, self.results)
+        screen.app.push_screen(dialog, callback=self._chosen)
+
+    def _chosen(self, key: str | None) -> None:
+        if key is not None:
+            self.screen.open_found_key(key)
+
+    async def open_found(self, key: str) -> None:
+        """Show the table from `key` on (it may lie anywhere in the map) and open it as a row is opened."""
+        screen = self.screen
+        if screen.current_map is None:
+            return
+        table = screen.item_table
+        if screen.jump_input.value:
+            screen.jump_input.value = ""  # the filter of the loaded rows would hide it
+        table.filter_keys("")
+        if key not in table.items and not await screen.navigation.load_first_page(from_key=key):
+            return
+        item = table.items.get(key)
+        if item is None:
+            screen.notify(f"{key!r} is gone: it was deleted or expired since the find.", severity="warning")
+            return
+        table.select_key(key)
+        await screen.navigation.open_item(item)
