@@ -62,7 +62,7 @@ class FindDialog(Dialog["str | None"]):
         self.service_sid = service_sid
         self.map_name = map_name
         self.results = results
-        self.query: Query | None = None
+        self.scan_query: Query | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide -tall", id="find"):
@@ -94,7 +94,7 @@ class FindDialog(Dialog["str | None"]):
     def on_mount(self) -> None:  # Textual runs Dialog.on_mount too
         parsed = parse_query(self.results.query_text)
         if parsed is not None and self.results.found:
-            self.query = parsed
+            self.scan_query = parsed
             self.result_list.add_options([self._option(key, shown) for key, shown in self.results.found])
         self._show_progress()
         self.query_input.focus()
@@ -116,7 +116,7 @@ class FindDialog(Dialog["str | None"]):
         if query is None:
             self.notify("Type what to find first.")
             return
-        self.query = query
+        self.scan_query = query
         self.results.query_text = event.value
         self.results.found = []
         self.results.scanned = 0

@@ -46,6 +46,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
+        Binding("c", "screen.copy_item_json", "Copy item JSON (OSC 52)", show=False, id="copy-item-json"),
+        Binding("C", "screen.copy_key", "Copy key (OSC 52)", show=False, id="copy-key"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
         Binding("home", "scroll_top", "First row", show=False, id="first-row"),
         Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
