@@ -228,7 +228,7 @@ class MainScreen(Screen[None]):
         if note:
             text = f"{text} · {note}"
         if table.key_filter:
-            text = f"{text} · {table.row_count:,} shown: keys holding {visible(table.key_filter)!r} (enter lists from it)"
+            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.query_one("#items-status", Static).update(Text(text))
 
     def fail(self, doing: str, error: Exception) -> None:

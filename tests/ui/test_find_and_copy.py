@@ -91,10 +91,7 @@ async def test_find_in_values_lists_the_matches_and_opens_the_one_chosen(build_a
         assert [key for key, _ in dialog.results.found] == ["order-0077"]
         progress = str(dialog.query_one("#find-progress").render())
         assert "120 items scanned" in progress and "1 found" in progress
-        results = dialog.query_one(OptionList)
-        results.focus()
-        results.highlighted = 0
-        await pilot.press("enter")
+        await pilot.press("down", "enter")  # from the query to the first match
         await settle(pilot)
         assert main.editor.open_item is not None and main.editor.open_item.key == "order-0077"
         assert json.loads(main.editor.text)["customer"]["email"] == "customer77@example.com"

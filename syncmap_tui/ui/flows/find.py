@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -162,6 +162,14 @@ class FindDialog(Dialog["str | None"]):
         parts = [f"{results.scanned:,} items scanned", f"{found:,} found"]
         parts += [part for part in (doing, ending) if part]
         self.query_one("#find-progress", Static).update(Text(" · ".join(parts)))
+
+    def on_key(self, event: events.Key) -> None:
+        # Down from the query goes to the matches, as in a search box.
+        if event.key == "down" and self.query_input.has_focus and self.result_list.option_count:
+            event.stop()
+            self.result_list.focus()
+            if self.result_list.highlighted is None:
+                self.result_list.highlighted = 0
 
     def action_stop_or_close(self) -> None:
         if self.scanning:
