@@ -290,12 +290,23 @@ class MainScreen(Screen[None]):
         self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
 
+    def clear_key_filter(self) -> None:
+        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
+        if self.jump_input.value:
+            with self.jump_input.prevent(Input.Changed):
+                self.jump_input.value = ""
+        if self.item_table.key_filter:
+            self.item_table.filter_keys("")
+            self.show_items_status()
+
     def open_key_from_palette(self, key: str) -> None:
+        self.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
     def jump_from_palette(self, prefix: str) -> None:
-        self.jump_input.value = prefix
+        with self.jump_input.prevent(Input.Changed):  # a jump, not typing: no filter of the loaded rows
+            self.jump_input.value = prefix
         self._jump_flow(prefix)
 
     # -- actions ----------------------------------------------------------------------------------

@@ -288,3 +288,29 @@ async def test_save_item_json_to_a_file_asks_before_replacing_one(build_app, tmp
             await answer(pilot, ConfirmDialog, replace)
             await settle(pilot)
             assert path.read_text() == expected
+
+
+async def test_a_jump_from_the_palette_leaves_no_filter_behind(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.jump_from_palette("sku-07")
+        await settle(pilot)
+        assert main.jump_input.value == "sku-07"
+        assert main.item_table.key_filter == ""  # paging goes on past the keys holding the text
+        assert main.item_table.current_item.key == "sku-07000"
+
+
+async def test_opening_a_key_from_the_palette_clears_a_filter_that_hides_it(build_app):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await pilot.press("ctrl+f", *"0001")
+        await pilot.pause()
+        assert "order-0042" not in shown_keys(main.item_table)
+        main.open_key_from_palette("order-0042")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0042"
+        assert main.item_table.key_filter == "" and main.jump_input.value == ""
