@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
+import subprocess
 
 import httpx
+import pytest
 from textual.widgets import Input, OptionList
 
 from syncmap_tui.config import Target
@@ -314,3 +318,27 @@ async def test_opening_a_key_from_the_palette_clears_a_filter_that_hides_it(buil
         await settle(pilot)
         assert main.editor.open_item.key == "order-0042"
         assert main.item_table.key_filter == "" and main.jump_input.value == ""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_the_curl_command_copied_from_the_app_saves_the_edit_when_run(sync_emulator, tmp_path):
+    """End to end over real HTTP: the app's edit, copied as curl, run by sh with TWILIO_* set."""
+    sync_emulator.seed({"svc": {"orders": {"o-1": {"status": "new"}}}})
+    target = served_target(sync_emulator.base_url)
+    app = make_app(target, deep_link=DeepLink("svc", "orders", "o-1"),
+                   client_factory=lambda chosen: SyncClient(CREDENTIALS, base_url=sync_emulator.base_url))
+    app.dialog_guard_seconds = 0
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        main.editor.replace_text('{"status": "it\'s $(shipped) `now`"}')
+        await pilot.pause()
+        await main.run_action("copy_as_curl")
+        command = app.clipboard
+    env = {"PATH": os.environ["PATH"], "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN}
+    done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    item = sync_emulator.twilio_client().sync.v1.services("svc").sync_maps("orders").sync_map_items("o-1").fetch()
+    assert item.data == {"status": "it's $(shipped) `now`"}
+    done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert done.returncode == 22 and json.loads(done.stdout)["status"] == 412  # run twice: the revision moved
