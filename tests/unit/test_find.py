@@ -7,6 +7,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.app import create_app
@@ -243,3 +245,20 @@ async def test_cancelling_a_scan_sends_no_further_request(store):
         await task
     await asyncio.sleep(0)
     assert len(transport.requests) == 1
+
+
+@given(st.text(max_size=40), st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)), max_size=4))
+def test_any_query_parses_and_tests_any_data_without_raising(text, data):
+    query = parse_query(text)
+    if query is not None:
+        assert query.matches(data) in (True, False)
+        excerpt(data, query)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"\\~'), min_size=1, max_size=12).filter(str.strip))
+def test_text_that_json_writes_as_typed_is_found_in_any_value(word):
+    """JSON escapes only quotes, backslashes and controls: any other text is found as typed."""
+    query = parse_query(word)
+    assert query is not None
+    if isinstance(query, TextQuery):
+        assert query.matches({"field": f"before {word} after"})
