@@ -237,7 +237,9 @@ async def scan_map(
 def excerpt(data: dict[str, Any], query: Query, width: int = 60) -> str:
     """A short view of why an item matched: the text around a text match, or the path's value."""
     if isinstance(query, PathQuery):
-        return f"{'.'.join(query.path)}={encode_data(value_at(data, query.path))}"[:width]
+        value = value_at(data, query.path)
+        shown = "(absent)" if value is _MISSING else encode_data(value)
+        return f"{'.'.join(query.path)}={shown}"[:width]
     text = encode_data(data)
     fold = ignores_case(query.text)
     folded, needle = (text.casefold(), query.text.casefold()) if fold else (text, query.text)
