@@ -79,7 +79,7 @@ class TextQuery:
         object.__setattr__(self, "contains", smart_case_contains(self.text))
 
     def matches(self, data: dict[str, Any]) -> bool:
-        return self.contains(encode_data(data))
+        return self.contains(compact_json(data))
 
     def describe(self) -> str:
         return f"data containing {self.text!r}"
@@ -128,6 +128,15 @@ def parse_query(text: str) -> Query | None:
         return PathQuery(path, value_text)
     quoted = isinstance(literal, str)
     return PathQuery(path, value_text, literal, also_string=not quoted)
+
+
+def compact_json(value: Any) -> str:
+    """The text a save sends (encode_data); a NaN or Infinity that a server sent (Python's JSON reads
+    them) is written as `NaN`, so that one such item does not stop a scan of the map."""
+    try:
+        return encode_data(value)
+    except ValueError:  # ValidationError included
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
 
 
 def value_at(data: Any, path: tuple[str, ...]) -> Any:
@@ -238,9 +247,9 @@ def excerpt(data: dict[str, Any], query: Query, width: int = 60) -> str:
     """A short view of why an item matched: the text around a text match, or the path's value."""
     if isinstance(query, PathQuery):
         value = value_at(data, query.path)
-        shown = "(absent)" if value is _MISSING else encode_data(value)
+        shown = "(absent)" if value is _MISSING else compact_json(value)
         return f"{'.'.join(query.path)}={shown}"[:width]
-    text = encode_data(data)
+    text = compact_json(data)
     fold = ignores_case(query.text)
     folded, needle = (text.casefold(), query.text.casefold()) if fold else (text, query.text)
     at = folded.find(needle)

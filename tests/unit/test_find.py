@@ -247,7 +247,14 @@ async def test_cancelling_a_scan_sends_no_further_request(store):
     assert len(transport.requests) == 1
 
 
-@given(st.text(max_size=40), st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)), max_size=4))
+@given(
+    st.text(max_size=40),
+    st.dictionaries(
+        st.text(max_size=8),
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),  # NaN too
+        max_size=4,
+    ),
+)
 def test_any_query_parses_and_tests_any_data_without_raising(text, data):
     query = parse_query(text)
     if query is not None:
