@@ -269,3 +269,11 @@ def test_text_that_json_writes_as_typed_is_found_in_any_value(word):
     assert query is not None
     if isinstance(query, TextQuery):
         assert query.matches({"field": f"before {word} after"})
+
+
+def test_an_item_holding_nan_is_tested_not_a_reason_to_stop():
+    data = {"ratio": float("nan"), "status": "failed"}
+    assert matches("failed", data)
+    assert matches("NaN", data)
+    assert not matches("ratio=1", data)
+    assert "NaN" in excerpt(data, parse_query("ratio"))
