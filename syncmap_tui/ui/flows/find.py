@@ -62,7 +62,6 @@ class FindDialog(Dialog["str | None"]):
         self.service_sid = service_sid
         self.map_name = map_name
         self.results = results
-        self.scan_query: Query | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide -tall", id="find"):
@@ -92,9 +91,7 @@ class FindDialog(Dialog["str | None"]):
         return self.query_one("#find-results", OptionList)
 
     def on_mount(self) -> None:  # Textual runs Dialog.on_mount too
-        parsed = parse_query(self.results.query_text)
-        if parsed is not None and self.results.found:
-            self.scan_query = parsed
+        if self.results.found:
             self.result_list.add_options([self._option(key, shown) for key, shown in self.results.found])
         self._show_progress()
         self.query_input.focus()
@@ -104,7 +101,7 @@ class FindDialog(Dialog["str | None"]):
         prompt = literal(key, "bold")
         prompt.append("  ")
         prompt.append_text(literal(shown, "dim"))
-        return Option(prompt, id=None)
+        return Option(prompt)
 
     @property
     def scanning(self) -> bool:
@@ -116,7 +113,6 @@ class FindDialog(Dialog["str | None"]):
         if query is None:
             self.notify("Type what to find first.")
             return
-        self.scan_query = query
         self.results.query_text = event.value
         self.results.found = []
         self.results.scanned = 0
