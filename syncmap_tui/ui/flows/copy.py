@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from syncmap_tui.drafts import json_file_name
 from syncmap_tui.private_files import create_new, write_atomically
 from syncmap_tui.sync.editing import parse_optional_ttl
 from syncmap_tui.sync.models import MapItem
@@ -69,11 +70,6 @@ class CopySource:
             self.service_sid, self.map_sid, self.item.key, self.item.revision, checked.value,
             parse_optional_ttl(self.item_ttl_text), parse_optional_ttl(self.collection_ttl_text),
         )
-
-
-def suggested_file_name(key: str) -> str:
-    stem = "".join(c if c.isalnum() and c.isascii() or c in "._-" else "_" for c in key).strip("._")[:100]
-    return f"{stem or 'item'}.json"
 
 
 class SavePathDialog(Dialog["str | None"]):
@@ -195,13 +191,13 @@ class CopyFlows:
     async def save_item_json(self, source: CopySource) -> None:
         """Ask where, then write the JSON (0600, whole or not at all); an existing file only if the user says so."""
         screen = self.screen
-        suggested = str(Path.cwd() / suggested_file_name(source.key))
+        suggested = str(Path.cwd() / json_file_name(source.key, "item"))
         answer = await screen.app.push_screen_wait(SavePathDialog(suggested))
         if answer is None:
             return
         path = Path(answer).expanduser()
         if path.is_dir():
-            path = path / suggested_file_name(source.key)
+            path = path / json_file_name(source.key, "item")
         data = (source.text if source.text.endswith("\n") else source.text + "\n").encode("utf-8")
         try:
             await asyncio.to_thread(create_new, path, data)
