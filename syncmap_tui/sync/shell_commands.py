@@ -74,7 +74,9 @@ def curl_command(base_url: str, update: ItemUpdate, *, uses_api_key: bool) -> st
 
     The credentials go to curl on its standard input (`--config -`, written by the shell's printf
     builtin), not as `-u user:secret`: arguments are visible to every user of the machine in `ps`
-    while curl runs, and curl's blanking of them is neither immediate nor portable.
+    while curl runs, and curl's blanking of them is neither immediate nor portable. (In curl's config
+    syntax a `"` or `\\` in the value would need escaping; Twilio's SIDs, tokens and API secrets hold
+    neither.)
     """
     user, secret = credential_variables(uses_api_key)
     path = f"/v1/Services/{url_segment(update.service_sid)}/Maps/{url_segment(update.map_sid)}/Items/{url_segment(update.key)}"
