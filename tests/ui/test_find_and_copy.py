@@ -342,3 +342,22 @@ async def test_the_curl_command_copied_from_the_app_saves_the_edit_when_run(sync
     assert item.data == {"status": "it's $(shipped) `now`"}
     done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=30, cwd=tmp_path)
     assert done.returncode == 22 and json.loads(done.stdout)["status"] == 412  # run twice: the revision moved
+
+
+async def test_no_page_loads_while_filtering_and_paging_resumes_when_the_filter_is_cleared(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        table = main.item_table
+        loaded = len(table.items)
+        await pilot.press("ctrl+f", *"sku")  # every loaded key holds it: the same rows stay
+        await pilot.pause()
+        table.focus()
+        await pilot.press("end")  # the last row shown is the last one loaded: it would ask for more
+        await settle(pilot)
+        assert table.current_item.key == "sku-00099" and len(table.items) == loaded
+        main.jump_input.value = ""
+        await settle(pilot)
+        assert table.current_item.key == "sku-00099"
+        assert len(table.items) > loaded  # the page after came

@@ -132,6 +132,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             return
         self.key_filter = text
         self._filter_match = smart_case_contains(text)
+        if [key for key in self.window.items if self._shows(key)] == list(self._shown):
+            # The same rows (typing a prefix every key has): a rebuild of 1,000 rows takes ~70 ms.
+            self._check_needs_more()  # paging resumes when the filter is cleared
+            return
         self._rebuild()
 
     def _shows(self, key: str) -> bool:
