@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="a profile from the config file")
     parser.add_argument("--demo", action="store_true", help="open the embedded local emulator with demo data")
     parser.add_argument("--read-only", action="store_true", help="never send a write request")
+    parser.add_argument("--no-watch", action="store_true",
+                        help="do not re-read the open item and the item list while the app has focus")
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (for selecting text)")
     return parser
 
@@ -46,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from syncmap_tui.config import ConfigError, resolve_target
 
     try:
-        target = resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only)
+        target = resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only,
+                                watch=not args.no_watch)
     except ConfigError as error:
         from syncmap_tui.ui.literal import visible_lines
 

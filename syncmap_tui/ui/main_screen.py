@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
@@ -14,20 +14,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, describe
-from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
+from syncmap_tui.ui.flows.history import HistoryFlow
 from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.watch import WatchFlow
+from syncmap_tui.ui.launch import ClientFactory, DeepLink
 from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
@@ -71,14 +74,21 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),
         Binding("ctrl+b", "toggle_navigator", "Tree", show=False, id="toggle-navigator"),
+        Binding("f8", "show_history", "History of the open item; restore a version", show=False, id="show-history"),
+        Binding("f9", "undo_last_save", "Undo your last save (only if nobody wrote since)", show=False,
+                id="undo-last-save"),
         Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
     ]
 
-    def __init__(self, target: Target, deep_link: DeepLink, client_factory=None) -> None:
+    def __init__(
+        self, target: Target, deep_link: DeepLink, client_factory: ClientFactory | None, *, started: Callable[[], None]
+    ) -> None:
         super().__init__()
         self.target = target
         self.deep_link = deep_link
         self.client_factory = client_factory
+        self.started = started
+        """Called once the first frame with the services (or why there are none) is out."""
         self.client: SyncClient | None = None
         self.current_map: MapEntry | None = None
         self.items_note = ""
@@ -91,6 +101,8 @@ class MainScreen(Screen[None]):
         self.item_flows = ItemFlows(self)
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
+        self.history = HistoryFlow(self)
+        self.watching = WatchFlow(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -145,12 +157,15 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
+        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
         from syncmap_tui.ui.widgets.editor import ItemEditor
 
         placeholder = self.query_one(EditorPlaceholder)
         editor = ItemEditor(id="editor")
+        parent = placeholder.parent
+        assert isinstance(parent, Widget)
         with self.app.batch_update():  # one frame with the editor where the placeholder was
-            await placeholder.parent.mount(editor, after=placeholder)
+            await parent.mount(editor, after=placeholder)
             await placeholder.remove()
         self._editor = editor
         return editor
@@ -196,7 +211,9 @@ class MainScreen(Screen[None]):
         # Closes the connections, and the embedded emulator's database (its WAL is folded back in).
         if self.client is not None:
             await self.client.aclose()
+        self.watching.stop()
         self.draft_keeper.instance_lock.release()
+        self.history.close()
 
     def on_resize(self) -> None:
         # Wide terminals show the table and the editor side by side; narrow ones stack them.
@@ -283,6 +300,7 @@ class MainScreen(Screen[None]):
 
     def on_item_editor_edited(self) -> None:
         self.draft_keeper.edited()
+        self.watching.show_server_state()
 
     # -- the command palette ------------------------------------------------------------------
 
@@ -390,6 +408,27 @@ class MainScreen(Screen[None]):
             return
         self._delete_map_flow()
 
+    def action_show_history(self) -> None:
+        self._history_flow(picking=False)
+
+    def action_restore_version(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("restore a version")
+            return
+        self._history_flow(picking=True)
+
+    def action_undo_last_save(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("undo a save")
+            return
+        self._undo_save_flow()
+
+    def action_undo_delete(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("undo a delete")
+            return
+        self._undo_delete_flow()
+
     def action_focus_items(self) -> None:
         self.item_table.focus()
 
@@ -426,6 +465,8 @@ class MainScreen(Screen[None]):
     @flow("Connecting", exclusive=True, group="connect")
     async def connect(self) -> None:
         await self.navigation.connect()
+        if self.client is not None:
+            self.watching.start()
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
@@ -474,6 +515,19 @@ class MainScreen(Screen[None]):
     @flow("Deleting the map", exclusive=True, group="open")
     async def _delete_map_flow(self) -> None:
         await self.item_flows.delete_map()
+
+    # Undo and restore write through the open item's session: group "save", as a save.
+    @flow("Showing the history", exclusive=True, group="save")
+    async def _history_flow(self, *, picking: bool) -> None:
+        await self.history.show(picking=picking)
+
+    @flow("Undoing the save", exclusive=True, group="save")
+    async def _undo_save_flow(self) -> None:
+        await self.history.undo_last_save()
+
+    @flow("Undoing the delete", exclusive=True, group="open")
+    async def _undo_delete_flow(self) -> None:
+        await self.history.undo_delete()
 
     @flow("Writing the draft", group="drafts")
     async def write_drafts(self, due: list[PendingDraft]) -> None:

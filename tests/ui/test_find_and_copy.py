@@ -19,8 +19,9 @@ from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.sync import find as find_rules
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
-from syncmap_tui.ui.app import DeepLink, make_app
-from syncmap_tui.ui.dialogs import ConfirmDialog
+from syncmap_tui.ui.app import make_app
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.launch import DeepLink
 from syncmap_tui.ui.flows.copy import SavePathDialog
 from syncmap_tui.ui.flows.find import FindDialog
 

@@ -33,7 +33,8 @@ from syncmap_tui.sync.shell_commands import (
 )
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.clipboard import copied_message, osc52_note, tmux_set_clipboard
-from syncmap_tui.ui.dialogs import ChoiceButton, ConfirmDialog, Dialog
+from syncmap_tui.ui.dialogs.base import ChoiceButton, Dialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -78,7 +79,7 @@ class SavePathDialog(Dialog["str | None"]):
     GUARDED = False  # opened by the user to type into
 
     def __init__(self, suggested: str) -> None:
-        super().__init__()
+        super().__init__(back_answer=None)
         self.suggested = suggested
 
     def compose(self) -> ComposeResult:
@@ -87,8 +88,8 @@ class SavePathDialog(Dialog["str | None"]):
             yield Input(self.suggested, id="save-path", compact=True)
             yield Static(Text("An existing file is replaced only if you say so. The file is readable by you alone.", style="dim"))
             with Horizontal(classes="dialog-buttons"):
-                yield ChoiceButton("Cancel", id="cancel")
-                yield ChoiceButton("Save", variant="primary", id="save")
+                yield self.choice("Cancel", None, id="cancel")
+                yield ChoiceButton("Save", "primary", id="save")
 
     def on_mount(self) -> None:
         self.query_one("#save-path", Input).focus()
@@ -97,10 +98,6 @@ class SavePathDialog(Dialog["str | None"]):
     @on(Input.Submitted, "#save-path")
     def _save(self) -> None:
         self.dismiss(self.query_one("#save-path", Input).value.strip() or None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
 
 
 class CopyFlows:

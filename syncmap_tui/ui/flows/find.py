@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from syncmap_tui.sync.find import MAX_MATCHES, TEXT_PREFIX, Query, excerpt, parse_query, scan_map
-from syncmap_tui.ui.dialogs import Dialog
+from syncmap_tui.ui.dialogs.base import Dialog
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.literal import literal, visible
 
@@ -57,7 +57,7 @@ class FindDialog(Dialog["str | None"]):
     """
 
     def __init__(self, client: SyncClient, service_sid: str, map_name: str, results: FindResults) -> None:
-        super().__init__()
+        super().__init__(back_answer=None)
         self.client = client
         self.service_sid = service_sid
         self.map_name = map_name

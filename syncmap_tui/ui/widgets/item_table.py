@@ -8,12 +8,13 @@ of any size costs the same memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -44,6 +45,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     BINDINGS = [
         Binding("n", "screen.new_item", "New", id="new-item"),
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
+        Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
         Binding("c", "screen.copy_item_json", "Copy item JSON (OSC 52)", show=False, id="copy-item-json"),
@@ -61,7 +63,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.request = request
             self.records = records
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._source: tuple[SyncClient, str, str] | None = None
@@ -173,6 +175,19 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
 
+    def mark_changed(self, key: str) -> None:
+        """The watch saw the server change this row's item since it was shown: a `•` after its
+        revision, until the row is shown anew (opening the item, a refresh)."""
+        item = self.items.get(key)
+        if item is not None:
+            self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
+
+    def mark_gone(self, key: str) -> None:
+        """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
+        says so and removes the row."""
+        if key in self.items:
+            self.update_cell(key, "revision", Text("✖", style="bold"))
+
     def remove_item(self, key: str) -> None:
         if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
@@ -283,7 +298,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         if request is not None:
             self._load_page(request)
 
-    def watch_cursor_coordinate(self, old, new) -> None:
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self._check_needs_more()
 
