@@ -18,6 +18,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.widgets import Button, Input, Label, Static
 
 from syncmap_tui.drafts import json_file_name
@@ -67,6 +68,7 @@ class CopySource:
         checked = check_data(self.text)
         if checked.error is not None:
             raise checked.error
+        assert checked.value is not None  # no error: the text parsed
         return ItemUpdate(
             self.service_sid, self.map_sid, self.item.key, self.item.revision, checked.value,
             parse_optional_ttl(self.item_ttl_text), parse_optional_ttl(self.collection_ttl_text),
@@ -135,7 +137,7 @@ class CopyFlows:
         tmux = tmux_set_clipboard() if os.environ.get("TMUX") else None
         self.screen.notify(copied_message(what, text, osc52_note(os.environ, tmux)), timeout=COPIED_NOTICE_SECONDS)
 
-    def _refuse(self, why: str, severity: str = "error") -> None:
+    def _refuse(self, why: str, severity: SeverityLevel = "error") -> None:
         self.screen.notify(f"Not copied: {why}.", severity=severity, timeout=COPIED_NOTICE_SECONDS)
 
     def copy_item_json(self) -> None:
@@ -154,14 +156,15 @@ class CopyFlows:
         if source is None:
             return
         target = self.screen.target
-        if target.base_url is None:
+        base_url = target.base_url
+        if base_url is None:
             self._refuse(
                 "this session uses the embedded emulator, which has no URL; serve it with "
                 "`syncmap-tui emulator` and connect with --base-url", "warning",
             )
             return
         uses_api_key = target.credentials is not None and target.credentials.uses_api_key
-        self._copy_command("curl", source, lambda update: curl_command(target.base_url, update, uses_api_key=uses_api_key))
+        self._copy_command("curl", source, lambda update: curl_command(base_url, update, uses_api_key=uses_api_key))
 
     def copy_as_twilio_cli(self) -> None:
         source = self.source_or_say()
