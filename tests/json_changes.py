@@ -1,27 +1,14 @@
-"""A test oracle: the changes between two JSON values, and their replay, written apart from
-syncmap_tui.sync.merge so that the merge's lists and the conflict view's rows are checked against
-code that does not share their walk. The app itself never diffs two values: it merges."""
+"""A test oracle: a list of changes replayed onto a JSON value, written apart from
+syncmap_tui.sync.merge (whose `_put` it mirrors), so that `diff`, the merge's lists and the
+conflict view's rows are checked against code that does not share their walk. The app never
+replays changes: it merges, or writes a whole value."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from syncmap_tui.sync.merge import ABSENT, Change, json_equal
-
-
-def diff(old: Any, new: Any, path: tuple = ()) -> list[Change]:
-    """Every change from `old` to `new`, in document order, by the merge's rules: objects key by
-    key (keys in order of first appearance, old's then new's), arrays index by index only at the
-    same length, anything else one change at its path."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        changes = []
-        for key in dict.fromkeys([*old, *new]):
-            changes += diff(old.get(key, ABSENT), new.get(key, ABSENT), (*path, key))
-        return changes
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [change for index in range(len(old)) for change in diff(old[index], new[index], (*path, index))]
-    return [] if json_equal(old, new) else [Change(path, copy.deepcopy(old), copy.deepcopy(new))]
+from syncmap_tui.sync.merge import ABSENT, Change
 
 
 def apply_changes(doc: Any, changes: list[Change]) -> Any:

@@ -16,6 +16,8 @@ from syncmap_tui.sync.merge import (
     Change,
     Conflict,
     UnresolvedConflictError,
+    diff,
+    diff_lines,
     json_equal,
     json_text,
     render_path,
@@ -23,7 +25,7 @@ from syncmap_tui.sync.merge import (
     three_way_merge,
 )
 
-from json_changes import apply_changes, diff  # the test oracle (tests/json_changes.py)
+from json_changes import apply_changes  # the test oracle (tests/json_changes.py)
 
 
 def value_at(doc, path):
@@ -77,51 +79,45 @@ def test_json_equal_ignores_key_order_and_takes_nan_as_itself():
     assert not json_equal([1, 2], [2, 1])
 
 
-# --- changes, as the merge lists them ----------------------------------------------------------
+# --- diff --------------------------------------------------------------------------------------
 
 
-def changes_of_mine(base, mine):
-    """What the merge lists as changed on mine's side when theirs did not change anything."""
-    result = three_way_merge(base, mine, copy.deepcopy(base))
-    assert not result.conflicts and result.applied_theirs == [] and result.agreed == []
-    assert same_changes(result.applied_mine, diff(base, mine))  # the oracle agrees
-    return result.applied_mine
-
-
-def test_changes_recurse_into_objects_in_document_order():
+def test_diff_recurses_into_objects_in_document_order():
     old = {"a": 1, "user": {"name": "x", "age": 3}, "gone": True}
     new = {"user": {"age": 4, "name": "x", "new": None}, "a": 1, "added": [1]}
-    assert changes_of_mine(old, new) == [
+    assert diff(old, new) == [
         Change(("user", "age"), 3, 4),
         Change(("user", "new"), ABSENT, None),
         Change(("gone",), True, ABSENT),
         Change(("added",), ABSENT, [1]),
     ]
+    assert [c.kind for c in diff(old, new)] == ["changed", "added", "removed", "added"]
 
 
-def test_changes_are_type_aware():
-    assert changes_of_mine({"a": 1}, {"a": True}) == [Change(("a",), 1, True)]
-    assert changes_of_mine({"a": 1}, {"a": 1.0}) == [Change(("a",), 1, 1.0)]
-    assert changes_of_mine({"a": 0}, {"a": False}) != []
-    assert changes_of_mine({"a": 1}, {"a": 1}) == []
+def test_diff_is_type_aware():
+    assert diff({"a": 1}, {"a": True}) == [Change(("a",), 1, True)]
+    assert diff({"a": 1}, {"a": 1.0}) == [Change(("a",), 1, 1.0)]
+    assert diff({"a": 0}, {"a": False}) != []
+    assert diff({"a": 1}, {"a": 1}) == []
 
 
-def test_changes_in_arrays_index_wise_only_at_the_same_length():
-    assert changes_of_mine({"t": [1, 2, 3]}, {"t": [1, 9, 3]}) == [Change(("t", 1), 2, 9)]
-    assert changes_of_mine({"t": [{"a": 1}]}, {"t": [{"a": 2}]}) == [Change(("t", 0, "a"), 1, 2)]
+def test_diff_arrays_index_wise_only_at_the_same_length():
+    assert diff({"t": [1, 2, 3]}, {"t": [1, 9, 3]}) == [Change(("t", 1), 2, 9)]
+    assert diff({"t": [{"a": 1}]}, {"t": [{"a": 2}]}) == [Change(("t", 0, "a"), 1, 2)]
     # An insertion shifts the rest: one change of the whole array, not a cascade of wrong pairs.
-    assert changes_of_mine({"t": [1, 2, 3]}, {"t": [0, 1, 2, 3]}) == [Change(("t",), [1, 2, 3], [0, 1, 2, 3])]
+    assert diff({"t": [1, 2, 3]}, {"t": [0, 1, 2, 3]}) == [Change(("t",), [1, 2, 3], [0, 1, 2, 3])]
 
 
-def test_a_change_of_type_is_one_change_at_its_path():
-    assert changes_of_mine({"u": {"a": 1}}, {"u": [1]}) == [Change(("u",), {"a": 1}, [1])]
-    assert changes_of_mine({"u": "1"}, {"u": 1}) == [Change(("u",), "1", 1)]
+def test_diff_a_change_of_type_is_one_change_at_its_path():
+    assert diff({"u": {"a": 1}}, {"u": [1]}) == [Change(("u",), {"a": 1}, [1])]
+    assert diff({"u": "1"}, {"u": 1}) == [Change(("u",), "1", 1)]
 
 
 def test_null_and_absent_are_different_changes():
-    assert changes_of_mine({"a": 1}, {"a": None}) == [Change(("a",), 1, None)]
-    assert changes_of_mine({"a": 1}, {}) == [Change(("a",), 1, ABSENT)]
-    assert changes_of_mine({"a": None}, {}) == [Change(("a",), None, ABSENT)]
+    assert diff({"a": 1}, {"a": None}) == [Change(("a",), 1, None)]
+    assert diff({"a": 1}, {"a": None})[0].kind == "changed"
+    assert diff({"a": 1}, {})[0].kind == "removed"
+    assert diff({"a": None}, {}) == [Change(("a",), None, ABSENT)]
 
 
 # --- three-way merge: the rules ----------------------------------------------------------------
@@ -326,6 +322,36 @@ def test_rendered_keys_read_back_as_json(key):
     assert json_text(key).isprintable()
 
 
+def test_diff_lines_signs_and_texts():
+    theirs = {"a": 1, "gone": "x", "same": [1], "n": {"k": True}}
+    mine = {"a": 2, "same": [1], "n": {"k": 1}, "new": None}
+    lines = diff_lines(theirs, mine)
+    assert [line.text for line in lines] == [
+        "~ $.a: 1 → 2",
+        '- $.gone: "x"',
+        "~ $.n.k: true → 1",
+        "+ $.new: null",
+    ]
+    assert (lines[1].theirs_text, lines[1].mine_text) == ('"x"', None)
+    assert lines[3].change == Change(("new",), ABSENT, None)
+
+
+def test_diff_lines_shorten_long_values_but_keep_them_whole_on_the_change():
+    long_text = "y" * 500
+    [line] = diff_lines({"k": "short"}, {"k": long_text}, value_chars=20)
+    assert line.mine_text == '"' + "y" * 18 + "…"
+    assert len(line.mine_text) == 20
+    assert line.change.new == long_text
+    [line] = diff_lines({}, {"k": list(range(100))})
+    assert line.mine_text.endswith("…") and line.change.new == list(range(100))
+
+
+def test_diff_lines_are_plain_literal_text():
+    [line] = diff_lines({}, {"[bold]x": "[red]\u202eboom\x1b[0m"})
+    assert line.text == '+ $["[bold]x"]: "[red]\\u202eboom\\u001b[0m"'
+    assert line.text.isprintable()
+
+
 def test_merge_does_not_import_textual():
     code = "import sys, syncmap_tui.sync.merge; assert not any(m.startswith('textual') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -473,10 +499,11 @@ def test_inputs_are_never_mutated_nor_shared(docs):
     before = [as_text(doc) for doc in docs]
     result = three_way_merge(base, mine, theirs)
     resolved = resolve(result, {c.path: "theirs" for c in result.conflicts})
+    lines = diff_lines(theirs, mine)
     assert [as_text(doc) for doc in docs] == before
 
     input_ids = {found for doc in docs for found in containers(doc)}
-    outputs = [result.merged, resolved]
+    outputs = [result.merged, resolved, [line.change.old for line in lines], [line.change.new for line in lines]]
     outputs += [[c.base, c.mine, c.theirs] for c in result.conflicts]
     outputs += [[ch.old, ch.new] for ch in result.applied_mine + result.applied_theirs + result.agreed]
     assert input_ids.isdisjoint(containers(outputs)[1:])
@@ -495,7 +522,7 @@ def test_data_as_deep_as_json_loads_takes_still_merges():
     assert json.loads(json.dumps(base)) == base
     result = three_way_merge(base, mine, theirs)
     assert not result.conflicts and json_equal(result.merged, nested(depth, [2, 3]))
-    assert [len(change.path) for change in result.applied_mine + result.applied_theirs] == [depth + 1] * 2
+    assert len(diff_lines(theirs, mine)) == 2
     conflicted = three_way_merge(base, mine, nested(depth, [3, 1]))
     assert [len(c.path) for c in conflicted.conflicts] == [depth + 1]
     assert json_equal(resolve(conflicted, {conflicted.conflicts[0].path: "theirs"}), nested(depth, [3, 1]))

@@ -1,9 +1,10 @@
-"""JSON-aware three-way merge of item data, by JSON path.
+"""JSON-aware diff and three-way merge of item data, by JSON path.
 
 The conflict view uses this after a save is refused with HTTP 412: it merges the data as loaded
 ("base"), the editor's ("mine") and the server's ("theirs") with `three_way_merge`, whose lists of
 changes are the rows it shows (sync/conflict.py). Changes that don't overlap merge at once; for
-each overlap the user picks a side and `resolve` builds the final object. Headless: no Textual.
+each overlap the user picks a side and `resolve` builds the final object. The history dialog shows
+a version against the current one with `diff_lines`. Headless: no Textual.
 
 The rules, each written once:
 
@@ -38,12 +39,12 @@ Decisions beyond the brief, and why:
   lists, so the dialog doesn't count them twice.
 * `resolve` also refuses choices for paths that are not conflicts of this result: a choice left
   over from an earlier merge would otherwise be silently ignored.
-* Text meant for people (`render_path`, `json_text`) escapes characters that don't print (control,
-  format such as bidi overrides and zero-width, lone surrogates) as JSON `\\uXXXX`, so remote
-  text cannot hide or disguise itself; other non-ASCII text shows as is.
+* Text meant for people (`render_path`, `json_text`, `DiffLine`) escapes characters that don't
+  print (control, format such as bidi overrides and zero-width, lone surrogates) as JSON
+  `\\uXXXX`, so remote text cannot hide or disguise itself; other non-ASCII text shows as is.
 
 Order is deterministic: paths in document order, with object keys in the order they first appear
-in base, then mine, then theirs. Inputs are never mutated and results
+in base, then mine, then theirs (for `diff`: old, then new). Inputs are never mutated and results
 never share objects with the inputs (`_copied`).
 
 Recursion: every walk here takes one stack frame per level of nesting (plain loops, no
@@ -70,6 +71,7 @@ Path = tuple[PathStep, ...]
 """Where a value is: object keys (str) and array indexes (int) from the top. `()` is the top."""
 
 Side = Literal["mine", "theirs"]
+ChangeKind = Literal["added", "removed", "changed"]
 
 
 class Absent(enum.Enum):
@@ -163,7 +165,7 @@ def _part(value: Any, step: PathStep) -> Any:
     return value[step]
 
 
-# Changes, and putting a value at a path.
+# Diff.
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,25 @@ class Change:
     old: Any
     new: Any
 
+    @property
+    def kind(self) -> ChangeKind:
+        if self.old is ABSENT:
+            return "added"
+        if self.new is ABSENT:
+            return "removed"
+        return "changed"
+
+
+def diff(old: Any, new: Any) -> list[Change]:
+    """Every change from `old` to `new`, in document order. Empty exactly when `json_equal`."""
+    changes: list[Change] = []
+    _diff_into(old, new, [], changes)
+    return changes
+
 
 def _diff_into(old: Any, new: Any, path: list[PathStep], changes: list[Change]) -> None:
-    """Every change from `old` to `new`, in document order, into `changes`. `path` is where old
-    and new are: one list that the walk extends and shortens as it goes (see _merge_node)."""
+    """`path` is where old and new are: one list that the walk extends and shortens as it goes
+    (see _merge_node)."""
     if _compared_by_parts(old, new):
         for step in _parts(old, new):
             path.append(step)
@@ -358,3 +375,52 @@ def _render_steps(path: Path) -> str:
 def json_text(value: Any) -> str:
     """One-line JSON that is safe to show: every character that doesn't print is escaped."""
     return escape_unprintable(json.dumps(value, ensure_ascii=False))
+
+
+VALUE_PREVIEW_CHARS = 60
+"""How much of a value a diff line shows; the full value stays on the line's `change`."""
+
+_SIGNS: dict[ChangeKind, str] = {"removed": "-", "added": "+", "changed": "~"}
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One change between theirs and mine, as plain text parts (no markup) for the dialog."""
+
+    sign: str
+    """'-' only theirs has the path, '+' only mine has it, '~' both, with different values."""
+    path_text: str
+    theirs_text: str | None
+    """Theirs' value as one-line JSON, shortened; None where theirs has no value."""
+    mine_text: str | None
+    change: Change
+    """The full values: `change.old` is theirs, `change.new` is mine."""
+
+    @property
+    def text(self) -> str:
+        if self.theirs_text is None:
+            return f"{self.sign} {self.path_text}: {self.mine_text}"
+        if self.mine_text is None:
+            return f"{self.sign} {self.path_text}: {self.theirs_text}"
+        return f"{self.sign} {self.path_text}: {self.theirs_text} → {self.mine_text}"
+
+
+def diff_lines(theirs: Any, mine: Any, *, value_chars: int = VALUE_PREVIEW_CHARS) -> list[DiffLine]:
+    """The changes from theirs to mine as lines, in document order."""
+    return [
+        DiffLine(
+            sign=_SIGNS[change.kind],
+            path_text=render_path(change.path),
+            theirs_text=_preview(change.old, value_chars),
+            mine_text=_preview(change.new, value_chars),
+            change=change,
+        )
+        for change in diff(theirs, mine)
+    ]
+
+
+def _preview(value: Any, limit: int) -> str | None:
+    if value is ABSENT:
+        return None
+    text = json_text(value)
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

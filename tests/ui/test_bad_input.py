@@ -349,7 +349,7 @@ async def test_a_one_megabyte_paste_is_kept_and_refused(session, variant):
 
 
 async def test_a_paste_with_a_line_too_long_is_refused_and_the_editor_keeps_its_text(session):
-    from syncmap_tui.ui.widgets.editor import JsonArea
+    from syncmap_tui.ui.widgets.json_area import JsonArea
 
     limit = JsonArea.MAX_PASTED_LINE_CHARS
     editor = session.main.editor
@@ -446,7 +446,7 @@ async def test_a_raw_lone_surrogate_becomes_its_json_escape(build_app, emulator)
 async def test_a_draft_with_a_lone_surrogate_opens_without_a_crash(build_app, other_writer):
     from syncmap_tui.config import embedded_db_path
     from syncmap_tui.drafts import Draft, DraftStore
-    from syncmap_tui.ui.dialogs import RecoverDraftDialog
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
     from .helpers import wait_for_screen
 

@@ -19,8 +19,9 @@ import pytest
 from syncmap_tui.drafts import Checkpointer
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.errors import TwilioCode, error_body, error_from_response
-from syncmap_tui.ui.dialogs import ConfirmDialog, NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
-from syncmap_tui.ui.flow_error_dialog import FlowErrorDialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.create import NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
+from syncmap_tui.ui.dialogs.flow_error import FlowErrorDialog
 from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 
@@ -141,7 +142,7 @@ async def _delete_map(pilot, main, calls) -> None:
 
 async def _write_draft(pilot, main, calls) -> None:
     # The edit made before arming is due 0.5 s after it was typed; the write runs in the flow.
-    await wait_until(pilot, lambda: calls["n"] and not main.draft_writing, what="a draft write")
+    await wait_until(pilot, lambda: calls["n"] and not main.draft_keeper.writing, what="a draft write")
 
 
 async def _nothing(pilot, main, calls) -> None:

@@ -102,7 +102,7 @@ async def test_a_page_still_loading_when_the_user_jumps_is_dropped(build_app):
 
 async def test_a_created_item_takes_its_place_and_paging_goes_on_without_a_gap(build_app):
     """Found by hand: a new row was added at the bottom, and the next page skipped 300 keys."""
-    from syncmap_tui.ui.dialogs import NewItemDialog
+    from syncmap_tui.ui.dialogs.create import NewItemDialog
 
     app = build_app(SERVICE, "catalog")
     async with app.run_test(size=SIZE) as pilot:

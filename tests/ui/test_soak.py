@@ -60,7 +60,8 @@ from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.ui.app import DeepLink, make_app
-from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, SideChoice
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
