@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from syncmap_tui import drafts
 from syncmap_tui.config import state_dir
+from syncmap_tui.checkpoints import Checkpointer
 from syncmap_tui.drafts import (
     STALE_TEMP_SECONDS,
-    Checkpointer,
     Draft,
     DraftExportError,
     DraftFormatError,

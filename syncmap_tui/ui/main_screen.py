@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
-from syncmap_tui.drafts import PendingDraft
+from syncmap_tui.checkpoints import PendingDraft
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-from syncmap_tui.drafts import Checkpointer
+from syncmap_tui.checkpoints import Checkpointer
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.errors import TwilioCode, error_body, error_from_response
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
