@@ -29,8 +29,6 @@ from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
 
-LOAD_AHEAD_ROWS = 20
-"""Ask for the next page while this many loaded rows are still below the cursor, so scrolling never waits."""
 PAGES_GROUP = "items"
 """The worker group of page loads: escape cancels it (MainScreen.CANCELLABLE_GROUPS)."""
 
@@ -248,15 +246,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return True
 
     def _check_needs_more(self) -> None:
-        """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
+        """Ask for a page when the cursor or the view nears the last loaded row, or the first
+        (ItemWindow.request_near says how near)."""
         if self._source is None or self._rebuilding or self.window.pending is not None:
             return
-        request = None
-        bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
-        if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
-            request = self.window.request_after()
-        if request is None and min(self.cursor_row, int(self.scroll_y)) <= LOAD_AHEAD_ROWS:
-            request = self.window.request_before()
+        height = self.scrollable_content_region.height
+        bottom_row = max(self.cursor_row, int(self.scroll_y) + height)
+        top_row = min(self.cursor_row, int(self.scroll_y))
+        request = self.window.request_near(top_row, self.row_count - bottom_row, height)
         if request is not None:
             self._load_page(request)
 
