@@ -123,18 +123,22 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._show(WindowChange(rebuilt=True))
 
-    async def open(self, client: SyncClient, service_sid: str, map_sid: str, from_key: str | None = None) -> bool:
-        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). Raises
-        SyncError, with the rows left as they were. False if a newer listing began meanwhile."""
-        self._source = (client, service_sid, map_sid)
+    async def open(self, client: SyncClient, service_sid: str, map_ref: str, from_key: str | None = None) -> bool:
+        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). `map_ref`:
+        its SID, or its unique name (a deep link, before the map's SID is known; the next pages
+        then ask by the SID the items carry). Raises SyncError, with the rows left as they were.
+        False if a newer listing began meanwhile."""
+        self._source = (client, service_sid, map_ref)
         request = self.window.restart(from_key)
         try:
-            page = await fetch_page(client, service_sid, map_sid, request)
+            page = await fetch_page(client, service_sid, map_ref, request)
         except BaseException:
             self.window.failed(request)
             raise
         if self.window.apply(request, page.records, page.has_more) is None:
             return False
+        if page.records:
+            self._source = (client, service_sid, page.records[0].map_sid)
         self._rebuild(keep_cursor=False)
         return True
 

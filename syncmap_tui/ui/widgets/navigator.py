@@ -36,6 +36,8 @@ NavigatorEntry = ServiceEntry | MapEntry
 
 REFRESHING = "refreshing…"
 """The leaf under a listing that came from the cache, until the server's replaces it."""
+NOT_REFRESHED = "not refreshed"
+"""The same leaf once the server's listing failed: what shows is the last listing, still."""
 
 
 class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
@@ -64,6 +66,8 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         """The services shown are the cache's: the server's listing is on its way."""
         self._maps_requested: set[str] = set()
         """Services whose maps are on their way: expanding one again asks for nothing more."""
+        self._refreshing_leaves: dict[str | None, TreeNode[NavigatorEntry]] = {}
+        """The "refreshing…" leaf under the cached services (key None) and under cached maps (by service SID)."""
 
     def show_services(self, services: list[Service], *, cached: bool = False) -> None:
         """Show `services`: the server's listing, or (`cached`) the last one, marked refreshing.
@@ -84,6 +88,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             if isinstance(node.data, ServiceEntry) and node.is_expanded
         }
         self.clear()
+        self._refreshing_leaves.clear()
         self.refreshing = cached
         for service in services:
             node = self.root.add(literal(service.display_name), ServiceEntry(service), allow_expand=True)
@@ -94,7 +99,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         if not services:
             self.root.add_leaf(Text("no services", style="dim italic"))
         if cached:
-            self.root.add_leaf(Text(REFRESHING, style="dim italic"))
+            self._refreshing_leaves[None] = self.root.add_leaf(Text(REFRESHING, style="dim italic"))
         # A cleared tree has no cursor line, and enter would do nothing.
         target = self.map_node(at_service, at_map) if at_service and at_map else None
         target = target or (self.service_node(at_service) if at_service else None)
@@ -148,6 +153,16 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
     def maps_failed(self, service_sid: str) -> None:
         """The server's listing of the service's maps did not come: expanding it again asks anew."""
         self._maps_requested.discard(service_sid)
+        self._mark_not_refreshed(service_sid)
+
+    def refresh_failed(self) -> None:
+        """The server's listing of the services did not come: the cached one stays, said to be old."""
+        self._mark_not_refreshed(None)
+
+    def _mark_not_refreshed(self, key: str | None) -> None:
+        leaf = self._refreshing_leaves.get(key)
+        if leaf is not None:
+            leaf.set_label(Text(NOT_REFRESHED, style="dim italic"))
 
     def _fill_maps(self, node: TreeNode[NavigatorEntry], maps: list[SyncMap], *, cached: bool) -> None:
         assert isinstance(node.data, ServiceEntry)
@@ -156,9 +171,15 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             node.add_leaf(literal(sync_map.display_name), MapEntry(node.data.service, sync_map))
         if not maps:
             node.add_leaf(Text("no maps (m: new map)", style="dim italic"))
+        self._refreshing_leaves.pop(node.data.service.sid, None)
         if cached:
-            node.add_leaf(Text(REFRESHING, style="dim italic"))
+            self._refreshing_leaves[node.data.service.sid] = node.add_leaf(Text(REFRESHING, style="dim italic"))
         node.data.maps_loaded = not cached
+
+    def select_service(self, service_sid: str) -> None:
+        node = self.service_node(service_sid)
+        if node is not None:
+            self._move_to(node)
 
     def select_map(self, service_sid: str, map_sid: str) -> None:
         node = self.map_node(service_sid, map_sid)
