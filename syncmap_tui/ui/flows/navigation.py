@@ -43,6 +43,8 @@ class LinkFetches:
         except asyncio.CancelledError:
             await self.cancel()
             raise
+        for task in self.tasks:
+            task.exception()  # each error is the caller's to read (or to leave): never logged as lost
 
     async def cancel(self) -> None:
         for task in self.tasks:
@@ -77,7 +79,13 @@ class NavigationFlows:
             if link.service and link.map and link.service.startswith("IS") and LOOKS_LIKE_SID.fullmatch(link.service):
                 early = self.start_link_fetches(link.service)
             services = [service async for service in client.list_services()]
-        except SyncError as error:
+        except BaseException as error:
+            if early is not None:
+                await early.cancel()
+                early = None
+                screen.item_table.reset()  # a page of the link's map may have come: no map is open
+            if not isinstance(error, SyncError):
+                raise
             screen.fail("Connecting", error)
             screen.query_one("#items-status", Static).update(
                 literal_block(f"Not connected: {self.connection_advice(error)}")
@@ -93,8 +101,6 @@ class NavigationFlows:
         await screen.ensure_editor()
         screen.app.started()
         if services is None:
-            if early is not None:
-                await early.cancel()
             return
         if screen.deep_link.service:
             await self.follow_deep_link(services, early)
