@@ -11,10 +11,11 @@ waits for the server, as without a cache.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from syncmap_tui.config import state_dir
 from syncmap_tui.private_files import ensure_private_dir, write_atomically
@@ -48,6 +49,8 @@ class CachedTree:
 class TreeCache:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else state_dir() / CACHE_FILE_NAME
+        self._writing = threading.Lock()
+        """Writes come from worker threads: each reads the file, changes it and writes it whole."""
 
     @staticmethod
     def account_key(base_url: str, account_sid: str) -> str:
@@ -95,7 +98,11 @@ class TreeCache:
 
         self._change(base_url, account_sid, change)
 
-    def _change(self, base_url: str, account_sid: str, change) -> None:
+    def _change(self, base_url: str, account_sid: str, change: Callable[[dict[str, Any]], None]) -> None:
+        with self._writing:
+            self._change_unlocked(base_url, account_sid, change)
+
+    def _change_unlocked(self, base_url: str, account_sid: str, change: Callable[[dict[str, Any]], None]) -> None:
         accounts = self._read_all()
         entry = accounts.get(self.account_key(base_url, account_sid))
         entry = entry if isinstance(entry, dict) else {}

@@ -7,8 +7,10 @@ makes "together" and "one after another" tell apart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import httpx
 import pytest
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
@@ -122,3 +124,32 @@ async def test_opening_a_map_and_an_item_and_saving_each_take_one_round_trip(rec
         trips = await round_trips_until(pilot, recorder, mark, lambda: isinstance(app.screen, ConflictDialog), "the dialog")
         assert trips == 2  # the refused save, then theirs
         await pilot.press("escape")
+
+
+class ListingFails(httpx.AsyncBaseTransport):
+    """The services listing fails after the link's other requests were answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/Services":
+            await asyncio.sleep(0.2)
+            raise httpx.ConnectError("no route to host", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_deep_link_by_service_sid_whose_listing_fails_leaves_no_map_open(emulator):
+    service = emulator.store.get_service(DEFAULT_ACCOUNT_SID, SERVICE)
+    transport = ListingFails(emulator_transport(emulator.app))
+
+    def client_factory(_target) -> SyncClient:
+        credentials = Credentials.auth_token(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+        return SyncClient(credentials, base_url=EMULATOR_URL, transport=transport, retry=NO_RETRY)
+
+    app = make_app(EMBEDDED, deep_link=DeepLink(service.sid, "orders", "order-0002"), client_factory=client_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.current_map is None and main.open_item is None
+        assert main.item_table.row_count == 0, "no rows of a map that is not open"

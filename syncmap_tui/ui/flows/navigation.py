@@ -164,13 +164,15 @@ class NavigationFlows:
         except SyncError as error:
             screen.fail(f"Opening map {link.map!r}", error)
             return
+        page_error = fetches.page.exception()
+        if page_error is None and not fetches.page.result():
+            return  # the user opened another map meanwhile: the table is theirs
         screen.navigator.select_map(service.sid, sync_map.sid)
         await self.prepare_map(MapEntry(service, sync_map))
-        try:
-            if not fetches.page.result():
-                return  # the user opened another map meanwhile
-        except SyncError as error:
-            screen.fail("Loading items", error)
+        if isinstance(page_error, SyncError):
+            screen.fail("Loading items", page_error)
+        elif page_error is not None:
+            raise page_error
         else:
             self.first_page_shown()
         if fetches.item is None:
