@@ -153,3 +153,39 @@ async def test_a_deep_link_by_service_sid_whose_listing_fails_leaves_no_map_open
         main = main_screen(pilot)
         assert main.current_map is None and main.open_item is None
         assert main.item_table.row_count == 0, "no rows of a map that is not open"
+
+
+async def cache_the_services(other_writer, **changes) -> None:
+    import dataclasses
+
+    from syncmap_tui.tree_cache import TreeCache
+
+    services = [s async for s in other_writer.list_services()]
+    services = [dataclasses.replace(s, **changes) if s.unique_name == SERVICE else s for s in services]
+    TreeCache().save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, services)
+
+
+async def test_a_deep_link_by_name_with_a_cached_tree_waits_for_one_round_trip(recorded_app, other_writer):
+    await cache_the_services(other_writer)
+    app, recorder = recorded_app(SERVICE, "orders", "order-0002")
+    mark = recorder.mark()
+    async with app.run_test(size=SIZE) as pilot:
+        trips = await round_trips_until(pilot, recorder, mark, lambda: item_shown(pilot, "order-0002"), "the item")
+        await settle(pilot)
+        assert trips == 1, [str(e) for e in recorder.since(mark)]
+
+
+async def test_a_deep_link_whose_cached_service_was_replaced_opens_the_listed_one(recorded_app, other_writer):
+    """The cache guessed a SID that no longer names the service: the link asks again with the listed one."""
+    from .helpers import record_notifications
+
+    await cache_the_services(other_writer, sid="IS" + "e" * 32)
+    app, recorder = recorded_app(SERVICE, "orders", "order-0002")
+    async with app.run_test(size=SIZE) as pilot:
+        told = record_notifications(app)
+        await wait_until(pilot, lambda: item_shown(pilot, "order-0002"), what="the item", rounds=1000)
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.current_map.service.unique_name == SERVICE and main.current_map.service.sid != "IS" + "e" * 32
+        assert main.item_table.current_row_key == "order-0002"
+        assert not [n for n in told if "failed" in n], told

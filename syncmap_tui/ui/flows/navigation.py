@@ -52,6 +52,11 @@ class LinkFetches:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+def find_service(services: list[Service], ref: str) -> Service | None:
+    """The service a deep link names: by SID, unique name or friendly name."""
+    return next((s for s in services if ref in (s.sid, s.unique_name, s.friendly_name)), None)
+
+
 class NavigationFlows:
     """The bodies of the screen's connect, open, jump and refresh workers (MainScreen starts them)."""
 
@@ -74,10 +79,9 @@ class NavigationFlows:
             self.cached_tree = await asyncio.to_thread(self.tree_cache.load, client.base_url, client.credentials.account_sid)
             if self.cached_tree is not None:
                 screen.navigator.show_services(self.cached_tree.services, cached=True)
-            # A link that names its service by SID needs nothing from the listing to begin.
-            link = screen.deep_link
-            if link.service and link.map and link.service.startswith("IS") and LOOKS_LIKE_SID.fullmatch(link.service):
-                early = self.start_link_fetches(link.service)
+            early_sid = self.link_service_sid_before_listing()
+            if early_sid is not None:
+                early = self.start_link_fetches(early_sid)
             services = [service async for service in client.list_services()]
         except BaseException as error:
             if early is not None:
@@ -119,6 +123,18 @@ class NavigationFlows:
         self._cache_writes.add(task)
         task.add_done_callback(self._cache_writes.discard)
 
+    def link_service_sid_before_listing(self) -> str | None:
+        """The deep link's service SID if it is known before the listing of services: given as
+        a SID, or found in the cached tree (a guess the listing confirms: if the service was
+        replaced since, the link's requests are sent again with the listed SID)."""
+        link = self.screen.deep_link
+        if not (link.service and link.map):
+            return None
+        if link.service.startswith("IS") and LOOKS_LIKE_SID.fullmatch(link.service):
+            return link.service
+        cached = find_service(self.cached_tree.services, link.service) if self.cached_tree is not None else None
+        return cached.sid if cached is not None else None
+
     def start_link_fetches(self, service_sid: str) -> LinkFetches:
         """Send, together, what the deep link needs once its service's SID is known: the tree's
         maps, the map (the URLs take its unique name as well as its SID), its first page and the
@@ -142,12 +158,11 @@ class NavigationFlows:
         screen = self.screen
         link = screen.deep_link
         assert screen.client is not None and link.service is not None
-        service = next(
-            (s for s in services if link.service in (s.sid, s.unique_name, s.friendly_name)), None
-        )
+        service = find_service(services, link.service)
         if early is not None and (service is None or service.sid != early.service_sid):
-            await early.cancel()
+            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
             early = None
+            screen.item_table.reset()
         if service is None:
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return
