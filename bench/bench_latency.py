@@ -9,14 +9,14 @@ holds 10,000 items), at 80×24. Every request goes through `RoundTripRecorder`
 (syncmap_tui/emulator/round_trips.py), which delays it by the latency (half each way) and records
 when it started and ended; a path's *sequential round trips* are the longest chain of its requests
 in which each began after the one before ended (requests sent together count once). HOME and XDG_*
-are a temporary folder, so the tree cache (if any) starts empty: the first start-up of each round
-lists from the server, and later ones may show the cached tree.
+are a temporary folder; start-up and the deep link run twice, with no tree cache (a first run,
+as from a fresh clone) and with the cache the run before left.
 
 Paths, each timed from the user's action until what it waits for is on the screen:
-- start-up: the app starts until the navigator shows the services (`fresh`: the server's listing;
-  the first start of a run has no tree cache, later ones show the cached tree first).
+- start-up: the app starts until the navigator shows the services (with a cache: the cached ones,
+  then the server's listing).
 - deep link `demo-store catalog sku-00042`: the app starts until the item's JSON is in the editor.
-- expand a service: space on Demo Store until its maps are in the tree (`fresh`: the server's).
+- expand a service: space on Demo Store until its maps are in the tree (cached), then the server's.
 - open a map: enter on `catalog` until its first page is in the table.
 - open an item: enter on a row until the item is in the editor.
 - jump: `/sku-05` + enter until the table starts at sku-05000.
@@ -55,6 +55,7 @@ from syncmap_tui.emulator.seed import seed_demo
 from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import SyncClient
+from syncmap_tui.tree_cache import TreeCache
 from syncmap_tui.ui.app import DeepLink, make_app
 from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
@@ -69,7 +70,9 @@ PAGING_SIZES = ((80, 24), (200, 60))
 """A page down moves the table by its height: ~4 rows at 80×24 (the editor below it), ~50 at 200×60."""
 WAIT_LIMIT_S = 60.0
 
-PATHS = ("start-up", "start-up (fresh)", "deep link", "expand a service", "expand (fresh)", "open a map", "open an item", "jump",
+DEEP_LINKS = ("deep link, no cache", "deep link, cached tree")
+PATHS = ("start-up, no cache", "start-up, cached tree", "  then the server's", *DEEP_LINKS,
+         "expand a service", "  then the server's maps", "open a map", "open an item", "jump",
          "save", "conflict", "paging")
 ROUND_TRIP_TARGETS = {"open a map": 1, "open an item": 1, "save": 1, "conflict": 2}
 """The most sequential round trips each path may wait for (issue #17)."""
@@ -156,8 +159,15 @@ async def measure_path(pilot, recorder: RoundTripRecorder, figures: Figures, act
     figures.add(shown - began, recorder.round_trips_until(mark, shown), len(recorder.since(mark)))
 
 
-async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -> None:
-    """Start-up, then each path in turn, in one app."""
+def forget_the_tree() -> None:
+    """No tree cache: the app starts as on its first run."""
+    TreeCache().path.unlink(missing_ok=True)
+
+
+async def startup_path(rig: Rig, latency: float, figures: dict[str, Figures], *, cached: bool) -> None:
+    """The app starts until the services show, and until the server's listing shows."""
+    if not cached:
+        forget_the_tree()
     app = rig.build(latency)
     recorder = rig.recorder
     assert recorder is not None
@@ -171,8 +181,23 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         fresh = time.perf_counter()
         await app.workers.wait_for_complete()
         requests = len(recorder.since(mark))
-        figures["start-up"].add(shown - began, recorder.round_trips_until(mark, shown), requests)
-        figures["start-up (fresh)"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
+        if cached:
+            figures["start-up, cached tree"].add(shown - began, recorder.round_trips_until(mark, shown), requests)
+            figures["  then the server's"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
+        else:
+            figures["start-up, no cache"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
+        app.exit()
+
+
+async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -> None:
+    """Each path in turn, in one app, once the server's services show."""
+    app = rig.build(latency)
+    recorder = rig.recorder
+    assert recorder is not None
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await wait_until(pilot, lambda: fresh_services_shown(screen), "the server's listing")
+        await app.workers.wait_for_complete()
         await pilot.pause()
 
         navigator = screen.navigator
@@ -200,7 +225,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         await app.workers.wait_for_complete()
         requests = len(recorder.since(mark))
         figures["expand a service"].add(shown - began, recorder.round_trips_until(mark, shown), requests)
-        figures["expand (fresh)"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
+        figures["  then the server's maps"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
 
         map_node = next(c for c in service_node.children if c.data.sync_map.unique_name == MAP)
 
@@ -263,7 +288,9 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         app.exit()
 
 
-async def deep_link_path(rig: Rig, latency: float, figures: Figures) -> None:
+async def deep_link_path(rig: Rig, latency: float, figures: Figures, *, cached: bool) -> None:
+    if not cached:
+        forget_the_tree()
     app = rig.build(latency, SERVICE, MAP, KEY)
     recorder = rig.recorder
     assert recorder is not None
@@ -324,8 +351,12 @@ async def measure(runs: int, latencies: list[float], paging_items: int) -> int:
         rig = Rig(store)
         for run in range(runs):
             for latency in latencies:  # interleaved: a noisy moment hits every latency alike
-                await session_paths(rig, latency, results[latency])
-                await deep_link_path(rig, latency, results[latency]["deep link"])
+                figures = results[latency]
+                await startup_path(rig, latency, figures, cached=False)
+                await startup_path(rig, latency, figures, cached=True)
+                await deep_link_path(rig, latency, figures["deep link, no cache"], cached=False)
+                await deep_link_path(rig, latency, figures["deep link, cached tree"], cached=True)
+                await session_paths(rig, latency, figures)
             print(f"run {run + 1} of {runs} done", flush=True)
         for latency in latencies:
             if latency >= PAGING_LATENCY:
@@ -340,9 +371,9 @@ def report(results: dict[float, dict[str, Figures]], paging: dict[tuple[float, t
            latencies: list[float], paging_items: int) -> int:
     base = results[latencies[0]]
     print()
-    header = f"{'path':<20}" + "".join(f"{f'{latency * 1000:.0f} ms':>26}" for latency in latencies)
+    header = f"{'path':<26}" + "".join(f"{f'{latency * 1000:.0f} ms':>26}" for latency in latencies)
     print(header)
-    print(f"{'':<20}" + "".join(f"{'time (Δ vs 0)  trips/reqs':>26}" for _ in latencies))
+    print(f"{'':<26}" + "".join(f"{'time (Δ vs 0)  trips/reqs':>26}" for _ in latencies))
     for path in PATHS:
         if path == "paging":
             continue
@@ -351,7 +382,7 @@ def report(results: dict[float, dict[str, Figures]], paging: dict[tuple[float, t
             figures = results[latency][path]
             delta = figures.time - base[path].time
             cells.append(f"{figures.time:6.3f} s ({delta:+.2f})  {figures.trips:>2} / {max(figures.requests):>2}")
-        print(f"{path:<20}" + "".join(f"{cell:>26}" for cell in cells))
+        print(f"{path:<26}" + "".join(f"{cell:>26}" for cell in cells))
     print()
 
     verdicts: list[tuple[str, bool]] = []
@@ -359,13 +390,14 @@ def report(results: dict[float, dict[str, Figures]], paging: dict[tuple[float, t
         if latency == 0:
             continue
         ms = f"{latency * 1000:.0f} ms"
-        deep = results[latency]["deep link"]
-        allowed = base["deep link"].time + DEEP_LINK_EXTRA_ROUND_TRIPS * latency
-        verdicts.append((
-            f"deep link at {ms}: {deep.time:.3f} s ≤ no-latency {base['deep link'].time:.3f} s + "
-            f"{DEEP_LINK_EXTRA_ROUND_TRIPS} × {latency:.2f} s = {allowed:.3f} s ({deep.trips} sequential round trips)",
-            deep.time <= allowed,
-        ))
+        for path in DEEP_LINKS:
+            deep = results[latency][path]
+            allowed = base[path].time + DEEP_LINK_EXTRA_ROUND_TRIPS * latency
+            verdicts.append((
+                f"{path} at {ms}: {deep.time:.3f} s ≤ no-latency {base[path].time:.3f} s + "
+                f"{DEEP_LINK_EXTRA_ROUND_TRIPS} × {latency:.2f} s = {allowed:.3f} s ({deep.trips} sequential round trips)",
+                deep.time <= allowed,
+            ))
         for path, most in ROUND_TRIP_TARGETS.items():
             figures = results[latency][path]
             verdicts.append((f"{path} at {ms}: {figures.trips} sequential round trip(s) ≤ {most}", 0 <= figures.trips <= most))

@@ -100,9 +100,16 @@ class NavigationFlows:
             screen.set_activity()
             self.show_services(services)
             screen.show_items_status()
+            # The link's requests travel while the editor mounts.
+            early = await self.link_fetches_for_listed_service(services, early)
         # The first frame goes out without the editor; it comes right after, before any map opens.
-        await screen.frame_shown()
-        await screen.ensure_editor()
+        try:
+            await screen.frame_shown()
+            await screen.ensure_editor()
+        except BaseException:
+            if early is not None:
+                await early.cancel()
+            raise
         screen.app.started()
         if services is None:
             return
@@ -122,6 +129,19 @@ class NavigationFlows:
         task = asyncio.create_task(asyncio.to_thread(save, *args))
         self._cache_writes.add(task)
         task.add_done_callback(self._cache_writes.discard)
+
+    async def link_fetches_for_listed_service(self, services: list[Service], early: LinkFetches | None) -> LinkFetches | None:
+        """The deep link's requests for the service the listing names: those sent early if they
+        went to it, else sent now; None if the link names no map or no listed service."""
+        link = self.screen.deep_link
+        service = find_service(services, link.service) if link.service and link.map else None
+        if early is not None and (service is None or service.sid != early.service_sid):
+            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
+            early = None
+            self.screen.item_table.reset()
+        if early is None and service is not None:
+            early = self.start_link_fetches(service.sid)
+        return early
 
     def link_service_sid_before_listing(self) -> str | None:
         """The deep link's service SID if it is known before the listing of services: given as
@@ -159,10 +179,6 @@ class NavigationFlows:
         link = screen.deep_link
         assert screen.client is not None and link.service is not None
         service = find_service(services, link.service)
-        if early is not None and (service is None or service.sid != early.service_sid):
-            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
-            early = None
-            screen.item_table.reset()
         if service is None:
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return
