@@ -24,6 +24,9 @@ from syncmap_tui.sync.models import Service, SyncMap, format_datetime
 
 CACHE_FILE_NAME = "tree-cache.json"
 FORMAT_VERSION = 1
+MAX_TREES = 20
+"""Decision: the trees of this many servers and accounts are kept, the most recently listed. An
+emulator on a new port each run is a new server: without a bound the file would grow for ever."""
 
 
 def _payload(record: Service | SyncMap) -> dict[str, Any]:
@@ -104,10 +107,11 @@ class TreeCache:
 
     def _change_unlocked(self, base_url: str, account_sid: str, change: Callable[[dict[str, Any]], None]) -> None:
         accounts = self._read_all()
-        entry = accounts.get(self.account_key(base_url, account_sid))
+        entry = accounts.pop(self.account_key(base_url, account_sid), None)
         entry = entry if isinstance(entry, dict) else {}
         change(entry)
-        accounts[self.account_key(base_url, account_sid)] = entry
+        accounts[self.account_key(base_url, account_sid)] = entry  # last: the most recently listed
+        accounts = dict(list(accounts.items())[-MAX_TREES:])
         document = {"version": FORMAT_VERSION, "accounts": accounts}
         try:
             ensure_private_dir(self.path.parent)

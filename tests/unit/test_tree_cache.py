@@ -93,3 +93,16 @@ def test_an_unwritable_cache_is_silently_no_cache(tmp_path):
     cache = TreeCache(blocker / "tree-cache.json")
     cache.save_services(URL, ACCOUNT, [service("a", "shop")])  # no exception
     assert cache.load(URL, ACCOUNT) is None
+
+
+def test_only_the_most_recently_listed_trees_are_kept(tmp_path):
+    from syncmap_tui.tree_cache import MAX_TREES
+
+    cache = TreeCache(tmp_path / "tree-cache.json")
+    for port in range(MAX_TREES + 5):
+        cache.save_services(f"http://127.0.0.1:{9000 + port}", ACCOUNT, [service("a", "shop")])
+    cache.save_services("http://127.0.0.1:9000", ACCOUNT, [service("a", "shop")])  # listed again: kept
+    assert cache.load("http://127.0.0.1:9000", ACCOUNT) is not None
+    assert cache.load("http://127.0.0.1:9001", ACCOUNT) is None
+    assert cache.load(f"http://127.0.0.1:{9000 + MAX_TREES + 4}", ACCOUNT) is not None
+    assert len(json.loads(cache.path.read_text())["accounts"]) == MAX_TREES
