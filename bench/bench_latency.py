@@ -359,7 +359,7 @@ async def measure(runs: int, latencies: list[float], paging_items: int) -> int:
                 await session_paths(rig, latency, figures)
             print(f"run {run + 1} of {runs} done", flush=True)
         for latency in latencies:
-            if latency >= PAGING_LATENCY:
+            if latency >= PAGING_LATENCY and paging_items > 0:
                 for size in PAGING_SIZES:
                     paging[latency, size] = await paging_path(rig, latency, paging_items, size)
                     print(f"paging at {latency * 1000:.0f} ms, {size[0]}×{size[1]}: {paging[latency, size]}", flush=True)
@@ -383,6 +383,12 @@ def report(results: dict[float, dict[str, Figures]], paging: dict[tuple[float, t
             delta = figures.time - base[path].time
             cells.append(f"{figures.time:6.3f} s ({delta:+.2f})  {figures.trips:>2} / {max(figures.requests):>2}")
         print(f"{path:<26}" + "".join(f"{cell:>26}" for cell in cells))
+    print()
+
+    for path in DEEP_LINKS:
+        samples = "; ".join(f"{latency * 1000:.0f} ms: " + ", ".join(f"{x:.3f}" for x in results[latency][path].seconds)
+                            for latency in latencies)
+        print(f"{path}, every run (s): {samples}")
     print()
 
     verdicts: list[tuple[str, bool]] = []
@@ -419,7 +425,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latencies", default="0,0.15,0.3", help="seconds per request, comma-separated; the first is the baseline")
-    parser.add_argument("--paging-items", type=int, default=1_000)
+    parser.add_argument("--paging-items", type=int, default=1_000, help="0: no paging runs")
     args = parser.parse_args()
     latencies = [float(value) for value in args.latencies.split(",")]
     if latencies[0] != 0:

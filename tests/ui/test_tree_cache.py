@@ -144,3 +144,22 @@ async def test_a_refresh_keeps_the_cursor_and_lists_the_expanded_services_maps_a
         assert isinstance(node.data, ServiceEntry) and node.is_expanded and node.data.maps_loaded
         assert created.unique_name in labels(node)
         assert isinstance(navigator.current_map, MapEntry) and navigator.current_map.sync_map.sid == chosen.sid
+
+
+async def test_escape_while_the_maps_load_leaves_them_not_refreshed_and_expanding_again_asks_anew(held_app, cached_listing):
+    app, transport = held_app("/Maps")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        navigator = main_screen(pilot).navigator
+        node = navigator.service_node(cached_listing.sid)
+        navigator.focus()
+        navigator.select_service(cached_listing.sid)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: transport.held == 1 and len(node.children) > 1, what="the cached maps")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: labels(node)[-1] == NOT_REFRESHED, what="not refreshed")
+
+        transport.release.set()
+        await pilot.press("space", "space")  # collapse, expand
+        await wait_until(pilot, lambda: node.data.maps_loaded, what="the server's maps")
+        assert transport.held == 2 and "gone-map" not in labels(node)

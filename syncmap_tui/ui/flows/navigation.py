@@ -89,6 +89,7 @@ class NavigationFlows:
                 early = None
                 screen.item_table.reset()  # a page of the link's map may have come: no map is open
             if not isinstance(error, SyncError):
+                screen.navigator.refresh_failed()  # escape, or a failure the flow's policy reports
                 raise
             screen.fail("Connecting", error)
             screen.query_one("#items-status", Static).update(
@@ -254,7 +255,11 @@ class NavigationFlows:
         if show_cached and cached_maps is not None:
             screen.navigator.show_maps(service.sid, cached_maps, cached=True)
         screen.set_activity("loading maps…")
-        maps = await self.list_maps(service.sid)
+        try:
+            maps = await self.list_maps(service.sid)
+        except asyncio.CancelledError:  # escape: expanding the service again asks anew
+            screen.navigator.maps_failed(service.sid)
+            raise
         screen.set_activity()
         self.show_listed_maps(service, maps)
 
