@@ -19,7 +19,7 @@ Paths, each timed from the user's action until what it waits for is on the scree
 - expand a service: space on Demo Store until its maps are in the tree (cached), then the server's.
 - open a map: enter on `catalog` until its first page is in the table.
 - open an item: enter on a row until the item is in the editor.
-- jump: `/sku-05` + enter until the table starts at sku-05000.
+- jump: to `sku-05` until the table's cursor is on sku-05000 (the page before it may come in too).
 - save: ctrl+s on an edited item until the saved revision is the editor's base.
 - conflict: ctrl+s on an edit whose item another writer changed, until the conflict dialog shows.
 - paging: page down every 0.3 s through `--paging-items` items from the top of `catalog`, at 80×24
@@ -250,7 +250,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         async def jump() -> None:
             screen.jump_from_palette(JUMP_PREFIX)
 
-        await measure_path(pilot, recorder, figures["jump"], jump, lambda: table.first_key == JUMP_FIRST, "the jump")
+        await measure_path(pilot, recorder, figures["jump"], jump, lambda: table.current_row_key == JUMP_FIRST, "the jump")
 
         # Save: the item open in the editor, edited.
         saved_from = screen.open_item.loaded_revision

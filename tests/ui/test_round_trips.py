@@ -189,3 +189,20 @@ async def test_a_deep_link_whose_cached_service_was_replaced_opens_the_listed_on
         assert main.current_map.service.unique_name == SERVICE and main.current_map.service.sid != "IS" + "e" * 32
         assert main.item_table.current_row_key == "order-0002"
         assert not [n for n in told if "failed" in n], told
+
+
+async def test_a_refresh_with_an_item_open_looks_at_it_alongside_the_page(recorded_app, other_writer):
+    """Before: the first page, then the open item — two in a row."""
+    app, recorder = recorded_app(SERVICE, "orders", "order-0002")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: item_shown(pilot, "order-0002"), what="the item", rounds=1000)
+        await settle(pilot)
+        main = main_screen(pilot)
+        item = main.open_item.item
+        await other_writer.update_item(item.service_sid, item.map_sid, item.key, data={"theirs": True}, if_match=None)
+        mark = recorder.mark()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: main.session.newer is not None, what="the newer revision noted", rounds=1000)
+        await settle(pilot)
+        assert recorder.round_trips_since(mark) == 1, [str(e) for e in recorder.since(mark)]
+        assert len(recorder.since(mark)) == 2

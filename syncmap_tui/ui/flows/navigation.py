@@ -368,19 +368,30 @@ class NavigationFlows:
             return
         table = screen.item_table
         current = table.current_item
-        # From the first loaded key, so that the rows in view stay in view.
-        await self.load_first_page(table.first_key if table.window.has_earlier else None)
+        session = screen.session
+        # The open item may lie beyond the first page: it is looked at alongside the page (one
+        # round trip for both), so that the editor says whether it is behind.
+        looked_at = None
+        if session is not None and session.in_flight is None:
+            looked_at = asyncio.create_task(screen.client.fetch_item(session.service_sid, session.map_sid, session.key))
+        try:
+            # From the first loaded key, so that the rows in view stay in view.
+            await self.load_first_page(table.first_key if table.window.has_earlier else None)
+        except BaseException:
+            if looked_at is not None:
+                looked_at.cancel()
+            raise
         if current is not None:
             screen.item_table.select_key(current.key)
-        session = screen.session
-        if session is not None and session.in_flight is None:
-            # The open item may lie beyond the first page: look at it, so the editor says whether it is behind.
-            try:
-                latest = await screen.client.fetch_item(session.service_sid, session.map_sid, session.key)
-            except ItemNotFound:
+        if session is None or looked_at is None:
+            return
+        try:
+            latest = await looked_at
+        except ItemNotFound:
+            if session.in_flight is None:  # a save under way settles what became of the item
                 session.gone = True
                 screen.editor.changed()
-            except STORAGE_ERRORS as error:
-                screen.fail("Refreshing the open item", error)
-            else:
-                session.learn(latest)
+        except STORAGE_ERRORS as error:
+            screen.fail("Refreshing the open item", error)
+        else:
+            session.learn(latest)
