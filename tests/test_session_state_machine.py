@@ -12,7 +12,8 @@ clock moves past expiries. After every step:
   never lost unseen), except on an item deleted and created again under the same revision, which
   no client can tell before the answer: then the session said so at once.
 
-The default run is derandomized, 20 × 50 steps; `-m slow` runs 10 × as many.
+The default run is derandomized, DEFAULT_EXAMPLES examples of up to 50 steps; `-m slow` runs 10 × as
+many.
 """
 
 from __future__ import annotations
