@@ -29,9 +29,9 @@ from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
-from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -380,6 +380,7 @@ class MainScreen(Screen[None]):
             self.refuse_read_only("undo a delete")
             return
         self._undo_delete_flow()
+
     def action_export_map(self) -> None:
         self._export_map_flow()
 
@@ -480,6 +481,7 @@ class MainScreen(Screen[None]):
     @flow("Undoing the delete", exclusive=True, group="open")
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
+
     @flow("Exporting the map", exclusive=True, group="transfer")
     async def _export_map_flow(self) -> None:
         await self.transfer.export_map()
