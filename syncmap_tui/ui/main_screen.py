@@ -245,8 +245,12 @@ class MainScreen(Screen[None]):
         self.set_activity()
         self.notify(f"{doing} failed: {describe(error)}", severity="error", timeout=8, markup=False)
 
-    def refuse_read_only(self, doing: str) -> None:
-        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+    def writable(self, doing: str) -> bool:
+        """True unless the session is read-only; then it says that `doing` cannot be done, and nothing is sent."""
+        if self.target.read_only:
+            self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+            return False
+        return True
 
     # -- what the app asks of the screen --------------------------------------------------------
 
@@ -309,8 +313,7 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
-        if self.target.read_only:
-            self.refuse_read_only("save")
+        if not self.writable("save"):
             return
         if session.in_flight is not None:
             self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
@@ -337,58 +340,42 @@ class MainScreen(Screen[None]):
         self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create an item")
-            return
-        self._new_item_flow()
+        if self.writable("create an item"):
+            self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete an item")
-            return
-        self._delete_item_flow()
+        if self.writable("delete an item"):
+            self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create a map")
-            return
-        self._new_map_flow()
+        if self.writable("create a map"):
+            self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete a map")
-            return
-        self._delete_map_flow()
+        if self.writable("delete a map"):
+            self._delete_map_flow()
 
     def action_show_history(self) -> None:
         self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("restore a version")
-            return
-        self._history_flow(picking=True)
+        if self.writable("restore a version"):
+            self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a save")
-            return
-        self._undo_save_flow()
+        if self.writable("undo a save"):
+            self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a delete")
-            return
-        self._undo_delete_flow()
+        if self.writable("undo a delete"):
+            self._undo_delete_flow()
 
     def action_export_map(self) -> None:
         self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("import into a map")
-            return
-        self._import_flow()
+        if self.writable("import into a map"):
+            self._import_flow()
 
     def action_focus_items(self) -> None:
         self.item_table.focus()

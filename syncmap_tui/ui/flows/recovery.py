@@ -138,8 +138,7 @@ class DraftRecovery:
         from syncmap_tui.ui.dialogs.create import NewItemRequest
 
         screen = self.screen
-        if screen.target.read_only:
-            screen.refuse_read_only(f"recreate {draft.key!r} from the draft")
+        if not screen.writable(f"recreate {draft.key!r} from the draft"):
             return
         if draft.base_revision is not None:
             screen.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)
