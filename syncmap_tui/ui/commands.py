@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
 from syncmap_tui.ui.literal import visible
-
-if TYPE_CHECKING:
-    from syncmap_tui.ui.main_screen import MainScreen
+from syncmap_tui.ui.main_screen import MainScreen
+from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 ACTIONS: list[tuple[str, str, str]] = [
     ("Save item", "save_item", "Save the open item with If-Match on its loaded revision"),
@@ -49,10 +48,10 @@ def highlighted(matcher: Matcher, candidate: str) -> Content:
 
 class SyncCommands(Provider):
     @property
-    def main(self) -> "MainScreen | None":
-        from syncmap_tui.ui.main_screen import MainScreen
-
-        return next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+    def main(self) -> MainScreen | None:
+        """The app's default screen (SyncMapApp.get_default_screen returns the one it holds)."""
+        screen = self.app.get_default_screen()
+        return screen if isinstance(screen, MainScreen) else None
 
     def _run(self, action: str) -> Callable[[], object]:
         main = self.main
@@ -63,7 +62,7 @@ class SyncCommands(Provider):
         return partial(main.run_action, action)
 
     @staticmethod
-    async def _run_in_editor(main: "MainScreen", action: str) -> None:
+    async def _run_in_editor(main: MainScreen, action: str) -> None:
         # The editor is mounted just after the first frame: a command picked before waits for it.
         editor = await main.ensure_editor()
         await editor.run_action(action)
@@ -72,15 +71,15 @@ class SyncCommands(Provider):
         main = self.main
         if main is None:
             return []
-        targets = []
+        targets: list[tuple[str, Callable[[], object], str]] = []
         for node in main.navigator.root.children:
-            service = getattr(node.data, "service", None)
-            if service is None:
+            if not isinstance(node.data, ServiceEntry):
                 continue
+            service = node.data.service
             targets.append((f"service: {visible(service.display_name)}", partial(main.navigator.move_cursor, node), service.sid))
             for map_node in node.children:
                 entry = map_node.data
-                if entry is not None and hasattr(entry, "sync_map"):
+                if isinstance(entry, MapEntry):
                     name = f"map: {visible(service.display_name)} › {visible(entry.sync_map.display_name)}"
                     targets.append((name, partial(main.open_map_from_palette, entry), entry.sync_map.sid))
         for key in list(main.item_table.items)[:2000]:

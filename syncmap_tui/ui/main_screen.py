@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
@@ -14,13 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, describe
-from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
@@ -29,6 +29,7 @@ from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
 from syncmap_tui.ui.flows.transfer import TransferFlows
+from syncmap_tui.ui.launch import ClientFactory, DeepLink
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -73,11 +74,15 @@ class MainScreen(Screen[None]):
         Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
     ]
 
-    def __init__(self, target: Target, deep_link: DeepLink, client_factory=None) -> None:
+    def __init__(
+        self, target: Target, deep_link: DeepLink, client_factory: ClientFactory | None, *, started: Callable[[], None]
+    ) -> None:
         super().__init__()
         self.target = target
         self.deep_link = deep_link
         self.client_factory = client_factory
+        self.started = started
+        """Called once the first frame with the services (or why there are none) is out."""
         self.client: SyncClient | None = None
         self.current_map: MapEntry | None = None
         self.items_note = ""
@@ -145,12 +150,15 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
+        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
         from syncmap_tui.ui.widgets.editor import ItemEditor
 
         placeholder = self.query_one(EditorPlaceholder)
         editor = ItemEditor(id="editor")
+        parent = placeholder.parent
+        assert isinstance(parent, Widget)
         with self.app.batch_update():  # one frame with the editor where the placeholder was
-            await placeholder.parent.mount(editor, after=placeholder)
+            await parent.mount(editor, after=placeholder)
             await placeholder.remove()
         self._editor = editor
         return editor
@@ -367,6 +375,7 @@ class MainScreen(Screen[None]):
         if running:
             saving = self.session is not None and self.session.in_flight is not None
             creating = self.item_flows.creating is not None
+            transferring = any(worker.group == "transfer" for worker in running)
             for worker in running:
                 worker.cancel()
             self.set_activity()
@@ -376,7 +385,7 @@ class MainScreen(Screen[None]):
                     "draft); it may have arrived: the next save checks the revision first.",
                     markup=False,
                 )
-            elif not creating:  # the create flow says what became of the new item
+            elif not (creating or transferring):  # those flows say what became of their writes
                 self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()

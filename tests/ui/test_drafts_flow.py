@@ -9,7 +9,8 @@ import pytest
 from syncmap_tui.drafts import Draft, DraftStore
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.config import embedded_db_path, state_dir
-from syncmap_tui.ui.dialogs import ConflictDialog, ExportPathDialog, RecoverDraftDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+from syncmap_tui.ui.dialogs.drafts import ExportPathDialog, RecoverDraftDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
 from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until

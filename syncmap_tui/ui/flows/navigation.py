@@ -26,28 +26,30 @@ class NavigationFlows:
         self.screen = screen
 
     async def connect(self) -> None:
+        # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
         from syncmap_tui.connection import open_client
 
         screen = self.screen
         screen.set_activity("connecting…")
         factory = screen.client_factory or open_client
+        services: list[Service] | None = None
         try:
-            screen.client = await asyncio.to_thread(factory, screen.target)
-            services = [service async for service in screen.client.list_services()]
+            client = screen.client = await asyncio.to_thread(factory, screen.target)
+            listed = [service async for service in client.list_services()]
         except SyncError as error:
             screen.fail("Connecting", error)
             screen.query_one("#items-status", Static).update(
                 literal_block(f"Not connected: {self.connection_advice(error)}")
             )
-            services = None
         else:
+            services = listed
             screen.set_activity()
-            screen.navigator.show_services(services)
+            screen.navigator.show_services(listed)
             screen.show_items_status()
         # The first frame goes out without the editor; it comes right after, before any map opens.
         await screen.frame_shown()
         await screen.ensure_editor()
-        screen.app.started()
+        screen.started()
         if services is None:
             return
         if screen.deep_link.service:

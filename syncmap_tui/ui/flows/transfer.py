@@ -47,7 +47,7 @@ class TransferFlows:
 
     async def export_map(self) -> None:
         from syncmap_tui.transfer import export_map
-        from syncmap_tui.ui.dialogs import ExportPathDialog
+        from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
         screen = self.screen
         entry = screen.current_map
@@ -56,7 +56,7 @@ class TransferFlows:
             return
         folder = default_map_exports_dir()
         now = formatting.now_utc()
-        answer = await screen.app.push_screen_wait(ExportPathDialog(
+        answer = await screen.app.push_screen_wait(FilePathDialog(
             str(folder / suggested_name(entry, now)),
             title=f"Export map {entry.sync_map.display_name} to a file (JSON Lines)",
             note="Readable by you alone (0600). An existing file is never overwritten.",
@@ -74,6 +74,10 @@ class TransferFlows:
                     client, entry.service, entry.sync_map, lambda line: file.write(line.encode("utf-8")), now=now,
                     progress=lambda n: screen.set_activity(f"exported {n:,}…"),
                 )
+        except asyncio.CancelledError:
+            screen.set_activity()
+            screen.notify("Export cancelled; no file was written.", markup=False)
+            raise
         except FileExistsError:
             screen.set_activity()
             screen.notify(f"{path} exists already; nothing was written. Choose another name.",
@@ -92,14 +96,14 @@ class TransferFlows:
 
     async def import_into_map(self) -> None:
         from syncmap_tui.transfer import ExportFileError, check_export_file
-        from syncmap_tui.ui.dialogs import ExportPathDialog
+        from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
         screen = self.screen
         entry = screen.current_map
         if entry is None or screen.client is None:
             screen.notify("Open a map first.")
             return
-        answer = await screen.app.push_screen_wait(ExportPathDialog(
+        answer = await screen.app.push_screen_wait(FilePathDialog(
             str(default_map_exports_dir()) + "/",
             title=f"Import a file into map {entry.sync_map.display_name}",
             note="A file written by Export map… or `syncmap-tui export`. You see what it would do first.",
@@ -122,7 +126,7 @@ class TransferFlows:
             await screen.navigation.refresh()
 
     async def _confirmed(self, entry: MapEntry, count: int, preview: ImportSummary) -> bool:
-        from syncmap_tui.ui.dialogs import ConfirmDialog
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
         screen = self.screen
         name = entry.sync_map.display_name
@@ -130,13 +134,14 @@ class TransferFlows:
         fields.extend(("kept", problem) for problem in preview.problems[:5])
         if entry.service.saves_call_webhook:
             fields.append(("webhook", "the service's webhook is called once for each item written"))
-        return bool(await screen.app.push_screen_wait(ConfirmDialog(
-            f"Import {count:,} items into {name}?",
+        confirmed: bool = await screen.app.push_screen_wait(ConfirmDialog(
+            f"Import {count:,} items from the file?",  # the map's name is in the fields, shown literally
             fields,
             confirm_label="Import",
             type_to_confirm=name if screen.target.production else None,
             typed_what="map name",
-        )))
+        ))
+        return confirmed
 
     async def _run_import(
         self, entry: MapEntry, path: Path, header: ExportHeader | None, *, dry_run: bool
@@ -157,24 +162,31 @@ class TransferFlows:
             with open(path, "rb") as file:
                 _, items = read_export(file)
                 await importer.run(items, lambda s: screen.set_activity(f"{doing} {s.read:,}…"))
-        except (asyncio.CancelledError, *STORAGE_ERRORS, ExportFileError, OSError) as error:
-            summary.interrupted = True
-            screen.set_activity()
-            cancelled = isinstance(error, asyncio.CancelledError)
-            if not dry_run:
-                why = "Cancelled" if cancelled else f"Stopped: {error}"
-                screen.notify(f"{why}. {_one_line(summary)} Importing again goes on where this stopped.",
-                              severity="warning", timeout=12, markup=False)
-            elif not cancelled:
-                screen.fail("Reading the file and the map", error)
-            if cancelled:
-                raise
+        except asyncio.CancelledError:
+            self._stopped(summary, "Cancelled", None)
+            raise
+        except STORAGE_ERRORS as error:  # OSError (the file) is one of them
+            self._stopped(summary, f"Stopped: {error}", error)
+            return None
+        except ExportFileError as error:  # the file changed since it was checked
+            self._stopped(summary, f"Stopped: {error.message}", error)
             return None
         screen.set_activity()
         if not dry_run:
             screen.notify(_one_line(summary), severity="information" if summary.ok else "warning", timeout=12,
                           markup=False)
         return summary
+
+    def _stopped(self, summary: ImportSummary, why: str, error: Exception | None) -> None:
+        """Say what an import cut short did (a preview cut short: why it failed, if it did)."""
+        screen = self.screen
+        summary.interrupted = True
+        screen.set_activity()
+        if not summary.dry_run:
+            screen.notify(f"{why}. {_one_line(summary)} Importing again goes on where this stopped.",
+                          severity="warning", timeout=12, markup=False)
+        elif error is not None:
+            screen.fail("Reading the file and the map", error)
 
 
 def _one_line(summary: ImportSummary) -> str:

@@ -8,12 +8,13 @@ of any size costs the same memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -58,7 +59,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.request = request
             self.records = records
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._source: tuple[SyncClient, str, str] | None = None
@@ -260,7 +261,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         if request is not None:
             self._load_page(request)
 
-    def watch_cursor_coordinate(self, old, new) -> None:
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self._check_needs_more()
 
