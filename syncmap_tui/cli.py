@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("map", nargs="?", help="map SID or unique name")
     parser.add_argument("key", nargs="?", help="item key: opens it in the editor")
     add_connection_flags(parser)
+    parser.add_argument("--no-watch", action="store_true",
+                        help="do not re-read the open item and the item list while the app has focus")
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (for selecting text)")
     return parser
 
@@ -53,12 +55,14 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-only", action="store_true", help="never send a write request")
 
 
-def target_from_args(args: argparse.Namespace) -> Target | None:
-    """The Target the connection flags choose, or None after printing why there is none."""
+def target_from_args(args: argparse.Namespace, *, watch: bool = True) -> Target | None:
+    """The Target the connection flags choose, or None after printing why there is none. `watch`
+    is the editor's (--no-watch); the commands never watch."""
     from syncmap_tui.config import ConfigError, resolve_target
 
     try:
-        return resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only)
+        return resolve_target(base_url=args.base_url, profile=args.profile, demo=args.demo, read_only=args.read_only,
+                              watch=watch)
     except ConfigError as error:
         from syncmap_tui.ui.literal import visible_lines
 
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.service!r} is a command: put it first (syncmap-tui {args.service} --help), "
                      f"or, for a service named {args.service!r}, write: syncmap-tui -- {args.service} …")
 
-    target = target_from_args(args)
+    target = target_from_args(args, watch=not args.no_watch)
     if target is None:
         return 2
 

@@ -23,27 +23,10 @@ The first of these that applies wins:
 The config file
 ---------------
 ``config.toml`` in the user config directory (``~/.config/syncmap-tui/config.toml`` on Linux, or
-under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it). It holds secrets, so it must be readable
-by you alone: a file that the group or others can read is refused until you run
-``chmod 600 <path>``::
-
-    active_profile = "staging"            # optional: without it, no profile is used by default
-
-    [profiles.staging]
-    account_sid = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   # required
-    api_key = "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"       # with api_secret ...
-    api_secret = "..."
-    # auth_token = "..."                  # ... or the account's Auth Token instead
-    region = "ie1"                        # optional, e.g. with edge = "dublin"
-    edge = "dublin"                       # optional
-    base_url = "http://127.0.0.1:8777"    # optional: replaces the URL made from edge/region
-    read_only = false                     # optional: the client may not send writes
-    production = false                    # optional: header warns, deletes require typing the key
-
-    [profiles."my laptop"]                # names with other characters are quoted
-    account_sid = "AC00000000000000000000000000000000"
-    auth_token = "emulator-token"
-    base_url = "http://127.0.0.1:8777"
+under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it): ``active_profile = "NAME"`` (optional)
+and ``[profiles.NAME]`` tables of ``_STR_FIELDS`` and ``_BOOL_FIELDS``; README.md ("Config file")
+has the annotated example. It holds secrets, so it must be readable by you alone: a file that
+the group or others can read is refused until you run ``chmod 600 <path>``.
 
 When both an API key pair and an auth token are given, the API key is used. Unknown keys are
 refused (so that a typo such as ``api_secert`` is not silently ignored). ``base_url`` must use
@@ -210,6 +193,7 @@ class Profile:
     base_url: str | None = None
     read_only: bool = False
     production: bool = False
+    watch: bool = True
 
     def credentials(self) -> Credentials:
         if self.api_key and self.api_secret:
@@ -223,7 +207,7 @@ class Profile:
 
 
 _STR_FIELDS = ("account_sid", "api_key", "api_secret", "auth_token", "region", "edge", "base_url")
-_BOOL_FIELDS = ("read_only", "production")
+_BOOL_FIELDS = ("read_only", "production", "watch")
 
 
 @dataclass(frozen=True)
@@ -344,7 +328,7 @@ def _config_from_data(data: dict[str, Any], path: Path) -> Config:
             profile = Profile(
                 account_sid=table.get("account_sid"),  # type: ignore[arg-type]
                 **{k: table.get(k) for k in _STR_FIELDS if k != "account_sid"},  # type: ignore[arg-type]
-                **{k: table.get(k, False) for k in _BOOL_FIELDS},
+                **{k: table.get(k, getattr(Profile, k)) for k in _BOOL_FIELDS},
             )
             profiles[name] = validate_profile(name, profile, where)
         except ConfigError as exc:
@@ -381,6 +365,8 @@ class Target:
     """Where the credentials came from, for what a 401 tells the user to check: "env" (TWILIO_*),
     "profile" (the config's active one), "twilio-cli" (twilio-cli's active profile), "flag"
     (--profile, or the local pair for a loopback --base-url) or "default" (the embedded emulator)."""
+    watch: bool = True
+    """Re-read the open item and the table's page while the app has focus (sync/watch.py)."""
 
 
 def shorten_sid(sid: str) -> str:
@@ -394,7 +380,7 @@ def _embedded_target(read_only: bool, source: str) -> Target:
 
 def _profile_target(name: str, p: Profile, source: str) -> Target:
     return Target(label=name, base_url=p.url(), credentials=p.credentials(), read_only=p.read_only,
-                  production=p.production, is_embedded_emulator=False, source=source)
+                  production=p.production, is_embedded_emulator=False, watch=p.watch, source=source)
 
 
 def _env_target(environ: Mapping[str, str]) -> Target | None:
@@ -464,9 +450,23 @@ def resolve_target(
     profile: str | None = None,
     demo: bool = False,
     read_only: bool = False,
+    watch: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> Target:
-    """Choose the target from the flags, the environment, the config file, or the embedded emulator."""
+    """Choose the target from the flags, the environment, the config file, or the embedded emulator.
+    `watch=False` (--no-watch) turns the watch off whatever the profile says."""
+    target = _resolve_target(base_url=base_url, profile=profile, demo=demo, read_only=read_only, environ=environ)
+    return target if watch else replace(target, watch=False)
+
+
+def _resolve_target(
+    *,
+    base_url: str | None,
+    profile: str | None,
+    demo: bool,
+    read_only: bool,
+    environ: Mapping[str, str] | None,
+) -> Target:
     environ = os.environ if environ is None else environ
     if demo:
         if base_url is not None or profile is not None:

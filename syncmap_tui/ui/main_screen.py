@@ -24,11 +24,13 @@ from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
+from syncmap_tui.ui.flows.history import HistoryFlow
 from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
 from syncmap_tui.ui.flows.transfer import TransferFlows
+from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
@@ -71,6 +73,9 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),
         Binding("ctrl+b", "toggle_navigator", "Tree", show=False, id="toggle-navigator"),
+        Binding("f8", "show_history", "History of the open item; restore a version", show=False, id="show-history"),
+        Binding("f9", "undo_last_save", "Undo your last save (only if nobody wrote since)", show=False,
+                id="undo-last-save"),
         Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
     ]
 
@@ -96,6 +101,8 @@ class MainScreen(Screen[None]):
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
         self.transfer = TransferFlows(self)
+        self.history = HistoryFlow(self)
+        self.watching = WatchFlow(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -191,7 +198,9 @@ class MainScreen(Screen[None]):
         # Closes the connections, and the embedded emulator's database (its WAL is folded back in).
         if self.client is not None:
             await self.client.aclose()
+        self.watching.stop()
         self.draft_keeper.instance_lock.release()
+        self.history.close()
 
     def on_resize(self) -> None:
         # Wide terminals show the table and the editor side by side; narrow ones stack them.
@@ -277,6 +286,7 @@ class MainScreen(Screen[None]):
 
     def on_item_editor_edited(self) -> None:
         self.draft_keeper.edited()
+        self.watching.show_server_state()
 
     # -- the command palette ------------------------------------------------------------------
 
@@ -359,6 +369,27 @@ class MainScreen(Screen[None]):
             return
         self._import_flow()
 
+    def action_show_history(self) -> None:
+        self._history_flow(picking=False)
+
+    def action_restore_version(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("restore a version")
+            return
+        self._history_flow(picking=True)
+
+    def action_undo_last_save(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("undo a save")
+            return
+        self._undo_save_flow()
+
+    def action_undo_delete(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("undo a delete")
+            return
+        self._undo_delete_flow()
+
     def action_focus_items(self) -> None:
         self.item_table.focus()
 
@@ -396,6 +427,8 @@ class MainScreen(Screen[None]):
     @flow("Connecting", exclusive=True, group="connect")
     async def connect(self) -> None:
         await self.navigation.connect()
+        if self.client is not None:
+            self.watching.start()
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
@@ -444,6 +477,19 @@ class MainScreen(Screen[None]):
     @flow("Importing into the map", exclusive=True, group="transfer")
     async def _import_flow(self) -> None:
         await self.transfer.import_into_map()
+
+    # Undo and restore write through the open item's session: group "save", as a save.
+    @flow("Showing the history", exclusive=True, group="save")
+    async def _history_flow(self, *, picking: bool) -> None:
+        await self.history.show(picking=picking)
+
+    @flow("Undoing the save", exclusive=True, group="save")
+    async def _undo_save_flow(self) -> None:
+        await self.history.undo_last_save()
+
+    @flow("Undoing the delete", exclusive=True, group="open")
+    async def _undo_delete_flow(self) -> None:
+        await self.history.undo_delete()
 
     @flow("Writing the draft", group="drafts")
     async def write_drafts(self, due: list[PendingDraft]) -> None:

@@ -35,6 +35,7 @@ class EditingFlows:
         session = EditSession(
             screen.client, entry.service.sid, entry.sync_map.sid, item, editor, screen.prompter,
             now=lambda: formatting.now_utc(), read_only=screen.target.read_only,
+            seen=screen.history.seen_for(entry.service.sid, entry.sync_map.sid),
         )
         # An item opened again gets back the edit kept after "take theirs" (its draft is still on disk).
         session.kept = self._kept_edits.pop((session.map_sid, session.key), None)
@@ -43,6 +44,7 @@ class EditingFlows:
         editor.changed()
         screen.show_location()
         editor.json_area.focus()
+        screen.watching.item_opened()
         return session
 
     def leave_session(self) -> None:

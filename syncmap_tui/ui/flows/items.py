@@ -211,9 +211,10 @@ class ItemFlows:
         )
         if not confirmed:
             return
-        done = f"Deleted {item.key!r}."
+        done = f"Deleted {item.key!r} (u brings it back)."
         try:
             await screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
+            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)  # for undo delete
         except RevisionConflict:
             screen.notify(
                 f"Not deleted: {item.key!r} changed since revision {item.revision}. Refresh and look again.",

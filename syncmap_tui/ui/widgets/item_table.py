@@ -44,6 +44,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     BINDINGS = [
         Binding("n", "screen.new_item", "New", id="new-item"),
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
+        Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
@@ -151,6 +152,19 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
+
+    def mark_changed(self, key: str) -> None:
+        """The watch saw the server change this row's item since it was shown: a `•` after its
+        revision, until the row is shown anew (opening the item, a refresh)."""
+        item = self.items.get(key)
+        if item is not None:
+            self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
+
+    def mark_gone(self, key: str) -> None:
+        """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
+        says so and removes the row."""
+        if key in self.items:
+            self.update_cell(key, "revision", Text("✖", style="bold"))
 
     def remove_item(self, key: str) -> None:
         if self.window.remove(key):
