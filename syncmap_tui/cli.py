@@ -57,7 +57,7 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
 
 def target_from_args(args: argparse.Namespace, *, watch: bool = True) -> Target | None:
     """The Target the connection flags choose, or None after printing why there is none. `watch`
-    is the editor's (--no-watch); the commands never watch."""
+    False (the editor's --no-watch) overrides the profile's setting."""
     from syncmap_tui.config import ConfigError, resolve_target
 
     try:
@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     # Importing the UI allocates about half of the start-up's objects, all long-lived: the app
     # keeps garbage collection off from here until its first frame is out (SyncMapApp.started).
     gc.disable()
-    from syncmap_tui.ui.app import make_app
-    from syncmap_tui.ui.launch import DeepLink
+    from syncmap_tui.ui.app import DeepLink, make_app
 
     app = make_app(target, deep_link=DeepLink(args.service, args.map, args.key))
     app.run(mouse=not args.no_mouse)

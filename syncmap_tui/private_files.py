@@ -110,3 +110,26 @@ def write_new(destination: Path, data: bytes) -> Path:
         fsync_directory(candidate.parent)
         return candidate
     raise FileExistsError(f"Too many files named like {destination.name} in {destination.parent}.")
+
+
+def create_new(path: Path, data: bytes) -> None:
+    """Write `path`, which must not exist yet (FileExistsError if it does, even if it appeared a moment
+    ago): the whole file or none of it, as write_atomically, but never replacing one."""
+    temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
+    fd = _open_private(temp)
+    try:
+        _write_all(fd, data)
+        try:
+            os.link(temp, path)  # fails if `path` exists: no check-then-write race
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links (FAT, some network mounts)
+            fd = _open_private(path)  # O_EXCL: still never replaces a file
+            try:
+                _write_all(fd, data)
+            except BaseException:
+                _unlink_quietly(path)
+                raise
+    finally:
+        _unlink_quietly(temp)
+    fsync_directory(path.parent)

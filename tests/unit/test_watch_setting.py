@@ -34,4 +34,3 @@ auth_token = "t"
     assert resolve_target(profile="loud", environ={}).watch
     assert not resolve_target(profile="loud", watch=False, environ={}).watch
     assert build_parser().parse_args(["--no-watch"]).no_watch
-

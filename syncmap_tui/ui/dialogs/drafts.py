@@ -11,7 +11,6 @@ from textual.widgets import Button, Label, Static
 
 from syncmap_tui.ui.formatting import format_when
 from syncmap_tui.ui.dialogs.base import Dialog, field_lines
-from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
 if TYPE_CHECKING:
     from syncmap_tui.drafts import Draft
@@ -63,15 +62,3 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
 
     def on_mount(self) -> None:
         self.query_one("#open", Button).focus()
-
-
-class ExportPathDialog(FilePathDialog):
-    """Where to write a draft's text. An existing file is never overwritten."""
-
-    def __init__(self, suggested: str) -> None:
-        super().__init__(
-            suggested,
-            title="Save the draft's text to a file",
-            note="An existing file is never overwritten: a number is added to the name.",
-            action="Save",
-        )

@@ -1,4 +1,4 @@
-"""A file to write or read: a draft's text, a map's export, a file to import."""
+"""The file-path prompt: where to write a draft's text or a map's export, what file to import."""
 
 from __future__ import annotations
 
@@ -13,12 +13,19 @@ from syncmap_tui.ui.literal import literal
 
 
 class FilePathDialog(Dialog["str | None"]):
-    """A path, suggested and editable; None when cancelled. `title` may name remote things (a map):
-    it is shown literally."""
+    """A file to write (a draft's text, a map's export) or read (an import). The defaults are the
+    draft's: an existing file is never overwritten."""
 
     GUARDED = False  # opened by the user to type into: keys are meant for it
 
-    def __init__(self, suggested: str, *, title: str, note: str, action: str) -> None:
+    def __init__(
+        self,
+        suggested: str,
+        *,
+        title: str = "Save the draft's text to a file",
+        note: str = "An existing file is never overwritten: a number is added to the name.",
+        action: str = "Save",
+    ) -> None:
         super().__init__(back_answer=None)
         self.suggested = suggested
         self.title_text, self.note, self.action = title, note, action
