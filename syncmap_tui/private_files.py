@@ -7,7 +7,9 @@ a crash leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 TEMP_SUFFIX = ".tmp"
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -54,12 +56,14 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: a hidden temp file beside it, fsync, rename, fsync of the folder.
-
-    On any failure the previous file is intact and the temp file is gone (a crash may leave a
-    `.NAME.HEX.tmp`, which readers ignore).
-    """
+@contextmanager
+def replacing_atomically(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+    """A private file to write `path`'s new content into, streamed: when the block ends it is
+    fsynced and renamed over `path` (then the folder is fsynced); if the block raises, `path` is
+    left as it was and the temp file is removed (a crash may leave a `.NAME.HEX.tmp`, which
+    readers ignore). For content too large to hold in memory whole, such as a map's export.
+    With `overwrite=False` the complete file is linked in only if `path` does not exist
+    (FileExistsError otherwise): never a check and then a write that a new file could slip between."""
     while True:
         temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
         try:
@@ -68,12 +72,25 @@ def write_atomically(path: Path, data: bytes) -> None:
         except FileExistsError:  # pragma: no cover - 64 random bits
             continue
     try:
-        _write_all(fd, data)
-        os.replace(temp, path)
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+            os.unlink(temp)
     except BaseException:
         _unlink_quietly(temp)
         raise
     fsync_directory(path.parent)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` (see `replacing_atomically`)."""
+    with replacing_atomically(path) as file:
+        file.write(data)
 
 
 def write_new(destination: Path, data: bytes) -> Path:

@@ -27,6 +27,8 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Save item JSON to file…", "save_item_json", "Write the item's JSON to a file readable by you alone"),
     ("New map", "new_map", "Create a map in the selected service"),
     ("Delete map", "delete_map", "Delete the selected map and its items"),
+    ("Export map…", "export_map", "Write the open map's items to a JSON Lines file"),
+    ("Import into map…", "import_into_map", "Create the items of an exported file in the open map (asks first)"),
     ("Format JSON", "format_json", "Pretty-print the editor's JSON"),
     ("Minify JSON", "minify_json", "Compact the editor's JSON"),
     ("Restore my edit", "restore_mine", "Bring back the edit kept when you took theirs"),

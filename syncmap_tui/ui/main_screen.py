@@ -31,6 +31,7 @@ from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
 from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
+from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
@@ -44,8 +45,10 @@ if TYPE_CHECKING:
     from syncmap_tui.ui.flows.find import FindFlows
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
+CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
+WEBHOOK_NOTICE = "webhook"
+"""The header notice's source for "saves call a webhook"."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -103,6 +106,7 @@ class MainScreen(Screen[None]):
         self.recovery = DraftRecovery(self)
         self.history = HistoryFlow(self)
         self.watching = WatchFlow(self)
+        self.transfer = TransferFlows(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -232,6 +236,14 @@ class MainScreen(Screen[None]):
             entry.sync_map.display_name if entry else "",
             open_item.key if open_item else "",
         )
+
+    def show_webhook_notice(self) -> None:
+        """Before any save: a save in this map calls the service's webhook (issue #14)."""
+        entry = self.current_map
+        if entry is not None and entry.service.saves_call_webhook:
+            self.header.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
+        else:
+            self.header.clear_notice(WEBHOOK_NOTICE)
 
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:
@@ -428,6 +440,14 @@ class MainScreen(Screen[None]):
             self.refuse_read_only("undo a delete")
             return
         self._undo_delete_flow()
+    def action_export_map(self) -> None:
+        self._export_map_flow()
+
+    def action_import_into_map(self) -> None:
+        if self.target.read_only:
+            self.refuse_read_only("import into a map")
+            return
+        self._import_flow()
 
     def action_focus_items(self) -> None:
         self.item_table.focus()
@@ -528,6 +548,13 @@ class MainScreen(Screen[None]):
     @flow("Undoing the delete", exclusive=True, group="open")
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
+    @flow("Exporting the map", exclusive=True, group="transfer")
+    async def _export_map_flow(self) -> None:
+        await self.transfer.export_map()
+
+    @flow("Importing into the map", exclusive=True, group="transfer")
+    async def _import_flow(self) -> None:
+        await self.transfer.import_into_map()
 
     @flow("Writing the draft", group="drafts")
     async def write_drafts(self, due: list[PendingDraft]) -> None:

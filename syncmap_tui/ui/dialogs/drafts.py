@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 
 from syncmap_tui.ui.formatting import format_when
 from syncmap_tui.ui.dialogs.base import Dialog, field_lines
@@ -63,35 +62,3 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
 
     def on_mount(self) -> None:
         self.query_one("#open", Button).focus()
-
-
-class ExportPathDialog(Dialog["str | None"]):
-    """Where to write a draft's text. An existing file is never overwritten."""
-
-    GUARDED = False  # opened by the user to type into: keys are meant for it
-
-    def __init__(self, suggested: str) -> None:
-        super().__init__(back_answer=None)
-        self.suggested = suggested
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Save the draft's text to a file", classes="dialog-title")
-            yield Input(self.suggested, id="export-path", compact=True)
-            yield Static(Text("An existing file is never overwritten: a number is added to the name.", style="dim"))
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#export-path", Input).focus()
-
-    @on(Button.Pressed, "#save")
-    @on(Input.Submitted)
-    def _save(self) -> None:
-        path = self.query_one("#export-path", Input).value.strip()
-        self.dismiss(path or None)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)

@@ -65,13 +65,13 @@ class DraftRecovery:
                 return
 
     async def export_draft(self, draft: Draft) -> None:
-        from syncmap_tui.ui.dialogs.drafts import ExportPathDialog
+        from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
         screen = self.screen
         store = screen.draft_keeper.store
         folder = default_exports_dir()
         suggested = str(folder / suggested_export_name(draft))
-        destination = await screen.app.push_screen_wait(ExportPathDialog(suggested))
+        destination = await screen.app.push_screen_wait(FilePathDialog(suggested))
         if destination is None:
             return
         path = Path(destination).expanduser()
