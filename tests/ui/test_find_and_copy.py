@@ -22,7 +22,7 @@ from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.ui.app import make_app
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.launch import DeepLink
-from syncmap_tui.ui.flows.copy import SavePathDialog
+from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.flows.find import FindDialog
 
 from .conftest import EMULATOR_URL
@@ -277,7 +277,7 @@ async def test_save_item_json_to_a_file_asks_before_replacing_one(build_app, tmp
         main = main_screen(pilot)
         path = tmp_path / "order.json"
         await main.run_action("save_item_json")
-        dialog = await wait_for_screen(pilot, SavePathDialog)
+        dialog = await wait_for_screen(pilot, FilePathDialog)
         dialog.query_one(Input).value = str(path)
         await pilot.press("enter")
         await settle(pilot)
@@ -287,7 +287,7 @@ async def test_save_item_json_to_a_file_asks_before_replacing_one(build_app, tmp
         path.write_text("someone else's file")
         for replace, expected in ((False, "someone else's file"), (True, main.editor.text + "\n")):
             await main.run_action("save_item_json")
-            dialog = await wait_for_screen(pilot, SavePathDialog)
+            dialog = await wait_for_screen(pilot, FilePathDialog)
             dialog.query_one(Input).value = str(path)
             await pilot.press("enter")
             await answer(pilot, ConfirmDialog, replace)
