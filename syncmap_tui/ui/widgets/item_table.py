@@ -95,6 +95,9 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             column.width = max(self.MIN_KEY_WIDTH, available)
             self._require_update_dimensions = True
             self.refresh()
+        # A table that grows (laid out after its first page came, as a deep link opening before the
+        # first frame does) may now show the last loaded row: ask for the next page as scrolling would.
+        self._check_needs_more()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
