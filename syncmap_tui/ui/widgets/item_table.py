@@ -95,6 +95,9 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             column.width = max(self.MIN_KEY_WIDTH, available)
             self._require_update_dimensions = True
             self.refresh()
+        # A table that grows (laid out after its first page came, as a deep link opening before the
+        # first frame does) may now show the last loaded row: ask for the next page as scrolling would.
+        self._check_needs_more()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
@@ -138,6 +141,11 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             return
         self._rebuild()
 
+    @property
+    def shown_keys(self) -> list[str]:
+        """The keys of the rows on the table, in row order: the loaded ones the filter lets through."""
+        return list(self._shown)
+
     def _shows(self, key: str) -> bool:
         return not self.key_filter or self._filter_match(key)
 
@@ -180,14 +188,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     def mark_changed(self, key: str) -> None:
         """The watch saw the server change this row's item since it was shown: a `•` after its
         revision, until the row is shown anew (opening the item, a refresh)."""
-        item = self.items.get(key)
+        item = self._shown.get(key)  # a row the filter hides has no cell to mark
         if item is not None:
             self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
 
     def mark_gone(self, key: str) -> None:
         """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
         says so and removes the row."""
-        if key in self.items:
+        if key in self._shown:
             self.update_cell(key, "revision", Text("✖", style="bold"))
 
     def remove_item(self, key: str) -> None:
