@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -21,6 +22,7 @@ from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.formatting import format_short_when, format_time_left
 from syncmap_tui.ui.literal import literal
@@ -66,9 +68,11 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown: dict[str, MapItem] = {}
         """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        self._countdown: Timer | None = None
+        """The 1 s timer of the `expires` column, running only while a loaded item expires."""
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
-    FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
+    FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 10))
     MIN_KEY_WIDTH = 12
 
     def on_mount(self) -> None:
@@ -150,11 +154,13 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
+        self._watch_expiries()
 
     def remove_item(self, key: str) -> None:
         if self.window.remove(key):
             self._shown.pop(key, None)
             self.remove_row(key)
+            self._watch_expiries()
 
     @flow("Loading more items", group=PAGES_GROUP)
     async def _load_page(self, request: PageRequest) -> None:
@@ -174,12 +180,41 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
 
     def _cells(self, item: MapItem) -> list[Text]:
         return [
-            literal(item.key),
+            key_text(item.key),
             literal(item.revision),
             Text(f"{item_size(item):,}", justify="right"),
             Text(format_short_when(item.date_updated)),
-            Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—"),
+            self._expires_cell(item),
         ]
+
+    @staticmethod
+    def _expires_cell(item: MapItem) -> Text:
+        return Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—")
+
+    # -- the countdown ---------------------------------------------------------------------------
+
+    def _watch_expiries(self) -> None:
+        """Run the countdown's 1 s timer while a loaded item expires, and only then: with nothing
+        expiring the table wakes no timer and writes nothing (idle stays 0 B/s)."""
+        expiring = any(item.date_expires is not None for item in self.window.items.values())
+        if expiring and self._countdown is None:
+            self._countdown = self.set_interval(1, self._count_down)
+        elif not expiring and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def _count_down(self) -> None:
+        """Update the `expires` cells of the rows on screen whose text changed: `in 23h 50m` changes
+        once a minute, `in 42s` every second, and a cell that reads the same is not repainted."""
+        top = int(self.scroll_y)
+        for row in self.ordered_rows[top : top + self.scrollable_content_region.height]:
+            key = row.key.value
+            item = self.window.items.get(key) if key is not None else None
+            if item is None or item.date_expires is None:
+                continue
+            cell = self._expires_cell(item)
+            if self.get_cell(key, "expires").plain != cell.plain:
+                self.update_cell(key, "expires", cell)
 
     def _show(self, change: WindowChange) -> None:
         if change.rebuilt:
@@ -187,6 +222,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             return
         if not change.appended:
             return
+        self._watch_expiries()
         # Each added row moves the watchers, which would ask for yet another page while the
         # table is still shorter than the window.
         self._rebuilding = True
@@ -223,6 +259,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
                 self.move_cursor(row=0, scroll=False)
         finally:
             self._rebuilding = False
+        self._watch_expiries()
         self._check_needs_more()
 
     @property

@@ -1,0 +1,77 @@
+"""What the table and the tree show (issue #15): a countdown that reaches 'expired', with no timer
+when nothing expires, and keys that differ invisibly told apart."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+
+from syncmap_tui.ui import formatting
+
+from .conftest import PINNED_NOW
+from .helpers import SERVICE, main_screen, settle
+
+SIZE = (100, 30)
+
+
+def expires_cell(table, key: str) -> str:
+    return table.get_cell(key, "expires").plain
+
+
+async def test_the_expires_column_counts_down_to_expired(build_app, monkeypatch):
+    app = build_app(SERVICE, "carts")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        assert expires_cell(table, "cart-2") == "in 10m"
+        assert table._countdown is not None, "an expiring item is shown: the countdown runs"
+
+        monkeypatch.setattr(formatting, "now_utc", lambda: PINNED_NOW + timedelta(seconds=561))
+        table._count_down()
+        assert expires_cell(table, "cart-2") == "in 39s"
+        monkeypatch.setattr(formatting, "now_utc", lambda: PINNED_NOW + timedelta(seconds=600))
+        table._count_down()
+        assert expires_cell(table, "cart-2") == "expired"
+
+
+async def test_no_countdown_timer_when_nothing_expires(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        assert table.row_count > 0
+        assert table._countdown is None, "idle must stay 0 B/s: no timer without an expiring item"
+
+
+async def test_the_countdown_repaints_only_cells_whose_text_changed(build_app, monkeypatch):
+    app = build_app(SERVICE, "carts")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        updated = []
+        real_update_cell = table.update_cell
+
+        def update_cell(*args, **kwargs):
+            updated.append(args)
+            real_update_cell(*args, **kwargs)
+
+        monkeypatch.setattr(table, "update_cell", update_cell)
+        monkeypatch.setattr(formatting, "now_utc", lambda: PINNED_NOW + timedelta(seconds=20))
+        table._count_down()
+        assert [(key, column) for key, column, _ in updated] == [("cart-2", "expires")]
+        table._count_down()
+        assert len(updated) == 1, "a cell that reads the same is not repainted"
+
+
+async def test_keys_that_differ_invisibly_read_differently_in_the_table(build_app, other_writer):
+    nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    sync_map = await other_writer.fetch_map(SERVICE, "empty")
+    for key in (nfc, nfd, "sku", "sku ", "a\\x0ab", "a\nb"):
+        await other_writer.create_item(SERVICE, sync_map.sid, key, {"k": key})
+    app = build_app(SERVICE, "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        shown = [table.get_row_at(row)[0].plain for row in range(table.row_count)]
+        assert len(shown) == 6 and len(set(shown)) == 6, shown
+        assert "cafe\\u0301" in shown and "sku\\x20" in shown and "a\\\\x0ab" in shown and "a\\x0ab" in shown
