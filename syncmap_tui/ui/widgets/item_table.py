@@ -70,10 +70,24 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = False
         self._countdown: Timer | None = None
         """The 1 s timer of the `expires` column, running only while a loaded item expires."""
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=self.CELL_PADDING, **kwargs)
 
     FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 10))
-    MIN_KEY_WIDTH = 12
+    MIN_KEY_WIDTH = 10
+    """`order-0001`; longer keys are cut with an ellipsis, the editor's heading shows them whole."""
+    CELL_PADDING = 1
+    BORDER_AND_SCROLLBAR = 2
+    """The focus bar's column on the left (app.tcss) and the vertical scrollbar's on the right."""
+
+    @classmethod
+    def _fixed_width(cls) -> int:
+        """The columns other than the key, with every column's padding."""
+        return sum(width for _, _, width in cls.FIXED_COLUMNS) + 2 * cls.CELL_PADDING * (len(cls.FIXED_COLUMNS) + 1)
+
+    @classmethod
+    def least_width(cls) -> int:
+        """Columns the table needs to show every column, the key at MIN_KEY_WIDTH."""
+        return cls.MIN_KEY_WIDTH + cls._fixed_width() + cls.BORDER_AND_SCROLLBAR
 
     def on_mount(self) -> None:
         # Text labels: a str label is parsed as Rich markup, and that first parse imports Rich's
@@ -84,9 +98,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
 
     def on_resize(self) -> None:
         # The key column takes whatever the fixed columns leave, so keys stay readable at 80 columns.
-        fixed = sum(width for _, _, width in self.FIXED_COLUMNS)
-        padding = 2 * self.cell_padding * (len(self.FIXED_COLUMNS) + 1)
-        available = self.scrollable_content_region.width - fixed - padding
+        available = self.scrollable_content_region.width - self._fixed_width()
         column = self.columns.get("key")  # type: ignore[call-overload]
         if column is not None:
             column.width = max(self.MIN_KEY_WIDTH, available)
