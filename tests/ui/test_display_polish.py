@@ -75,3 +75,16 @@ async def test_keys_that_differ_invisibly_read_differently_in_the_table(build_ap
         shown = [table.get_row_at(row)[0].plain for row in range(table.row_count)]
         assert len(shown) == 6 and len(set(shown)) == 6, shown
         assert "cafe\\u0301" in shown and "sku\\x20" in shown and "a\\\\x0ab" in shown and "a\\x0ab" in shown
+
+
+async def test_every_column_fits_at_80_columns_and_the_dates_keep_their_year_when_wide(build_app):
+    """Issue #15: `expires` was cut (`in 23h 50`); at 80 columns the dates drop their year instead."""
+    for size, updated in (((80, 24), "01-15 12:00"), ((200, 50), "2026-01-15 12:00")):
+        app = build_app(SERVICE, "carts")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            table = main_screen(pilot).item_table
+            used = sum(column.get_render_width(table) for column in table.columns.values())
+            assert used <= table.scrollable_content_region.width, size
+            assert table.get_cell("cart-2", "updated").plain == updated
+            assert table.get_cell("cart-2", "expires").plain == "in 10m"

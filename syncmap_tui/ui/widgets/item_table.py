@@ -70,9 +70,16 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = False
         self._countdown: Timer | None = None
         """The 1 s timer of the `expires` column, running only while a loaded item expires."""
+        self._with_year = True
+        """The `updated` column shows the year (see `on_resize`)."""
         super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=self.CELL_PADDING, **kwargs)
 
-    FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 10))
+    UPDATED_WITH_YEAR, UPDATED_WITHOUT_YEAR = 16, 11
+    """`2026-01-15 12:00`, `01-15 12:00` (see `on_resize`)."""
+    FIXED_COLUMNS = (
+        ("rev", "revision", 5), ("bytes", "size", 6), ("updated UTC", "updated", UPDATED_WITH_YEAR), ("expires", "expires", 11)
+    )
+    """`expires` fits `in 364d 23h`."""
     MIN_KEY_WIDTH = 10
     """`order-0001`; longer keys are cut with an ellipsis, the editor's heading shows them whole."""
     CELL_PADDING = 1
@@ -80,14 +87,16 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     """The focus bar's column on the left (app.tcss) and the vertical scrollbar's on the right."""
 
     @classmethod
-    def _fixed_width(cls) -> int:
+    def _fixed_width(cls, *, with_year: bool) -> int:
         """The columns other than the key, with every column's padding."""
-        return sum(width for _, _, width in cls.FIXED_COLUMNS) + 2 * cls.CELL_PADDING * (len(cls.FIXED_COLUMNS) + 1)
+        widths = [cls.UPDATED_WITHOUT_YEAR if key == "updated" and not with_year else width for _, key, width in cls.FIXED_COLUMNS]
+        return sum(widths) + 2 * cls.CELL_PADDING * (len(cls.FIXED_COLUMNS) + 1)
 
     @classmethod
     def least_width(cls) -> int:
-        """Columns the table needs to show every column, the key at MIN_KEY_WIDTH."""
-        return cls.MIN_KEY_WIDTH + cls._fixed_width() + cls.BORDER_AND_SCROLLBAR
+        """Columns the table needs to show every column whole: the key at MIN_KEY_WIDTH, the dates
+        without their year."""
+        return cls.MIN_KEY_WIDTH + cls._fixed_width(with_year=False) + cls.BORDER_AND_SCROLLBAR
 
     def on_mount(self) -> None:
         # Text labels: a str label is parsed as Rich markup, and that first parse imports Rich's
@@ -97,13 +106,22 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.add_column(Text(label), key=key, width=width)
 
     def on_resize(self) -> None:
-        # The key column takes whatever the fixed columns leave, so keys stay readable at 80 columns.
-        available = self.scrollable_content_region.width - self._fixed_width()
-        column = self.columns.get("key")  # type: ignore[call-overload]
-        if column is not None:
-            column.width = max(self.MIN_KEY_WIDTH, available)
-            self._require_update_dimensions = True
-            self.refresh()
+        # The key column takes whatever the fixed columns leave, so keys stay readable at 80
+        # columns; where the key would get less than MIN_KEY_WIDTH, the dates drop their year.
+        room = self.scrollable_content_region.width
+        with_year = room - self._fixed_width(with_year=True) >= self.MIN_KEY_WIDTH
+        key_column = self.columns.get("key")  # type: ignore[call-overload]
+        updated_column = self.columns.get("updated")  # type: ignore[call-overload]
+        if key_column is None or updated_column is None:
+            return
+        if with_year != self._with_year:
+            self._with_year = with_year
+            updated_column.width = self.UPDATED_WITH_YEAR if with_year else self.UPDATED_WITHOUT_YEAR
+            self._shown = {}  # every row's `updated` cell reads differently now
+            self._rebuild()
+        key_column.width = max(self.MIN_KEY_WIDTH, room - self._fixed_width(with_year=with_year))
+        self._require_update_dimensions = True
+        self.refresh()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
@@ -195,7 +213,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             key_text(item.key),
             literal(item.revision),
             Text(f"{item_size(item):,}", justify="right"),
-            Text(format_short_when(item.date_updated)),
+            Text(format_short_when(item.date_updated, with_year=self._with_year)),
             self._expires_cell(item),
         ]
 
