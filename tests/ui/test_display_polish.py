@@ -88,3 +88,56 @@ async def test_every_column_fits_at_80_columns_and_the_dates_keep_their_year_whe
             assert used <= table.scrollable_content_region.width, size
             assert table.get_cell("cart-2", "updated").plain == updated
             assert table.get_cell("cart-2", "expires").plain == "in 10m"
+
+
+def hint_of(field) -> str:
+    return str(field.query_one(".ttl-hint").render())
+
+
+async def test_the_ttl_hints_count_down_only_while_something_expires(build_app, monkeypatch):
+    app = build_app(SERVICE, "carts", "cart-2")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert hint_of(editor.item_ttl) == "now: 2026-01-15 12:10 (in 10m)"
+        assert editor._ttl_countdown is not None
+        monkeypatch.setattr(formatting, "now_utc", lambda: PINNED_NOW + timedelta(seconds=601))
+        editor._show_ttl_hints()
+        assert hint_of(editor.item_ttl) == "now: 2026-01-15 12:10 (expired)"
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert hint_of(editor.item_ttl) == "now: never expires"
+        assert editor._ttl_countdown is None, "nothing expires: no timer (idle stays 0 B/s)"
+
+
+async def test_the_map_ttl_is_labelled_as_the_maps_and_shows_its_expiry(build_app):
+    app = build_app(SERVICE, "carts", "cart-1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert str(editor.collection_ttl.query_one("Label").render()) == "map TTL"
+        editor.show_map_expiry(PINNED_NOW + timedelta(days=7))
+        assert hint_of(editor.collection_ttl) == "now: map 2026-01-22 12:00 (in 7d)"
+        editor.collection_ttl.value = "1d"
+        await pilot.pause()
+        assert hint_of(editor.collection_ttl).startswith("→ whole map expires 2026-01-16 12:00 (in 1d)")
+
+
+async def test_f9_shows_the_whole_json_error_that_its_line_cuts(build_app):
+    from .helpers import record_notifications
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    told = record_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        editor.replace_text('{"a": 1,, "this error message is long enough to be cut at eighty columns": 2}')
+        await pilot.pause()
+        validation = editor.query_one("#validation")
+        assert validation.size.height == 1, "a parse error takes one line, not the JSON's rows"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert any(message == editor.check.error.message for message in told), told

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Self
 
 from rich.cells import cell_len
@@ -159,19 +160,22 @@ def show_if_changed(static: Static, content: str | Text) -> None:
 
 
 class TtlField(Horizontal):
-    """A TTL input that takes seconds or 90s/15m/2h/7d and says when the item would expire."""
+    """A TTL input that takes seconds or 90s/15m/2h/7d and says when the item (or the map) would
+    expire. The hint wraps (up to three lines) rather than being cut: at 80 columns it has ~38."""
 
     DEFAULT_CSS = """
-    TtlField { height: 1; width: 1fr; }
-    TtlField Label { width: 14; }
-    TtlField Input { width: 10; }
-    TtlField .ttl-hint { width: 1fr; padding: 0 1; color: $text-muted; }
+    TtlField { height: auto; width: 1fr; }
+    TtlField Label { width: 9; }
+    TtlField Input { width: 9; }
+    TtlField .ttl-hint { width: 1fr; height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     TtlField.-invalid .ttl-hint { color: $error; }
     """
 
-    def __init__(self, label: str, *, id: str) -> None:
+    def __init__(self, label: str, *, id: str, subject: str = "") -> None:
         super().__init__(id=id)
         self.label = label
+        self.subject = subject
+        """What a typed TTL makes expire, in the hint: "" for the item, "whole map" for the map."""
 
     def compose(self) -> ComposeResult:
         yield Label(self.label)
@@ -197,17 +201,18 @@ class TtlField(Horizontal):
             seconds = parse_optional_ttl(self.value)
         except ValidationError as exc:
             self.add_class("-invalid")
-            hint.update(Text(exc.message))
+            show_if_changed(hint, Text(exc.message))
             return
         self.remove_class("-invalid")
+        subject = f"{self.subject} " if self.subject else ""
         if seconds is None:
             text = unchanged
         elif seconds == 0:
-            text = "→ never expires"
+            text = f"→ {subject}never expires"
         else:
             now = formatting.now_utc()
-            text = f"→ expires {format_expiry(expiry_after(seconds, now), now)}"
-        hint.update(Text(" ".join(part for part in (text, note) if part)))
+            text = f"→ {subject}expires {format_expiry(expiry_after(seconds, now), now)}"
+        show_if_changed(hint, Text(" ".join(part for part in (text, note) if part)))
 
 
 @dataclass(frozen=True)
@@ -578,8 +583,11 @@ class ItemEditor(Vertical):
         Binding("f2", "format_json", "Format", id="format-json"),
         Binding("f3", "minify_json", "Minify", show=False, id="minify-json"),
         Binding("f4", "restore_mine", "Restore mine", show=False, id="restore-mine"),
+        Binding("f9", "show_json_error", "The whole JSON error (its line is cut to fit)", show=False, id="show-json-error"),
         Binding("escape", "screen.cancel_or_back", "Cancel / back", show=False, id="leave-editor"),
     ]
+    ALLOW_MAXIMIZE = True
+    """F8 (Body) and the palette's Maximize show the whole editor: the JSON, its status, the TTLs."""
 
     open_item: reactive[OpenItem | None] = reactive(None, init=False)
     """The item being edited; None shows the empty state."""
@@ -615,6 +623,10 @@ class ItemEditor(Vertical):
         self._sizes_add_up = True
         """False once the full check has disagreed with a size worked out from an edit (a repeated
         key): every edit of this item is then checked in full at once."""
+        self.map_expires: datetime | None = None
+        """When the open item's map expires, as last fetched (`show_map_expiry`)."""
+        self._ttl_countdown: Timer | None = None
+        """The TTL hints' 1 s timer, running only while the open item or its map expires."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
@@ -626,8 +638,9 @@ class ItemEditor(Vertical):
                 yield Static("", id="validation")
                 yield SizeMeter("", id="size-meter")
             with Vertical(id="editor-ttls"):
-                yield TtlField("ItemTtl", id="item-ttl")
-                yield TtlField("CollectionTtl", id="collection-ttl")
+                yield TtlField("item TTL", id="item-ttl")
+                # Twilio's CollectionTtl: it sets when the whole map expires, every item with it.
+                yield TtlField("map TTL", id="collection-ttl", subject="whole map")
 
     def on_mount(self) -> None:
         self.query_one("#editor-body").display = False
@@ -909,15 +922,35 @@ class ItemEditor(Vertical):
         status.set_class(check.error is not None, "-error")
         self.query_one(SizeMeter).show(check)
 
+    def show_map_expiry(self, expires: datetime | None) -> None:
+        """The open map's expiry as the server last said it, shown beside the map TTL field."""
+        self.map_expires = expires
+        self._show_ttl_hints()
+
     def _show_ttl_hints(self) -> None:
         if self.open_item is None:
+            self._watch_ttl_countdown()
             return
-        expires = self.open_item.item.date_expires
-        self.item_ttl.show_hint(f"now: {format_expiry(expires, formatting.now_utc())}")
+        now = formatting.now_utc()
+        self.item_ttl.show_hint(f"now: {format_expiry(self.open_item.item.date_expires, now)}")
         note = ""
         if self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text:
             note = f"({COLLECTION_TTL_RULE})"
-        self.collection_ttl.show_hint("map: unchanged", note)
+        self.collection_ttl.show_hint(f"now: map {format_expiry(self.map_expires, now)}", note)
+        self._watch_ttl_countdown()
+
+    def _watch_ttl_countdown(self) -> None:
+        """Count the hints' `(in 52m 10s)` down once a second, only while the open item or its map
+        expires: with nothing expiring no timer runs (idle stays 0 B/s), and a tick whose hints
+        read the same repaints nothing (show_if_changed)."""
+        expiring = self.open_item is not None and (
+            self.open_item.item.date_expires is not None or self.map_expires is not None
+        )
+        if expiring and self._ttl_countdown is None:
+            self._ttl_countdown = self.set_interval(1, self._show_ttl_hints)
+        elif not expiring and self._ttl_countdown is not None:
+            self._ttl_countdown.stop()
+            self._ttl_countdown = None
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -938,6 +971,13 @@ class ItemEditor(Vertical):
             self.notify("Fix the JSON first: " + (self.check.error.message if self.check.error else ""), severity="warning")
             return
         self.replace_text(format_data(self.check.value, compact=True))
+
+    def action_show_json_error(self) -> None:
+        error = self._shown.error
+        if error is None:
+            self.notify("The JSON is valid.")
+            return
+        self.notify(error.message, title="Invalid JSON", severity="warning", timeout=15)
 
     def action_restore_mine(self) -> None:
         if self.session is None:
