@@ -1,4 +1,4 @@
-"""The editor's size figure for typing inside a string (widgets.editor.wire_delta_in_string) is
+"""The editor's size figure for typing inside a string (widgets.json_area.wire_delta_in_string) is
 exact whenever it gives one: the meter shows it before the full check has run."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncmap_tui.sync.validation import check_data, format_data
-from syncmap_tui.ui.widgets.editor import wire_delta_in_string
+from syncmap_tui.ui.widgets.json_area import wire_delta_in_string
 
 scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=12)

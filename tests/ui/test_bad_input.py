@@ -349,7 +349,7 @@ async def test_a_one_megabyte_paste_is_kept_and_refused(session, variant):
 
 
 async def test_a_paste_with_a_line_too_long_is_refused_and_the_editor_keeps_its_text(session):
-    from syncmap_tui.ui.widgets.editor import JsonArea
+    from syncmap_tui.ui.widgets.json_area import JsonArea
 
     limit = JsonArea.MAX_PASTED_LINE_CHARS
     editor = session.main.editor

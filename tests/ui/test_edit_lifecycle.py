@@ -73,7 +73,7 @@ async def test_case_2_a_draft_is_not_saved_over_an_item_created_again(build_app,
         await settle(pilot)
         assert json.loads(main_screen(pilot).editor.text) == {"mine": True}
         # The dead instance's draft became this instance's: one draft, ours.
-        assert [d.instance for d in drafts_on_disk()] == [main_screen(pilot).instance]
+        assert [d.instance for d in drafts_on_disk()] == [main_screen(pilot).draft_keeper.instance]
         await pilot.press("ctrl+s")
         await answer(pilot, ConflictDialog, "back")
         await settle(pilot)
@@ -262,7 +262,7 @@ async def test_case_13_escape_during_a_slow_create_keeps_the_new_item(build_app,
         dialog.query_one("#new-data").load_text('{"made": "by hand"}')
         emulator.faults.update({"latency": 0.8, "methods": WRITE_METHODS})
         dialog.query_one("#create").press()
-        await wait_until(pilot, lambda: main.creating is not None, what="the create on its way")
+        await wait_until(pilot, lambda: main.item_flows.creating is not None, what="the create on its way")
         await pilot.press("escape")
         await settle(pilot)
         emulator.faults.reset()

@@ -141,7 +141,7 @@ async def _delete_map(pilot, main, calls) -> None:
 
 async def _write_draft(pilot, main, calls) -> None:
     # The edit made before arming is due 0.5 s after it was typed; the write runs in the flow.
-    await wait_until(pilot, lambda: calls["n"] and not main.draft_writing, what="a draft write")
+    await wait_until(pilot, lambda: calls["n"] and not main.draft_keeper.writing, what="a draft write")
 
 
 async def _nothing(pilot, main, calls) -> None:

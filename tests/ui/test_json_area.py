@@ -7,7 +7,7 @@ import json
 from textual.app import App, ComposeResult
 from textual.widgets import TextArea
 
-from syncmap_tui.ui.widgets.editor import JsonArea, _RowHighlights
+from syncmap_tui.ui.widgets.json_area import JsonArea, _RowHighlights
 
 MAX_SPANS = _RowHighlights.MAX_LINE_SPANS
 

@@ -9,7 +9,7 @@ import json
 from textual import events
 from textual.keys import _character_to_key
 
-from syncmap_tui.ui.widgets.editor import JsonArea
+from syncmap_tui.ui.widgets.json_area import JsonArea
 
 from .helpers import SERVICE, main_screen, settle
 
