@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -33,6 +33,7 @@ from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
+from syncmap_tui.ui.widgets.panes import Body, ItemsPane
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
@@ -57,6 +58,9 @@ class EditorPlaceholder(Vertical):
 class MainScreen(Screen[None]):
     """Composes the widgets, holds what the flows share (the client, the open map, the editor),
     and starts the flows as workers: their groups decide what escape cancels and what replaces what."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    """A maximised pane (F8) still shows which account is open, and the keys."""
 
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
@@ -92,10 +96,10 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.target)
-        with Horizontal(id="body"):
+        with Body(id="body"):
             yield Navigator(id="navigator")
             with Vertical(id="workspace"):
-                with Vertical(id="items-pane"):
+                with ItemsPane(id="items-pane"):
                     yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
                     yield ItemTable(id="items")
                     yield Static("", id="items-status")
@@ -113,6 +117,10 @@ class MainScreen(Screen[None]):
     @property
     def item_table(self) -> ItemTable:
         return self.query_one(ItemTable)
+
+    @property
+    def body(self) -> Body:
+        return self.query_one(Body)
 
     @property
     def editor(self) -> ItemEditor:
@@ -181,10 +189,6 @@ class MainScreen(Screen[None]):
             await self.client.aclose()
         self.draft_keeper.instance_lock.release()
 
-    def on_resize(self) -> None:
-        # Wide terminals show the table and the editor side by side; narrow ones stack them.
-        self.query_one("#workspace").set_class(self.size.width >= 140, "-wide")
-
     # -- what the flows show -------------------------------------------------------------------
 
     def set_activity(self, text: str = "") -> None:
@@ -209,7 +213,7 @@ class MainScreen(Screen[None]):
         else:
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
-            text = f"{text} · {note}"
+            text = f"{note} · {text}"  # first: where a jump landed is what was asked
         self.query_one("#items-status", Static).update(Text(text))
 
     def fail(self, doing: str, error: Exception) -> None:

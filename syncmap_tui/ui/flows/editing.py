@@ -40,6 +40,7 @@ class EditingFlows:
         editor.show_read_only(READ_ONLY_REASON if screen.target.read_only else None)
         editor.changed()
         screen.show_location()
+        screen.body.show_editor()  # a maximised table would hide the item just opened
         editor.json_area.focus()
         return session
 

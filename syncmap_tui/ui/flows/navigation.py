@@ -116,6 +116,7 @@ class NavigationFlows:
             return
         await self.open_map(entry)
         self.screen.item_table.focus()
+        self.screen.notify("The item table has the focus: ↑ ↓ choose, enter opens, tab moves on.", timeout=3)
 
     async def open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
         screen = self.screen
@@ -123,6 +124,7 @@ class NavigationFlows:
         screen.current_map = entry
         screen.editing.leave_session()
         editor.clear_item()
+        editor.show_map_expiry(entry.sync_map.date_expires)
         screen.show_location()
         await self.load_first_page(from_key)
 

@@ -1,0 +1,93 @@
+"""Issue #15, the layout at 80×24: the split between the table and the editor follows the task and
+moves from the keyboard, F8 maximises the pane in use, an opened item is never hidden, and the tree
+is as wide as its names within bounds."""
+
+from __future__ import annotations
+
+from syncmap_tui.ui.widgets.item_table import ItemTable
+
+from .helpers import SERVICE, main_screen, settle
+
+SMALL = (80, 24)
+
+
+async def test_the_split_follows_the_task_and_each_task_keeps_its_own(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        pane, editor = main.body.items_pane, main.editor
+        assert main.editor.json_area.has_focus
+        assert editor.size.height > 2 * pane.size.height, "editing: the editor has the room"
+        editing_rows = pane.size.height
+
+        main.item_table.focus()
+        await pilot.pause()
+        assert pane.size.height > editor.size.height, "choosing: the table has the room"
+        choosing_rows = pane.size.height
+
+        await pilot.press("alt+down")
+        await pilot.pause()
+        assert pane.size.height == choosing_rows + 1
+
+        main.editor.json_area.focus()
+        await pilot.pause()
+        assert pane.size.height == editing_rows, "the editing split is its own"
+        await pilot.press("alt+up")
+        await pilot.pause()
+        assert pane.size.height == editing_rows - 1
+        for _ in range(10):
+            await pilot.press("alt+up")
+        await pilot.pause()
+        assert pane.size.height == 5, "the table keeps its jump field, headings, two rows and status"
+
+        main.item_table.focus()
+        await pilot.pause()
+        assert pane.size.height == choosing_rows + 1
+
+
+async def test_f8_maximises_the_pane_in_use_and_opening_an_item_shows_the_editor(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert main.maximized is main.editor
+        assert main.header.region.y == 0, "the account stays in sight"
+        await pilot.press("f8")
+        await pilot.pause()
+        assert main.maximized is None
+
+        main.item_table.focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert main.maximized is main.body.items_pane
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0002"
+        assert main.maximized is None, "the item opened is in sight, not in a hidden editor"
+        assert main.editor.json_area.has_focus and main.editor.region.height > 0
+
+
+async def test_the_tree_is_as_wide_as_its_names_within_what_the_table_leaves(build_app):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        tree = main_screen(pilot).navigator
+        widest = tree.virtual_size.width
+        assert widest >= len("▶ Feature Flags (production)")
+        assert tree.scrollable_content_region.width >= widest, "nothing cut at 200 columns"
+
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert main.navigator.size.width + ItemTable.least_width() <= 80
+        width = main.navigator.size.width
+        await pilot.press("alt+right")
+        await pilot.pause()
+        assert main.navigator.size.width == width + 2
+        await pilot.press("alt+left", "alt+left")
+        await pilot.pause()
+        assert main.navigator.size.width == width - 2
