@@ -141,3 +141,36 @@ async def test_f9_shows_the_whole_json_error_that_its_line_cuts(build_app):
         await pilot.press("f9")
         await pilot.pause()
         assert any(message == editor.check.error.message for message in told), told
+
+
+async def test_a_save_that_sets_the_map_ttl_asks_first_then_shows_the_new_expiry_and_leaves_the_ttl_field(
+    build_app, other_writer
+):
+    """Issue #15: saving `0` in CollectionTtl by accident cleared a map's expiry, unasked."""
+    from syncmap_tui.ui.dialogs import ConfirmDialog
+
+    from .helpers import answer, wait_for_screen
+
+    app = build_app(SERVICE, "carts", "cart-1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        assert hint_of(editor.collection_ttl) == "now: map 2026-01-22 12:00 (in 7d)"
+        editor.collection_ttl.input.focus()
+        await pilot.press("0")
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        fields = str(dialog.query_one("#confirm-fields").render())
+        assert "2026-01-22 12:00 (in 7d)" in fields and "never expires" in fields
+        await answer(pilot, ConfirmDialog, False)
+        await settle(pilot)
+        sync_map = await other_writer.fetch_map(SERVICE, "carts")
+        assert sync_map.date_expires is not None, "declined: the map keeps its expiry"
+        assert (await other_writer.fetch_item(SERVICE, sync_map.sid, "cart-1")).revision == "0"
+
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert (await other_writer.fetch_map(SERVICE, "carts")).date_expires is None
+        assert hint_of(editor.collection_ttl) == "now: map never expires"
+        assert editor.json_area.has_focus, "after the save the focus is back in the JSON"
