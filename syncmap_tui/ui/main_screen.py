@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
-from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.flow_errors import flow
@@ -265,8 +265,22 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        """Open a map the palette found, in the tree too, even of a service not expanded there."""
+        self.navigation.show_listed_maps(entry.service)
+        node = self.navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data  # the tree's own entry, which later changes to the map update
+            self.navigator.move_to(node)
         self._open_map_flow(entry)
+
+    def open_service_from_palette(self, service: Service) -> None:
+        node = self.navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.navigation.show_listed_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        self.navigator.move_cursor(node)
+        self.navigator.focus()
 
     def open_key_from_palette(self, key: str) -> None:
         if self.item_table.select_key(key):

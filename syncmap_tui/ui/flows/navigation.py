@@ -9,10 +9,10 @@ from textual.widgets import Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
-from syncmap_tui.sync.models import MapItem, Service
+from syncmap_tui.sync.models import MapItem, Service, SyncMap
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
 from syncmap_tui.ui.literal import literal_block
-from syncmap_tui.ui.widgets.navigator import MapEntry
+from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -23,6 +23,8 @@ class NavigationFlows:
 
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+        self.listed_maps: dict[str, list[SyncMap]] = {}
+        """Maps of services not expanded in the tree, by service SID, listed for the palette."""
 
     async def connect(self) -> None:
         from syncmap_tui.connection import open_client
@@ -42,6 +44,7 @@ class NavigationFlows:
         else:
             screen.set_activity()
             screen.navigator.show_services(services)
+            self.listed_maps.clear()
             screen.show_items_status()
         # The first frame goes out without the editor; it comes right after, before any map opens.
         await screen.frame_shown()
@@ -97,6 +100,31 @@ class NavigationFlows:
             "flag": "the --profile or --base-url you gave",
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
+
+    async def list_maps_for_palette(self) -> None:
+        """List the maps of the services whose maps the tree has not loaded, so that the palette
+        finds `orders` before its service is expanded. Once per service and connection (a refresh
+        of the services forgets them); failures leave those maps out, said in the palette's help."""
+        screen = self.screen
+        if screen.client is None:
+            return
+        for node in list(screen.navigator.root.children):
+            entry = node.data
+            if not isinstance(entry, ServiceEntry) or entry.maps_loaded or entry.service.sid in self.listed_maps:
+                continue
+            try:
+                self.listed_maps[entry.service.sid] = [m async for m in screen.client.list_maps(entry.service.sid)]
+            except SyncError:
+                continue
+
+    def show_listed_maps(self, service: Service) -> bool:
+        """Show in the tree the maps the palette listed for `service`. False if it listed none."""
+        maps = self.listed_maps.get(service.sid)
+        node = self.screen.navigator.service_node(service.sid)
+        if maps is None or node is None or not isinstance(node.data, ServiceEntry) or node.data.maps_loaded:
+            return False
+        self.screen.navigator.show_maps(service.sid, maps)
+        return True
 
     async def load_maps(self, service: Service) -> None:
         screen = self.screen
@@ -205,6 +233,7 @@ class NavigationFlows:
                 screen.fail("Refreshing", error)
                 return
             screen.navigator.show_services(services)
+            self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
             return
         table = screen.item_table

@@ -129,6 +129,14 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
     def select_map(self, service_sid: str, map_sid: str) -> None:
         node = self.map_node(service_sid, map_sid)
         if node is not None:
+            self.move_to(node)
+
+    def move_to(self, node: TreeNode[NavigatorEntry]) -> None:
+        """Put the cursor on `node`, also on one just added: Tree numbers the lines of new nodes
+        when it next draws, and until then `move_cursor` finds no line and puts the cursor nowhere."""
+        if node.line == -1:
+            self.call_after_refresh(self.move_cursor, node)
+        else:
             self.move_cursor(node)
 
     @property
