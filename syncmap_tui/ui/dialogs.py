@@ -25,8 +25,9 @@ from syncmap_tui.sync.session import ConflictChoice, DeletedChoice  # the sessio
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, escape_unprintable, parse_ttl
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
-from syncmap_tui.ui.literal import literal, literal_block, visible
+from syncmap_tui.ui.literal import literal_block, visible
 
 if TYPE_CHECKING:
     from textual.widgets import OptionList
@@ -131,7 +132,7 @@ def _field_lines(fields: list[tuple[str, str]]) -> Text:
         if index:
             text.append("\n")
         text.append(f"{name}: ", style="bold")
-        text.append_text(literal(value))
+        text.append_text(key_text(value))  # keys, names, revisions: what tells them apart shows
     return text
 
 
@@ -214,7 +215,7 @@ class UnsavedChangesDialog(Dialog[LeaveChoice]):
         with Vertical(classes="dialog"):
             yield Label("Unsaved changes", classes="dialog-title")
             message = Text("The new item " if self.new_item else "The item ")
-            message.append_text(literal(self.key, "bold"))
+            message.append_text(key_text(self.key, "bold"))
             if self.new_item:
                 message.append(f" is not created yet. It is kept as a draft; {self.doing} anyway?")
             elif self.can_save:
@@ -256,7 +257,7 @@ class DeletedDialog(Dialog[DeletedChoice]):
         with Vertical(classes="dialog", id="deleted"):
             yield Label("The item expired" if self.expired else "The item was deleted", classes="dialog-title")
             message = Text()
-            message.append_text(literal(self.key, "bold"))
+            message.append_text(key_text(self.key, "bold"))
             if self.expired:
                 message.append(" reached its expiry while you were editing it: the server no longer has it.")
             else:
@@ -375,7 +376,7 @@ class NewMapDialog(Dialog):
         with Vertical(classes="dialog"):
             yield Label("New map", classes="dialog-title")
             where = Text("in service ")
-            where.append_text(literal(self.service_name, "bold"))
+            where.append_text(key_text(self.service_name, "bold"))
             yield Static(where)
             yield Label("Unique name (optional)")
             yield Input(id="map-name", compact=True)
@@ -513,7 +514,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
         from syncmap_tui.sync.conflict import theirs_changed_nothing
 
         view = self.view
-        summary = literal(view.theirs.key, "bold")
+        summary = key_text(view.theirs.key, "bold")
         summary.no_wrap = False
         summary.append(
             f": you loaded revision {visible(view.base.revision)}; the server now has revision {visible(view.theirs.revision)}"
@@ -755,12 +756,16 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
 
     BACK_ANSWER = "later"
 
-    def __init__(self, draft: Draft, position: int, count: int, *, read_only: bool = False) -> None:
+    def __init__(
+        self, draft: Draft, position: int, count: int, *, read_only: bool = False, names: tuple[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.draft = draft
         self.position = position
         self.count = count
         self.read_only = read_only
+        self.service_name, self.map_name = names or (draft.service_sid, draft.map_sid)
+        """The names the draft's service and map have now (their SIDs where none is known)."""
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -771,8 +776,8 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
                 _field_lines(
                     [
                         ("key", draft.key),
-                        ("map", draft.map_sid),
-                        ("service", draft.service_sid),
+                        ("map", self.map_name),
+                        ("service", self.service_name),
                         ("based on revision", draft.base_revision or "(new item)"),
                         ("last typed", format_when(draft.saved_at)),
                     ]

@@ -32,6 +32,7 @@ from syncmap_tui.sync.validation import (
     wire_size,
 )
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.formatting import (
     expiry_after,
     format_expiry,
@@ -466,7 +467,7 @@ class ItemEditor(Vertical):
     def _show_heading(self) -> None:
         if self.open_item is None:
             return
-        heading = Text.assemble(literal(self.open_item.key, "bold"), "  ")
+        heading = Text.assemble(key_text(self.open_item.key, "bold"), "  ")
         heading.append(f"rev {visible(self.open_item.loaded_revision)}", style="dim")
         session = self.session
         if self.is_dirty and self._formatting_only:
