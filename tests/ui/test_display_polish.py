@@ -86,6 +86,7 @@ async def test_every_column_fits_at_80_columns_and_the_dates_keep_their_year_whe
             table = main_screen(pilot).item_table
             used = sum(column.get_render_width(table) for column in table.columns.values())
             assert used <= table.scrollable_content_region.width, size
+            assert not table.show_horizontal_scrollbar, "no row lost to a horizontal scrollbar"
             assert table.get_cell("cart-2", "updated").plain == updated
             assert table.get_cell("cart-2", "expires").plain == "in 10m"
 

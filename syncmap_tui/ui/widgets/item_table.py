@@ -109,6 +109,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         # The key column takes whatever the fixed columns leave, so keys stay readable at 80
         # columns; where the key would get less than MIN_KEY_WIDTH, the dates drop their year.
         room = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            # Kept for the scrollbar the rows will bring: sized to the full width, the columns
+            # overflowed by one once it came, and a horizontal scrollbar took a row.
+            room -= self.styles.scrollbar_size_vertical
         with_year = room - self._fixed_width(with_year=True) >= self.MIN_KEY_WIDTH
         key_column = self.columns.get("key")  # type: ignore[call-overload]
         updated_column = self.columns.get("updated")  # type: ignore[call-overload]

@@ -24,10 +24,12 @@ MIN_TABLE_ROWS = 5
 """The jump field, the column headings, two rows and the status line."""
 MIN_EDITOR_ROWS = 6
 """The editor's top border, its heading, two lines of JSON, the status line and one TTL field."""
-MIN_SIDE_COLUMNS = 40
-"""Side by side (wide), the least width either pane is given."""
-CHOOSING_SHARE = 0.6
-EDITING_SHARE = 0.25
+MIN_EDITOR_COLUMNS = 40
+"""Side by side (wide), the least width the editor is given; the table's is ItemTable.least_width."""
+SHARES = {(False, "choosing"): 0.6, (False, "editing"): 0.25, (True, "choosing"): 0.55, (True, "editing"): 0.4}
+"""The items pane's share of the workspace by (side by side, task). Side by side both panes have
+the full height, so the split moves less: at 200 columns, editing still leaves the table its
+dates with the year (~68 columns)."""
 
 
 class ItemsPane(Vertical):
@@ -49,8 +51,9 @@ class Body(Horizontal):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.shares = {"choosing": CHOOSING_SHARE, "editing": EDITING_SHARE}
-        """The share of the workspace the items pane gets, per task; the editor gets the rest."""
+        self.shares = dict(SHARES)
+        """The share of the workspace the items pane gets, by (side by side, task); the editor gets
+        the rest. The keyboard moves the current one (`action_resize_table`)."""
 
     @property
     def workspace(self) -> Vertical:
@@ -89,13 +92,13 @@ class Body(Horizontal):
     def _room(self) -> tuple[int, int, int]:
         """The workspace's length along the split, and the least each pane may have."""
         if self.wide:
-            return self.workspace.size.width, MIN_SIDE_COLUMNS, MIN_SIDE_COLUMNS
+            return self.workspace.size.width, ItemTable.least_width(), MIN_EDITOR_COLUMNS
         return self.workspace.size.height, MIN_TABLE_ROWS, MIN_EDITOR_ROWS
 
     def table_length(self, task: str | None = None) -> int:
         """Rows (or, side by side, columns) the items pane gets for `task` (default: the current one)."""
         length, least_table, least_editor = self._room()
-        wanted = round(length * self.shares[task or self.task])
+        wanted = round(length * self.shares[self.wide, task or self.task])
         return max(least_table, min(wanted, length - least_editor))
 
     def apply_split(self) -> None:
@@ -118,12 +121,12 @@ class Body(Horizontal):
             return
         task = self.task
         before = self.table_length(task)
-        self.shares[task] = (before + step * (2 if self.wide else 1)) / length
-        self.shares[task] = self.table_length(task) / length  # no credit for steps past a bound
+        self.shares[self.wide, task] = (before + step * (2 if self.wide else 1)) / length
+        self.shares[self.wide, task] = self.table_length(task) / length  # no credit for steps past a bound
         self.apply_split()
 
     def action_resize_tree(self, columns: int) -> None:
-        self.navigator.resize(columns, most=self.size.width - MIN_SIDE_COLUMNS)
+        self.navigator.resize(columns, most=self.size.width - MIN_EDITOR_COLUMNS)
 
     def action_toggle_maximized(self) -> None:
         screen = self.screen
