@@ -48,8 +48,8 @@ def _sections() -> list[tuple[str, list[Binding]]]:
 
 EXTRA_KEYS = [
     ("Everywhere", "tab / shift+tab",
-     "Move the focus, always in this order: tree, jump field, table, JSON, ItemTtl, the map's TTL (the last "
-     "three once an item is open). A bar on the left marks the focused one"),
+     "Move the focus, always in this order: tree, jump field, table, JSON, item TTL, map TTL (the last three "
+     "once an item is open). A bar on the left marks the focused one"),
     ("Everywhere", "ctrl+p", "Command palette: every action, and jump to a service, map or item"),
     ("Item table", "enter", "Open the item in the editor"),
     ("Dialogs", "tab / shift+tab", "Move between the choices; enter presses the focused one (no letter answers)"),

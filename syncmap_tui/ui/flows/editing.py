@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from syncmap_tui.sync.editing import parse_optional_ttl
+from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept
 from syncmap_tui.sync.validation import ValidationError
@@ -144,13 +144,16 @@ class EditingFlows:
         from syncmap_tui.ui.dialogs import ConfirmDialog
 
         now = formatting.now_utc()
-        after = format_expiry(expiry_after(seconds, now), now)
-        return bool(await screen.app.push_screen_wait(ConfirmDialog(
-            "Change when the whole map expires?",
-            [("map", entry.sync_map.display_name), ("now", format_expiry(entry.sync_map.date_expires, now)),
-             ("after the save", after)],
-            confirm_label="Save, map TTL too",
-        )))
+        fields = [
+            ("map", entry.sync_map.display_name),
+            ("now", format_expiry(entry.sync_map.date_expires, now)),
+            ("after the save", format_expiry(expiry_after(seconds, now), now)),
+        ]
+        if editor.map_ttl_alone:
+            fields.append(("note", COLLECTION_TTL_RULE))
+        return bool(await screen.app.push_screen_wait(
+            ConfirmDialog("Change when the whole map expires?", fields, confirm_label="Save, map TTL too")
+        ))
 
     async def _show_new_map_expiry(self) -> None:
         screen = self.screen

@@ -17,7 +17,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
+from syncmap_tui.sync.editing import parse_optional_ttl
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, Mine
@@ -528,11 +528,16 @@ class ItemEditor(Vertical):
             return
         now = formatting.now_utc()
         self.item_ttl.show_hint(f"now: {format_expiry(self.open_item.item.date_expires, now)}")
-        note = ""
-        if self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text:
-            note = f"({COLLECTION_TTL_RULE})"
-        self.collection_ttl.show_hint(f"now: map {format_expiry(self.map_expires, now)}", note)
+        # Twilio's rule for a map TTL sent alone is said by the save's question (ConfirmDialog):
+        # here it made the hint five lines long at 80 columns.
+        self.collection_ttl.show_hint(f"now: map {format_expiry(self.map_expires, now)}", "(data goes too)" if self.map_ttl_alone else "")
         self._watch_ttl_countdown()
+
+    @property
+    def map_ttl_alone(self) -> bool:
+        """A map TTL is typed with nothing else to send: Twilio takes it only with a data or
+        ItemTtl change, so the save sends the data with it, unchanged (COLLECTION_TTL_RULE)."""
+        return bool(self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text)
 
     def _watch_ttl_countdown(self) -> None:
         """Count the hints' `(in 52m 10s)` down once a second, only while the open item or its map
