@@ -49,16 +49,18 @@ async def test_the_countdown_repaints_only_cells_whose_text_changed(build_app, m
         await settle(pilot)
         table = main_screen(pilot).item_table
         updated = []
-        real_update_cell = table.update_cell
+        real_refresh = table.refresh
 
-        def update_cell(*args, **kwargs):
-            updated.append(args)
-            real_update_cell(*args, **kwargs)
+        def refresh(*regions, **kwargs):
+            updated.append(regions)
+            return real_refresh(*regions, **kwargs)
 
-        monkeypatch.setattr(table, "update_cell", update_cell)
+        monkeypatch.setattr(table, "refresh", refresh)
         monkeypatch.setattr(formatting, "now_utc", lambda: PINNED_NOW + timedelta(seconds=20))
         table._count_down()
-        assert [(key, column) for key, column, _ in updated] == [("cart-2", "expires")]
+        assert expires_cell(table, "cart-2") == "in 9m 40s"
+        assert len(updated) == 1 and len(updated[0]) == 1, "one region repainted"
+        assert updated[0][0].height == 1 and updated[0][0].width < 20, "the cell, not the table"
         table._count_down()
         assert len(updated) == 1, "a cell that reads the same is not repainted"
 

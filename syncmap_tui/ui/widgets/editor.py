@@ -114,7 +114,7 @@ class TtlField(Horizontal):
     TtlField { height: auto; width: 1fr; }
     TtlField Label { width: 9; }
     TtlField Input { width: 9; }
-    TtlField .ttl-hint { width: 1fr; height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    TtlField .ttl-hint { width: 1fr; height: auto; max-height: 3; padding: 0 0 0 1; color: $text-muted; }
     TtlField.-invalid .ttl-hint { color: $error; }
     """
 
