@@ -91,3 +91,57 @@ async def test_the_tree_is_as_wide_as_its_names_within_what_the_table_leaves(bui
         await pilot.press("alt+left", "alt+left")
         await pilot.pause()
         assert main.navigator.size.width == width - 2
+
+
+async def test_tab_goes_tree_jump_table_json_item_ttl_map_ttl_in_a_fixed_order(build_app):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+
+        def where() -> str:
+            focused = app.focused
+            for name, widget in (("tree", main.navigator), ("jump", main.jump_input), ("table", main.item_table)):
+                if focused is widget:
+                    return name
+            editor = main.editor
+            if focused is editor.json_area:
+                return "json"
+            if focused is editor.item_ttl.input:
+                return "item ttl"
+            if focused is editor.collection_ttl.input:
+                return "map ttl"
+            return repr(focused)
+
+        main.navigator.focus()
+        seen = []
+        for _ in range(3):
+            await pilot.press("tab")
+            seen.append(where())
+        assert seen == ["jump", "table", "tree"], "no item open: the editor's fields are not in the way"
+
+        main.item_table.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        main.navigator.focus()
+        seen = []
+        for _ in range(6):
+            await pilot.press("tab")
+            seen.append(where())
+        assert seen == ["jump", "table", "json", "item ttl", "map ttl", "tree"]
+
+
+async def test_a_terminal_that_narrows_stacks_the_panes_again(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        pane = main.body.items_pane
+        assert main.body.wide and pane.region.height > 40, "side by side"
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert not main.body.wide
+        assert pane.region.width == main.body.workspace.region.width, "stacked: the table is as wide as the workspace"
+        assert main.navigator.size.width + ItemTable.least_width() <= 80
+        assert main.editor.region.y > pane.region.y
