@@ -177,3 +177,16 @@ async def test_a_save_that_sets_the_map_ttl_asks_first_then_shows_the_new_expiry
         assert (await other_writer.fetch_map(SERVICE, "carts")).date_expires is None
         assert hint_of(editor.collection_ttl) == "now: map never expires"
         assert editor.json_area.has_focus, "after the save the focus is back in the JSON"
+
+
+def test_the_private_data_table_members_the_countdown_relies_on_are_there():
+    """ItemTable._show_expires writes the cell into DataTable's `_data` and bumps `_update_count`
+    (its render caches are keyed on it) so as to repaint one cell: an upgrade that renames either
+    must fail here, not leave a countdown that never shows."""
+    import inspect
+
+    from textual.widgets import DataTable
+
+    table = DataTable()
+    assert isinstance(table._data, dict) and isinstance(table._update_count, int)
+    assert "self._update_count" in inspect.getsource(DataTable._render_line_in_row)

@@ -145,3 +145,17 @@ async def test_a_terminal_that_narrows_stacks_the_panes_again(build_app):
         assert pane.region.width == main.body.workspace.region.width, "stacked: the table is as wide as the workspace"
         assert main.navigator.size.width + ItemTable.least_width() <= 80
         assert main.editor.region.y > pane.region.y
+
+
+async def test_the_row_opened_stays_in_sight_when_the_table_gives_the_editor_its_rows(build_app):
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        table = main.item_table
+        table.focus()
+        await pilot.press(*["down"] * 9, "enter")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0010"
+        top = int(table.scroll_y)
+        assert top <= table.cursor_row < top + table.scrollable_content_region.height - table.header_height

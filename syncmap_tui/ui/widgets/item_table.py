@@ -127,6 +127,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         key_column.width = max(self.MIN_KEY_WIDTH, room - self._fixed_width(with_year=with_year))
         self._require_update_dimensions = True
         self.refresh()
+        if self.row_count:
+            # The table shrinks when an item opens (Body gives the editor the rows): the row just
+            # opened stays in sight.
+            self.call_after_refresh(self.move_cursor, animate=False)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
