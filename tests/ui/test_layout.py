@@ -1,5 +1,5 @@
 """Issue #15, the layout at 80×24: the split between the table and the editor follows the task and
-moves from the keyboard, F8 maximises the pane in use, an opened item is never hidden, and the tree
+moves from the keyboard, F10 maximises the pane in use, an opened item is never hidden, and the tree
 is as wide as its names within bounds."""
 
 from __future__ import annotations
@@ -46,21 +46,21 @@ async def test_the_split_follows_the_task_and_each_task_keeps_its_own(build_app)
         assert pane.size.height == choosing_rows + 1
 
 
-async def test_f8_maximises_the_pane_in_use_and_opening_an_item_shows_the_editor(build_app):
+async def test_f10_maximises_the_pane_in_use_and_opening_an_item_shows_the_editor(build_app):
     app = build_app(SERVICE, "orders", "order-0001")
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        await pilot.press("f8")
+        await pilot.press("f10")
         await pilot.pause()
         assert main.maximized is main.editor
         assert main.header.region.y == 0, "the account stays in sight"
-        await pilot.press("f8")
+        await pilot.press("f10")
         await pilot.pause()
         assert main.maximized is None
 
         main.item_table.focus()
-        await pilot.press("f8")
+        await pilot.press("f10")
         await pilot.pause()
         assert main.maximized is main.body.items_pane
         await pilot.press("down", "enter")

@@ -58,7 +58,7 @@ async def test_opening_an_item_from_the_palette_while_the_table_is_maximised_sho
         await settle(pilot)
         main = main_screen(pilot)
         main.item_table.focus()
-        await pilot.press("f8")
+        await pilot.press("f10")
         await pilot.pause()
         assert main.maximized is main.body.items_pane
         await choose(pilot, "order-0003", "item: order-0003")

@@ -18,15 +18,10 @@ from textual.pilot import Pilot
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
-from syncmap_tui.ui.dialogs import (
-    ConfirmDialog,
-    ConflictDialog,
-    DeletedDialog,
-    MergeDialog,
-    NewItemDialog,
-    NewMapDialog,
-    UnsavedChangesDialog,
-)
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog, UnsavedChangesDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.create import NewItemDialog, NewMapDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 
 from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen

@@ -8,17 +8,18 @@ of any size costs the same memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from syncmap_tui.sync.find import smart_case_contains
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
@@ -32,8 +33,6 @@ from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
 
-LOAD_AHEAD_ROWS = 20
-"""Ask for the next page while this many loaded rows are still below the cursor, so scrolling never waits."""
 PAGES_GROUP = "items"
 """The worker group of page loads: escape cancels it (MainScreen.CANCELLABLE_GROUPS)."""
 
@@ -46,8 +45,11 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     BINDINGS = [
         Binding("n", "screen.new_item", "New", id="new-item"),
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
+        Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
+        Binding("c", "screen.copy_item_json", "Copy item JSON (OSC 52)", show=False, id="copy-item-json"),
+        Binding("C", "screen.copy_key", "Copy key (OSC 52)", show=False, id="copy-key"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
         Binding("home", "scroll_top", "First row", show=False, id="first-row"),
         Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
@@ -61,7 +63,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.request = request
             self.records = records
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._source: tuple[SyncClient, str, str] | None = None
@@ -73,6 +75,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         """The 1 s timer of the `expires` column, running only while a loaded item expires."""
         self._with_year = True
         """The `updated` column shows the year (see `on_resize`)."""
+        self.key_filter = ""
+        """Typed in the jump field: only loaded rows whose key holds it show (smart case), and no page
+        is loaded meanwhile (the filter is of what is loaded; enter jumps on the server)."""
+        self._filter_match = smart_case_contains("")
         super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=self.CELL_PADDING, **kwargs)
 
     UPDATED_WITH_YEAR, UPDATED_WITHOUT_YEAR = 16, 11
@@ -162,24 +168,43 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         unfocusable while it is true.)"""
         return self.window.pending is not None
 
+    def filter_keys(self, text: str) -> None:
+        """Show only the loaded rows whose key holds `text`; "" shows them all again."""
+        if text == self.key_filter:
+            return
+        self.key_filter = text
+        self._filter_match = smart_case_contains(text)
+        if [key for key in self.window.items if self._shows(key)] == list(self._shown):
+            # The same rows (typing a prefix every key has): a rebuild of 1,000 rows takes ~70 ms.
+            self._check_needs_more()  # paging resumes when the filter is cleared
+            return
+        self._rebuild()
+
+    def _shows(self, key: str) -> bool:
+        return not self.key_filter or self._filter_match(key)
+
     def reset(self) -> None:
         """No map: an empty table. A page still on its way for the old map is dropped when it comes."""
         self._source = None
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._show(WindowChange(rebuilt=True))
 
-    async def open(self, client: SyncClient, service_sid: str, map_sid: str, from_key: str | None = None) -> bool:
-        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). Raises
-        SyncError, with the rows left as they were. False if a newer listing began meanwhile."""
-        self._source = (client, service_sid, map_sid)
+    async def open(self, client: SyncClient, service_sid: str, map_ref: str, from_key: str | None = None) -> bool:
+        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). `map_ref`:
+        its SID, or its unique name (a deep link, before the map's SID is known; the next pages
+        then ask by the SID the items carry). Raises SyncError, with the rows left as they were.
+        False if a newer listing began meanwhile."""
+        self._source = (client, service_sid, map_ref)
         request = self.window.restart(from_key)
         try:
-            page = await fetch_page(client, service_sid, map_sid, request)
+            page = await fetch_page(client, service_sid, map_ref, request)
         except BaseException:
             self.window.failed(request)
             raise
         if self.window.apply(request, page.records, page.has_more) is None:
             return False
+        if page.records:
+            self._source = (client, service_sid, page.records[0].map_sid)
         self._rebuild(keep_cursor=False)
         return True
 
@@ -188,16 +213,28 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._show(self.window.insert(item))
 
     def update_item(self, item: MapItem) -> None:
-        if not self.window.update(item):
+        if not self.window.update(item) or item.key not in self._shown:
             return
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
         self._watch_expiries()
 
+    def mark_changed(self, key: str) -> None:
+        """The watch saw the server change this row's item since it was shown: a `•` after its
+        revision, until the row is shown anew (opening the item, a refresh)."""
+        item = self.items.get(key)
+        if item is not None:
+            self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
+
+    def mark_gone(self, key: str) -> None:
+        """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
+        says so and removes the row."""
+        if key in self.items:
+            self.update_cell(key, "revision", Text("✖", style="bold"))
+
     def remove_item(self, key: str) -> None:
-        if self.window.remove(key):
-            self._shown.pop(key, None)
+        if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
             self._watch_expiries()
 
@@ -249,7 +286,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         for row in self.ordered_rows[top : top + self.scrollable_content_region.height]:
             key = row.key.value
             item = self.window.items.get(key) if key is not None else None
-            if item is None or item.date_expires is None:
+            if key is None or item is None or item.date_expires is None:
                 continue
             cell = self._expires_cell(item)
             if self.get_cell(key, "expires").plain != cell.plain:
@@ -274,6 +311,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = True
         try:
             for item in change.appended:
+                if not self._shows(item.key):
+                    continue
                 self._shown[item.key] = item
                 self.add_row(*self._cells(item), key=item.key)
         finally:
@@ -284,7 +323,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         listing) on the first row."""
         current = self.current_row_key if keep_cursor else None
         cursor_on_screen = self.cursor_row - int(self.scroll_y)
-        items = self.window.items
+        items = {key: item for key, item in self.window.items.items() if self._shows(key)}
         cells = {key: self.get_row(key) for key, item in items.items() if self._shown.get(key) is item}
         self._rebuilding = True
         try:
@@ -325,25 +364,24 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return self.window.first_key
 
     def select_key(self, key: str) -> bool:
-        if key not in self.items:
+        if key not in self._shown:
             return False
         self.move_cursor(row=self.get_row_index(key))
         return True
 
     def _check_needs_more(self) -> None:
-        """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
-        if self._source is None or self._rebuilding or self.window.pending is not None:
+        """Ask for a page when the cursor or the view nears the last loaded row, or the first
+        (ItemWindow.request_near says how near)."""
+        if self._source is None or self._rebuilding or self.window.pending is not None or self.key_filter:
             return
-        request = None
-        bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
-        if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
-            request = self.window.request_after()
-        if request is None and min(self.cursor_row, int(self.scroll_y)) <= LOAD_AHEAD_ROWS:
-            request = self.window.request_before()
+        height = self.scrollable_content_region.height
+        bottom_row = max(self.cursor_row, int(self.scroll_y) + height)
+        top_row = min(self.cursor_row, int(self.scroll_y))
+        request = self.window.request_near(top_row, self.row_count - bottom_row, height)
         if request is not None:
             self._load_page(request)
 
-    def watch_cursor_coordinate(self, old, new) -> None:
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self._check_needs_more()
 

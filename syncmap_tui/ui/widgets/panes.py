@@ -3,13 +3,15 @@
 At 80×24 there are 22 rows for the table and the editor together, too few for a fixed split to
 suit both tasks. So the split follows the focus: while choosing (the tree, the jump field or the
 table has the focus) the table gets most of the rows; while editing (the JSON or a TTL field) the
-editor does. Each task's split can be moved from the keyboard and is kept for that task; F8
-maximises the pane in use (Textual's own maximised view, which the palette's Minimize undoes too).
+editor does. Each task's split can be moved from the keyboard and is kept for that task; F10
+(or alt+m) maximises the pane in use (Textual's own maximised view, which the palette's Minimize undoes too).
 The tree takes the width of its content, within bounds (Navigator.fitted_width), and can be
 widened or narrowed from the keyboard.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -33,7 +35,7 @@ dates with the year (~68 columns)."""
 
 
 class ItemsPane(Vertical):
-    """The jump field, the item table and its status line: maximised together (F8)."""
+    """The jump field, the item table and its status line: maximised together (F10)."""
 
     ALLOW_MAXIMIZE = True
 
@@ -42,14 +44,14 @@ class Body(Horizontal):
     """The tree beside the workspace (the items pane and the editor). See the module docstring."""
 
     BINDINGS = [
-        Binding("f8", "toggle_maximized", "Maximise", id="toggle-maximized"),
+        Binding("f10,alt+m", "toggle_maximized", "Maximise", id="toggle-maximized"),
         Binding("alt+down", "resize_table(1)", "Table larger (editor smaller)", show=False, id="grow-table"),
         Binding("alt+up", "resize_table(-1)", "Table smaller (editor larger)", show=False, id="shrink-table"),
         Binding("alt+right", "resize_tree(2)", "Tree wider", show=False, id="widen-tree"),
         Binding("alt+left", "resize_tree(-2)", "Tree narrower", show=False, id="narrow-tree"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.shares = dict(SHARES)
         """The share of the workspace the items pane gets, by (side by side, task); the editor gets
@@ -68,7 +70,7 @@ class Body(Horizontal):
         return self.workspace.has_class("-wide")
 
     @property
-    def task(self) -> str:
+    def focus_task(self) -> str:
         """"editing" while the focus is in the editor, else "choosing"."""
         focused = self.screen.focused
         editor = self.workspace.query("#editor")
@@ -98,7 +100,7 @@ class Body(Horizontal):
     def table_length(self, task: str | None = None) -> int:
         """Rows (or, side by side, columns) the items pane gets for `task` (default: the current one)."""
         length, least_table, least_editor = self._room()
-        wanted = round(length * self.shares[self.wide, task or self.task])
+        wanted = round(length * self.shares[self.wide, task or self.focus_task])
         return max(least_table, min(wanted, length - least_editor))
 
     def apply_split(self) -> None:
@@ -119,7 +121,7 @@ class Body(Horizontal):
         length, _, _ = self._room()
         if not length:
             return
-        task = self.task
+        task = self.focus_task
         before = self.table_length(task)
         self.shares[self.wide, task] = (before + step * (2 if self.wide else 1)) / length
         self.shares[self.wide, task] = self.table_length(task) / length  # no credit for steps past a bound
@@ -134,7 +136,7 @@ class Body(Horizontal):
             screen.minimize()
             return
         pane: Widget = self.items_pane
-        if self.task == "editing":
+        if self.focus_task == "editing":
             pane = self.workspace.query_one("#editor")
         screen.maximize(pane, container=False)
 
