@@ -150,7 +150,7 @@ async def test_a_save_that_sets_the_map_ttl_asks_first_then_shows_the_new_expiry
     build_app, other_writer
 ):
     """Issue #15: saving `0` in CollectionTtl by accident cleared a map's expiry, unasked."""
-    from syncmap_tui.ui.dialogs import ConfirmDialog
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
     from .helpers import answer, wait_for_screen
 
