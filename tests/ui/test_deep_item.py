@@ -16,7 +16,7 @@ SIZE = (100, 30)
 
 
 def deepest(extra: str = "", inner: str = "") -> str:
-    """`{"":[[…inner…]]<extra>}` nested as deep as fits in MAX_DATA_BYTES (as in tests/test_deep_nesting.py)."""
+    """`{"":[[…inner…]]<extra>}` nested as deep as fits in MAX_DATA_BYTES (as in tests/unit/test_deep_nesting.py)."""
     depth = (MAX_DATA_BYTES - len('{"":}') - len(extra) - len(inner)) // 2
     return '{"":' + "[" * depth + inner + "]" * depth + extra + "}"
 

@@ -1,6 +1,6 @@
 """The item table pages through a map with the headless ItemWindow: one walk across trims, and the
 two bugs found by hand that the window's rules fixed. The rules themselves are tested without
-Textual in tests/test_item_window_rules.py.
+Textual in tests/unit/test_item_window_rules.py.
 """
 
 from __future__ import annotations

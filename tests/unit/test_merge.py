@@ -25,7 +25,7 @@ from syncmap_tui.sync.merge import (
     three_way_merge,
 )
 
-from json_changes import apply_changes  # the test oracle (tests/json_changes.py)
+from json_changes import apply_changes  # the test oracle (tests/unit/json_changes.py)
 
 
 def value_at(doc, path):
