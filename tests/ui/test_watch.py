@@ -307,3 +307,20 @@ async def test_a_row_deleted_by_someone_else_is_marked(build_app, other_writer):
         await wait_until(pilot, lambda: "✖" in str(table.get_cell("order-0003", "revision")), rounds=150,
                          what="the row to be marked gone")
         assert "✖" not in str(table.get_cell("order-0004", "revision"))
+
+
+async def test_a_history_that_cannot_be_written_is_said_once_and_editing_goes_on(build_app):
+    from syncmap_tui.history import default_history_dir
+
+    default_history_dir().parent.mkdir(parents=True, exist_ok=True)
+    default_history_dir().write_text("not a folder")  # every write fails (NotADirectoryError)
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        told = record_notifications(app)
+        await settle(pilot)
+        set_editor_json(pilot, {"saved": "anyway"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await wait_until(pilot, lambda: any("history could not be written" in m for m in told), what="the warning")
+        assert sum("history could not be written" in m for m in told) == 1
+        assert any("Saved 'order-0001'" in m for m in told)
