@@ -324,3 +324,20 @@ async def test_a_history_that_cannot_be_written_is_said_once_and_editing_goes_on
         await wait_until(pilot, lambda: any("history could not be written" in m for m in told), what="the warning")
         assert sum("history could not be written" in m for m in told) == 1
         assert any("Saved 'order-0001'" in m for m in told)
+
+
+async def test_undo_of_a_ttl_only_save_takes_the_expiry_back(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0008")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        screen.editor.item_ttl.value = "60"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        sid = await orders_sid(other_writer)
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0008")).date_expires is not None
+        await pilot.press("f9")
+        await settle(pilot)
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0008")
+    assert current.date_expires is None and current.revision == "2"
