@@ -292,8 +292,7 @@ class MainScreen(Screen[None]):
         if self.target.read_only:
             self.refuse_read_only("save")
             return
-        if session.in_flight is not None:
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self._saving_now():
             return
         self._save_flow(session)
 
@@ -302,8 +301,7 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
-        if session.in_flight is not None:  # a review would cancel the save's worker (same group)
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self._saving_now():
             return
         self._review_flow(session)
 
@@ -340,20 +338,31 @@ class MainScreen(Screen[None]):
             return
         self._delete_map_flow()
 
+    def _saving_now(self) -> bool:
+        """A save travels: the flows of its worker group ("save") would cancel it; say so instead."""
+        session = self.session
+        if session is None or session.in_flight is None:
+            return False
+        self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        return True
+
     def action_show_history(self) -> None:
-        self._history_flow(picking=False)
+        if not self._saving_now():
+            self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
         if self.target.read_only:
             self.refuse_read_only("restore a version")
             return
-        self._history_flow(picking=True)
+        if not self._saving_now():
+            self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
         if self.target.read_only:
             self.refuse_read_only("undo a save")
             return
-        self._undo_save_flow()
+        if not self._saving_now():
+            self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
         if self.target.read_only:

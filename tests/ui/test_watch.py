@@ -341,3 +341,23 @@ async def test_undo_of_a_ttl_only_save_takes_the_expiry_back(build_app, other_wr
         await settle(pilot)
     current = await other_writer.fetch_item(SERVICE, sid, "order-0008")
     assert current.date_expires is None and current.revision == "2"
+
+
+async def test_history_and_undo_keys_during_a_slow_save_do_not_cancel_it(build_app, emulator, other_writer):
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+
+    app = build_app(SERVICE, "orders", "order-0009")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        told = record_notifications(app)
+        set_editor_json(pilot, {"slow": "save"})
+        emulator.faults.update({"latency": 0.5, "methods": list(WRITE_METHODS)})
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.session.in_flight is not None, what="the save to leave")
+        await pilot.press("f9")
+        await pilot.press("f8")
+        await settle(pilot)
+        assert sum("is on its way" in message for message in told) == 2
+    current = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0009")
+    assert current.data == {"slow": "save"}
