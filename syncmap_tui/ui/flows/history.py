@@ -117,12 +117,9 @@ class HistoryFlow:
         base = session.base
         # The editor's base when it is that save (its url and author are the server's), else the history's.
         made_on = base if (base.revision, base.date_created) == (saved.revision, saved.date_created) else saved.as_item(ref)
+        # The session says what was written ("Saved …"), or why nothing was.
         if await session.write_version(previous.data, made_on, "Undo last save", item_ttl=item_ttl) and not session.discarded:
             screen.item_table.update_item(session.base)
-            screen.notify(
-                f"Undone: {session.key!r} holds revision {previous.revision}'s data again "
-                f"(now revision {session.base.revision}).", markup=False,
-            )
 
     def _expiry_back(self, saved: Version, previous: Version) -> int | None:
         """The ItemTtl that gives back the expiry your save changed (0: it had none); None when the
