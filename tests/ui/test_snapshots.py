@@ -18,7 +18,8 @@ from textual.pilot import Pilot
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
-from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 
 from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 
 from syncmap_tui.sync.errors import RateLimited
-from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 from syncmap_tui.ui.flows import watch as watch_flow
-from syncmap_tui.ui.history_dialog import HistoryDialog
+from syncmap_tui.ui.dialogs.history import HistoryDialog
 
 from .conftest import EMBEDDED
 from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
@@ -272,7 +273,7 @@ def test_the_history_diff_and_list_show_remote_text_literally():
     from datetime import datetime, timezone
 
     from syncmap_tui.history import Version
-    from syncmap_tui.ui.history_dialog import diff_text, version_label
+    from syncmap_tui.ui.dialogs.history import diff_text, version_label
     from syncmap_tui.sync.models import MapItem
 
     when = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)

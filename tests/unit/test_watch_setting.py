@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from syncmap_tui.cli import build_parser
-from syncmap_tui.config import Profile, config_path, load_config, resolve_target, save_profile
+from syncmap_tui.config import config_path, resolve_target
 
 SID = "AC" + "0123456789abcdef" * 2
 
@@ -34,11 +34,3 @@ auth_token = "t"
     assert resolve_target(profile="loud", environ={}).watch
     assert not resolve_target(profile="loud", watch=False, environ={}).watch
     assert build_parser().parse_args(["--no-watch"]).no_watch
-
-
-def test_a_saved_profile_keeps_watch_false(isolated_home) -> None:
-    save_profile("quiet", Profile(account_sid=SID, auth_token="t", watch=False))
-    save_profile("loud", Profile(account_sid=SID, auth_token="t"))
-    profiles = load_config().profiles
-    assert profiles["quiet"].watch is False and profiles["loud"].watch is True
-    assert "watch" not in config_path().read_text().split("[profiles.loud]")[1]

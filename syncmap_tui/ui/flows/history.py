@@ -80,7 +80,7 @@ class HistoryFlow:
     async def show(self, *, picking: bool = False) -> None:
         """"Show history" (and "Restore version…", `picking`): the open item's versions; the one
         chosen is restored with If-Match on the server's revision now, or through the conflict view."""
-        from syncmap_tui.ui.history_dialog import HistoryDialog
+        from syncmap_tui.ui.dialogs.history import HistoryDialog
 
         screen = self.screen
         session = screen.session
@@ -91,7 +91,7 @@ class HistoryFlow:
         if picking and not versions:
             screen.notify(f"No earlier version of {session.key!r} is kept yet.", markup=False)
             return
-        chosen = await screen.app.push_screen_wait(
+        chosen: Version | None = await screen.app.push_screen_wait(
             HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking)
         )
         if chosen is None or screen.session is not session:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Static
 
 from syncmap_tui.config import config_path
+from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
 from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
@@ -25,28 +26,30 @@ class NavigationFlows:
         self.screen = screen
 
     async def connect(self) -> None:
+        # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
         from syncmap_tui.connection import open_client
 
         screen = self.screen
         screen.set_activity("connecting…")
         factory = screen.client_factory or open_client
+        services: list[Service] | None = None
         try:
-            screen.client = await asyncio.to_thread(factory, screen.target)
-            services = [service async for service in screen.client.list_services()]
+            client = screen.client = await asyncio.to_thread(factory, screen.target)
+            listed = [service async for service in client.list_services()]
         except SyncError as error:
             screen.fail("Connecting", error)
             screen.query_one("#items-status", Static).update(
                 literal_block(f"Not connected: {self.connection_advice(error)}")
             )
-            services = None
         else:
+            services = listed
             screen.set_activity()
-            screen.navigator.show_services(services)
+            screen.navigator.show_services(listed)
             screen.show_items_status()
         # The first frame goes out without the editor; it comes right after, before any map opens.
         await screen.frame_shown()
         await screen.ensure_editor()
-        screen.app.started()
+        screen.started()
         if services is None:
             return
         if screen.deep_link.service:
@@ -57,9 +60,7 @@ class NavigationFlows:
         screen = self.screen
         link = screen.deep_link
         assert screen.client is not None and link.service is not None
-        service = next(
-            (s for s in services if link.service in (s.sid, s.unique_name, s.friendly_name)), None
-        )
+        service = next((s for s in services if s.answers_to(link.service)), None)
         if service is None:
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return
@@ -91,9 +92,13 @@ class NavigationFlows:
         """What to check, by where the target came from; names the source, never a secret."""
         if not isinstance(error, AuthFailed):
             return f"{describe(error)}. Check the URL and the network, then ctrl+r."
+        credentials = self.screen.target.credentials
+        uses_api_key = credentials is not None and credentials.uses_api_key
         where = {
-            "env": "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
+            # The pair that was sent: the environment had an API key pair, or else an auth token.
+            "env": "TWILIO_API_KEY and TWILIO_API_SECRET" if uses_api_key else "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
             "profile": f"the profile in {config_path()}",
+            "twilio-cli": f"twilio-cli's active profile in {twilio_cli_config_path()}",
             "flag": "the --profile or --base-url you gave",
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
@@ -124,6 +129,7 @@ class NavigationFlows:
         screen.editing.leave_session()
         editor.clear_item()
         screen.show_location()
+        screen.show_webhook_notice()
         await self.load_first_page(from_key)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:

@@ -8,15 +8,17 @@ of any size costs the same memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from syncmap_tui.sync.find import smart_case_contains
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
@@ -46,6 +48,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
+        Binding("c", "screen.copy_item_json", "Copy item JSON (OSC 52)", show=False, id="copy-item-json"),
+        Binding("C", "screen.copy_key", "Copy key (OSC 52)", show=False, id="copy-key"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
         Binding("home", "scroll_top", "First row", show=False, id="first-row"),
         Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
@@ -59,7 +63,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.request = request
             self.records = records
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._source: tuple[SyncClient, str, str] | None = None
@@ -67,6 +71,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown: dict[str, MapItem] = {}
         """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        self.key_filter = ""
+        """Typed in the jump field: only loaded rows whose key holds it show (smart case), and no page
+        is loaded meanwhile (the filter is of what is loaded; enter jumps on the server)."""
+        self._filter_match = smart_case_contains("")
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
@@ -120,6 +128,21 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         unfocusable while it is true.)"""
         return self.window.pending is not None
 
+    def filter_keys(self, text: str) -> None:
+        """Show only the loaded rows whose key holds `text`; "" shows them all again."""
+        if text == self.key_filter:
+            return
+        self.key_filter = text
+        self._filter_match = smart_case_contains(text)
+        if [key for key in self.window.items if self._shows(key)] == list(self._shown):
+            # The same rows (typing a prefix every key has): a rebuild of 1,000 rows takes ~70 ms.
+            self._check_needs_more()  # paging resumes when the filter is cleared
+            return
+        self._rebuild()
+
+    def _shows(self, key: str) -> bool:
+        return not self.key_filter or self._filter_match(key)
+
     def reset(self) -> None:
         """No map: an empty table. A page still on its way for the old map is dropped when it comes."""
         self._source = None
@@ -146,7 +169,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._show(self.window.insert(item))
 
     def update_item(self, item: MapItem) -> None:
-        if not self.window.update(item):
+        if not self.window.update(item) or item.key not in self._shown:
             return
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
@@ -166,8 +189,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.update_cell(key, "revision", Text("✖", style="bold"))
 
     def remove_item(self, key: str) -> None:
-        if self.window.remove(key):
-            self._shown.pop(key, None)
+        if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
 
     @flow("Loading more items", group=PAGES_GROUP)
@@ -206,6 +228,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = True
         try:
             for item in change.appended:
+                if not self._shows(item.key):
+                    continue
                 self._shown[item.key] = item
                 self.add_row(*self._cells(item), key=item.key)
         finally:
@@ -216,7 +240,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         listing) on the first row."""
         current = self.current_row_key if keep_cursor else None
         cursor_on_screen = self.cursor_row - int(self.scroll_y)
-        items = self.window.items
+        items = {key: item for key, item in self.window.items.items() if self._shows(key)}
         cells = {key: self.get_row(key) for key, item in items.items() if self._shown.get(key) is item}
         self._rebuilding = True
         try:
@@ -256,14 +280,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return self.window.first_key
 
     def select_key(self, key: str) -> bool:
-        if key not in self.items:
+        if key not in self._shown:
             return False
         self.move_cursor(row=self.get_row_index(key))
         return True
 
     def _check_needs_more(self) -> None:
         """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
-        if self._source is None or self._rebuilding or self.window.pending is not None:
+        if self._source is None or self._rebuilding or self.window.pending is not None or self.key_filter:
             return
         request = None
         bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
@@ -274,7 +298,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         if request is not None:
             self._load_page(request)
 
-    def watch_cursor_coordinate(self, old, new) -> None:
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self._check_needs_more()
 

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from syncmap_tui.history import Version
 from syncmap_tui.sync.merge import diff_lines
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.ui.dialogs import ChoiceButton, Dialog
+from syncmap_tui.ui.dialogs.base import ChoiceButton, Dialog
 from syncmap_tui.ui.literal import literal, visible
 
 HOW_WORDS = {
@@ -68,7 +68,7 @@ class HistoryDialog(Dialog["Version | None"]):
     """
 
     def __init__(self, key: str, current: MapItem, versions: list[Version], *, can_restore: bool, picking: bool = False) -> None:
-        super().__init__()
+        super().__init__(back_answer=None)
         self.picking = picking
         self.key = key
         self.current = current
@@ -85,7 +85,7 @@ class HistoryDialog(Dialog["Version | None"]):
                 with VerticalScroll(id="history-diff-scroll"):
                     yield Static("", id="history-diff")
             with Horizontal(classes="dialog-buttons"):
-                yield ChoiceButton("Close", id="close")
+                yield self.choice("Close", None, id="close")
                 if self.can_restore:
                     yield ChoiceButton("Restore this version", variant="warning", id="restore")
 
@@ -110,10 +110,6 @@ class HistoryDialog(Dialog["Version | None"]):
 
     def _show(self, index: int) -> None:
         self.query_one("#history-diff", Static).update(diff_text(self.current, self.versions[index]))
-
-    @on(ChoiceButton.Pressed, "#close")
-    def _close(self) -> None:
-        self.dismiss(None)
 
     @on(ChoiceButton.Pressed, "#restore")
     def action_restore(self) -> None:
