@@ -362,3 +362,21 @@ async def test_history_and_undo_keys_during_a_slow_save_do_not_cancel_it(build_a
         assert sum("is on its way" in message for message in told) == 2
     current = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0009")
     assert current.data == {"slow": "save"}
+
+
+async def test_the_page_poll_under_a_key_filter_marks_only_rows_on_the_screen(build_app, other_writer):
+    """Found trying it: with the key filter on, the rows hidden by it have no cells, and the watch
+    read the rows by their index among all loaded items (a bug dialog for a cell that does not exist)."""
+    app = build_app(SERVICE, "orders", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        table = screen.item_table
+        table.filter_keys("002")  # order-0002, order-0020…0029: order-0001 is hidden
+        await pilot.pause()
+        sid = await orders_sid(other_writer)
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={"hidden": True}, if_match=None)
+        await other_writer.update_item(SERVICE, sid, "order-0021", data={"shown": True}, if_match=None)
+        await wait_until(pilot, lambda: "•" in str(table.get_cell("order-0021", "revision")), rounds=200,
+                         what="the filtered row to be marked")
+        assert app.screen is screen  # no bug dialog

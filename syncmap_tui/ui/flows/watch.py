@@ -127,13 +127,16 @@ class WatchFlow:
         table = screen.item_table
         if entry is None or client is None or table.page_pending:
             return False
-        keys = list(table.items)
-        top = int(table.scroll_y)
-        visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
+        visible = table.keys_in_view(MAX_VISIBLE_ROWS)
         if not visible:
             return False
+        # Under a key filter the rows on the screen are some of the loaded ones: read all that lie
+        # between the first and the last (one page at most), so that each is read.
+        loaded = list(table.items)
+        span = loaded.index(visible[-1]) - loaded.index(visible[0]) + 1
         page = await client.list_item_page(
-            entry.service.sid, entry.sync_map.sid, page_size=len(visible), from_key=visible[0], retry=NO_RETRY,
+            entry.service.sid, entry.sync_map.sid, page_size=min(MAX_VISIBLE_ROWS, span), from_key=visible[0],
+            retry=NO_RETRY,
         )
         if screen.current_map is not entry:
             return True

@@ -175,17 +175,24 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
 
+    def keys_in_view(self, limit: int) -> list[str]:
+        """The keys of the rows on the screen (at most `limit`), top first: what the watch re-reads."""
+        top = int(self.scroll_y)
+        height = min(limit, max(1, self.scrollable_content_region.height))
+        return [row.key.value for row in self.ordered_rows[top: top + height] if row.key.value is not None]
+
     def mark_changed(self, key: str) -> None:
         """The watch saw the server change this row's item since it was shown: a `•` after its
-        revision, until the row is shown anew (opening the item, a refresh)."""
-        item = self.items.get(key)
+        revision, until the row is shown anew (opening the item, a refresh). Rows the key filter
+        hides have no cells to mark."""
+        item = self._shown.get(key)
         if item is not None:
             self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
 
     def mark_gone(self, key: str) -> None:
         """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
         says so and removes the row."""
-        if key in self.items:
+        if key in self._shown:
             self.update_cell(key, "revision", Text("✖", style="bold"))
 
     def remove_item(self, key: str) -> None:
