@@ -21,6 +21,7 @@ HEADLESS_MODULES = [
     "syncmap_tui.sync.validation",
     "syncmap_tui.config",
     "syncmap_tui.ui.clipboard",
+    "syncmap_tui.tree_cache",
     "syncmap_tui.emulator.app",
     "syncmap_tui.emulator.store",
 ]

@@ -14,6 +14,9 @@ code points, which is the order of their UTF-8 bytes), at most `MAX_ROWS` of the
   server's `next_page_url` only says whether more exist. A link is a snapshot of where the list
   stood when the page was made; the window changes under it (trims drop rows, the user creates
   and deletes items), and a key is always the right place to go on from.
+* **Read-ahead.** The next page is asked for while the rows loaded beyond the view would still
+  last `READ_AHEAD_PAGE_DOWNS` page-downs (`request_near`), so that paging at a steady pace never
+  reaches the end of the loaded rows while the server has more.
 * **Trims.** Past `MAX_ROWS`, the rows farthest from where the user is going are dropped, down to
   `KEEP_ROWS` (so trims, a rebuild of the table, come every other page, not every page). Dropped
   rows are loaded again when the user comes back: the window then knows there is more that way.
@@ -40,6 +43,18 @@ MAX_ROWS = 1_000
 without a limit, paging through 10,000 items of a 100,000-item map grew the process by ~80 MB."""
 KEEP_ROWS = 800
 """What is left after a trim: trims (a rebuild of the table, ~30 ms) come every other page, not every page."""
+READ_AHEAD_PAGE_DOWNS = 3
+"""The next page is asked for while the loaded rows beyond the view would still last this many
+page-downs: at one page-down per 0.3 s, a page then has ~0.9 s to arrive, three round trips of a
+far server (bench/bench_latency.py). A fixed 20 rows was under half a page-down of a 60-row
+terminal: paging showed the end of the loaded rows four times in 1,000 items at 150 ms."""
+MIN_READ_AHEAD_ROWS = PAGE_SIZE // 2
+"""However short the view, the next page is asked for half a page ahead."""
+
+
+def read_ahead_rows(view_height: int) -> int:
+    """How many loaded rows beyond the view call for the next page."""
+    return max(MIN_READ_AHEAD_ROWS, READ_AHEAD_PAGE_DOWNS * view_height)
 
 Direction = Literal["first", "after", "before"]
 
@@ -140,6 +155,16 @@ class ItemWindow:
             return None
         self.pending = PageRequest(self.generation, "before", self.low)
         return self.pending
+
+    def request_near(self, rows_above: int, rows_below: int, view_height: int) -> PageRequest | None:
+        """The page to ask for, if any, when `rows_above` loaded rows lie above the view (or the
+        cursor) and `rows_below` below it: the page after the window before the page before it,
+        each once fewer than `read_ahead_rows` are left that way."""
+        ahead = read_ahead_rows(view_height)
+        request = self.request_after() if rows_below <= ahead else None
+        if request is None and rows_above <= ahead:
+            request = self.request_before()
+        return request
 
     # -- answers -------------------------------------------------------------------------------
 

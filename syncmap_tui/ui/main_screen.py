@@ -282,7 +282,7 @@ class MainScreen(Screen[None]):
     @on(Navigator.ServiceExpanded)
     @flow("Loading maps", group="maps")
     async def _on_service_expanded(self, event: Navigator.ServiceExpanded) -> None:
-        await self.navigation.load_maps(event.entry.service)
+        await self.navigation.load_maps(event.entry.service, show_cached=True)
 
     @on(Navigator.MapChosen)
     def _on_map_chosen(self, event: Navigator.MapChosen) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual.widgets import Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
 from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
-from syncmap_tui.sync.models import MapItem, Service
+from syncmap_tui.sync.models import MapItem, Service, SyncMap
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
+from syncmap_tui.sync.validation import LOOKS_LIKE_SID
+from syncmap_tui.tree_cache import CachedTree, TreeCache
 from syncmap_tui.ui.literal import literal_block
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
@@ -19,11 +22,51 @@ if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
 
 
+@dataclass
+class LinkFetches:
+    """The requests a deep link sends together once its service's SID is known."""
+
+    service_sid: str
+    maps: asyncio.Task[list[SyncMap] | SyncError]
+    sync_map: asyncio.Task[SyncMap]
+    page: asyncio.Task[bool]
+    item: asyncio.Task[MapItem] | None
+
+    @property
+    def tasks(self) -> list[asyncio.Task[Any]]:
+        return [task for task in (self.maps, self.sync_map, self.page, self.item) if task is not None]
+
+    async def wait(self) -> None:
+        """Until every answer is in (each task then holds its result or its error). A cancelled
+        flow cancels them: the table drops a page it no longer waits for."""
+        try:
+            await asyncio.wait(self.tasks)
+        except asyncio.CancelledError:
+            await self.cancel()
+            raise
+        for task in self.tasks:
+            task.exception()  # each error is the caller's to read (or to leave): never logged as lost
+
+    async def cancel(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def find_service(services: list[Service], ref: str) -> Service | None:
+    """The service a deep link names (Service.answers_to)."""
+    return next((s for s in services if s.answers_to(ref)), None)
+
+
 class NavigationFlows:
     """The bodies of the screen's connect, open, jump and refresh workers (MainScreen starts them)."""
 
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+        self.tree_cache = TreeCache()
+        self.cached_tree: CachedTree | None = None
+        """The last listing of this account's tree, shown until the server's replaces it."""
+        self._cache_writes: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -32,56 +75,146 @@ class NavigationFlows:
         screen = self.screen
         screen.set_activity("connecting…")
         factory = screen.client_factory or open_client
+        early: LinkFetches | None = None
         services: list[Service] | None = None
         try:
-            client = screen.client = await asyncio.to_thread(factory, screen.target)
+            screen.client = client = await asyncio.to_thread(factory, screen.target)
+            self.cached_tree = await asyncio.to_thread(self.tree_cache.load, client.base_url, client.credentials.account_sid)
+            if self.cached_tree is not None:
+                screen.navigator.show_services(self.cached_tree.services, cached=True)
+            early_sid = self.link_service_sid_before_listing()
+            if early_sid is not None:
+                early = self.start_link_fetches(early_sid)
             listed = [service async for service in client.list_services()]
-        except SyncError as error:
+        except BaseException as error:
+            if early is not None:
+                await early.cancel()
+                early = None
+                screen.item_table.reset()  # a page of the link's map may have come: no map is open
+            if not isinstance(error, SyncError):
+                screen.navigator.refresh_failed()  # escape, or a failure the flow's policy reports
+                raise
             screen.fail("Connecting", error)
             screen.query_one("#items-status", Static).update(
                 literal_block(f"Not connected: {self.connection_advice(error)}")
             )
+            screen.navigator.refresh_failed()
         else:
             services = listed
             screen.set_activity()
-            screen.navigator.show_services(listed)
+            self.show_services(listed)
             screen.show_items_status()
+            # The link's requests travel while the editor mounts.
+            early = await self.link_fetches_for_listed_service(listed, early)
         # The first frame goes out without the editor; it comes right after, before any map opens.
-        await screen.frame_shown()
-        await screen.ensure_editor()
+        try:
+            await screen.frame_shown()
+            await screen.ensure_editor()
+        except BaseException:
+            if early is not None:
+                await early.cancel()
+            raise
         screen.started()
         if services is None:
             return
         if screen.deep_link.service:
-            await self.follow_deep_link(services)
+            await self.follow_deep_link(services, early)
         await screen.recovery.offer_drafts()
 
-    async def follow_deep_link(self, services: list[Service]) -> None:
+    def show_services(self, services: list[Service]) -> None:
+        """The server's listing of the services, in the tree and in the cache."""
+        client = self.screen.client
+        assert client is not None
+        self.screen.navigator.show_services(services)
+        self.remember(self.tree_cache.save_services, client.base_url, client.credentials.account_sid, services)
+
+    def remember(self, save: Callable[..., None], *args: object) -> None:
+        """Write to the tree cache in a thread, without waiting: nothing waits for the cache."""
+        task = asyncio.create_task(asyncio.to_thread(save, *args))
+        self._cache_writes.add(task)
+        task.add_done_callback(self._cache_writes.discard)
+
+    async def link_fetches_for_listed_service(self, services: list[Service], early: LinkFetches | None) -> LinkFetches | None:
+        """The deep link's requests for the service the listing names: those sent early if they
+        went to it, else sent now; None if the link names no map or no listed service."""
+        link = self.screen.deep_link
+        service = find_service(services, link.service) if link.service and link.map else None
+        if early is not None and (service is None or service.sid != early.service_sid):
+            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
+            early = None
+            self.screen.item_table.reset()
+        if early is None and service is not None:
+            early = self.start_link_fetches(service.sid)
+        return early
+
+    def link_service_sid_before_listing(self) -> str | None:
+        """The deep link's service SID if it is known before the listing of services: given as
+        a SID, or found in the cached tree (a guess the listing confirms: if the service was
+        replaced since, the link's requests are sent again with the listed SID)."""
+        link = self.screen.deep_link
+        if not (link.service and link.map):
+            return None
+        if link.service.startswith("IS") and LOOKS_LIKE_SID.fullmatch(link.service):
+            return link.service
+        cached = find_service(self.cached_tree.services, link.service) if self.cached_tree is not None else None
+        return cached.sid if cached is not None else None
+
+    def start_link_fetches(self, service_sid: str) -> LinkFetches:
+        """Send, together, what the deep link needs once its service's SID is known: the tree's
+        maps, the map (the URLs take its unique name as well as its SID), its first page and the
+        item. One round trip instead of four in a row."""
+        screen = self.screen
+        client = screen.client
+        link = screen.deep_link
+        assert client is not None and link.map is not None
+        cached_maps = self.cached_tree.maps.get(service_sid) if self.cached_tree is not None else None
+        if cached_maps is not None:
+            screen.navigator.show_maps(service_sid, cached_maps, cached=True)
+        return LinkFetches(
+            service_sid,
+            maps=asyncio.create_task(self.list_maps(service_sid)),
+            sync_map=asyncio.create_task(client.fetch_map(service_sid, link.map)),
+            page=asyncio.create_task(screen.item_table.open(client, service_sid, link.map)),
+            item=asyncio.create_task(client.fetch_item(service_sid, link.map, link.key)) if link.key else None,
+        )
+
+    async def follow_deep_link(self, services: list[Service], early: LinkFetches | None = None) -> None:
         screen = self.screen
         link = screen.deep_link
         assert screen.client is not None and link.service is not None
-        service = next((s for s in services if s.answers_to(link.service)), None)
+        service = find_service(services, link.service)
         if service is None:
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return
-        await self.load_maps(service)
-        node = screen.navigator.service_node(service.sid)
-        if node is not None:
-            screen.navigator.move_cursor(node)
         if not link.map:
+            await self.load_maps(service, show_cached=True)
+            screen.navigator.select_service(service.sid)
             return
+        fetches = early or self.start_link_fetches(service.sid)
+        await fetches.wait()
+        self.show_listed_maps(service, fetches.maps.result())
+        screen.navigator.select_service(service.sid)
         try:
-            sync_map = await screen.client.fetch_map(service.sid, link.map)
+            sync_map = fetches.sync_map.result()
         except SyncError as error:
             screen.fail(f"Opening map {link.map!r}", error)
             return
+        page_error = fetches.page.exception()
+        if page_error is None and not fetches.page.result():
+            return  # the user opened another map meanwhile: the table is theirs
         screen.navigator.select_map(service.sid, sync_map.sid)
-        await self.open_map(MapEntry(service, sync_map))
-        if not link.key:
+        await self.prepare_map(MapEntry(service, sync_map))
+        if isinstance(page_error, SyncError):
+            screen.fail("Loading items", page_error)
+        elif page_error is not None:
+            raise page_error
+        else:
+            self.first_page_shown()
+        if fetches.item is None:
             screen.item_table.focus()
             return
         try:
-            item = await screen.client.fetch_item(service.sid, sync_map.sid, link.key)
+            item = fetches.item.result()
         except SyncError as error:
             screen.fail(f"Opening item {link.key!r}", error)
             return
@@ -103,17 +236,39 @@ class NavigationFlows:
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
 
-    async def load_maps(self, service: Service) -> None:
+    async def list_maps(self, service_sid: str) -> list[SyncMap] | SyncError:
+        """A service's maps from the server (remembered in the tree cache), or the error."""
+        client = self.screen.client
+        assert client is not None
+        try:
+            maps = [m async for m in client.list_maps(service_sid)]
+        except SyncError as error:
+            return error
+        self.remember(self.tree_cache.save_maps, client.base_url, client.credentials.account_sid, service_sid, maps)
+        return maps
+
+    def show_listed_maps(self, service: Service, maps: list[SyncMap] | SyncError) -> None:
+        if isinstance(maps, SyncError):
+            self.screen.navigator.maps_failed(service.sid)
+            self.screen.fail("Loading maps", maps)
+            return
+        self.screen.navigator.show_maps(service.sid, maps)
+
+    async def load_maps(self, service: Service, *, show_cached: bool = False) -> None:
+        """List a service's maps into the tree; `show_cached`: show the cached listing meanwhile
+        (a service expanded), not after a change of this app's own (a map created or deleted)."""
         screen = self.screen
-        assert screen.client is not None
+        cached_maps = self.cached_tree.maps.get(service.sid) if self.cached_tree is not None else None
+        if show_cached and cached_maps is not None:
+            screen.navigator.show_maps(service.sid, cached_maps, cached=True)
         screen.set_activity("loading maps…")
         try:
-            maps = [m async for m in screen.client.list_maps(service.sid)]
-        except SyncError as error:
-            screen.fail("Loading maps", error)
-            return
+            maps = await self.list_maps(service.sid)
+        except asyncio.CancelledError:  # escape: expanding the service again asks anew
+            screen.navigator.maps_failed(service.sid)
+            raise
         screen.set_activity()
-        screen.navigator.show_maps(service.sid, maps)
+        self.show_listed_maps(service, maps)
 
     async def leave_for_map(self, entry: MapEntry) -> None:
         """Open another map once the open item may be left."""
@@ -123,6 +278,11 @@ class NavigationFlows:
         self.screen.item_table.focus()
 
     async def open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
+        await self.prepare_map(entry)
+        await self.load_first_page(from_key)
+
+    async def prepare_map(self, entry: MapEntry) -> None:
+        """Make `entry` the open map, with no item open, before its first page shows."""
         screen = self.screen
         editor = await screen.ensure_editor()
         screen.current_map = entry
@@ -130,7 +290,6 @@ class NavigationFlows:
         editor.clear_item()
         screen.show_location()
         screen.show_webhook_notice()
-        await self.load_first_page(from_key)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
         """Load the map's items from the start, or from `from_key` on. False if it failed or a
@@ -144,11 +303,15 @@ class NavigationFlows:
         except SyncError as error:
             screen.fail("Loading items", error)
             return False
+        self.first_page_shown()
+        return shown
+
+    def first_page_shown(self) -> None:
+        screen = self.screen
         screen.items_note = ""
         screen.editing.learn(list(screen.item_table.items.values()))
         screen.set_activity()
         screen.show_items_status()
-        return shown
 
     async def open_item(self, item: MapItem) -> None:
         screen = self.screen
@@ -208,24 +371,35 @@ class NavigationFlows:
             except STORAGE_ERRORS as error:
                 screen.fail("Refreshing", error)
                 return
-            screen.navigator.show_services(services)
+            self.show_services(services)
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
             return
         table = screen.item_table
         current = table.current_item
-        # From the first loaded key, so that the rows in view stay in view.
-        await self.load_first_page(table.first_key if table.window.has_earlier else None)
+        session = screen.session
+        # The open item may lie beyond the first page: it is looked at alongside the page (one
+        # round trip for both), so that the editor says whether it is behind.
+        looked_at = None
+        if session is not None and session.in_flight is None:
+            looked_at = asyncio.create_task(screen.client.fetch_item(session.service_sid, session.map_sid, session.key))
+        try:
+            # From the first loaded key, so that the rows in view stay in view.
+            await self.load_first_page(table.first_key if table.window.has_earlier else None)
+        except BaseException:
+            if looked_at is not None:
+                looked_at.cancel()
+            raise
         if current is not None:
             screen.item_table.select_key(current.key)
-        session = screen.session
-        if session is not None and session.in_flight is None:
-            # The open item may lie beyond the first page: look at it, so the editor says whether it is behind.
-            try:
-                latest = await screen.client.fetch_item(session.service_sid, session.map_sid, session.key)
-            except ItemNotFound:
+        if session is None or looked_at is None:
+            return
+        try:
+            latest = await looked_at
+        except ItemNotFound:
+            if session.in_flight is None:  # a save under way settles what became of the item
                 session.gone = True
                 screen.editor.changed()
-            except STORAGE_ERRORS as error:
-                screen.fail("Refreshing the open item", error)
-            else:
-                session.learn(latest)
+        except STORAGE_ERRORS as error:
+            screen.fail("Refreshing the open item", error)
+        else:
+            session.learn(latest)

@@ -31,8 +31,6 @@ from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
 
-LOAD_AHEAD_ROWS = 20
-"""Ask for the next page while this many loaded rows are still below the cursor, so scrolling never waits."""
 PAGES_GROUP = "items"
 """The worker group of page loads: escape cancels it (MainScreen.CANCELLABLE_GROUPS)."""
 
@@ -149,18 +147,22 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._show(WindowChange(rebuilt=True))
 
-    async def open(self, client: SyncClient, service_sid: str, map_sid: str, from_key: str | None = None) -> bool:
-        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). Raises
-        SyncError, with the rows left as they were. False if a newer listing began meanwhile."""
-        self._source = (client, service_sid, map_sid)
+    async def open(self, client: SyncClient, service_sid: str, map_ref: str, from_key: str | None = None) -> bool:
+        """Show a map's items from the start, or from `from_key` on (a jump, a refresh). `map_ref`:
+        its SID, or its unique name (a deep link, before the map's SID is known; the next pages
+        then ask by the SID the items carry). Raises SyncError, with the rows left as they were.
+        False if a newer listing began meanwhile."""
+        self._source = (client, service_sid, map_ref)
         request = self.window.restart(from_key)
         try:
-            page = await fetch_page(client, service_sid, map_sid, request)
+            page = await fetch_page(client, service_sid, map_ref, request)
         except BaseException:
             self.window.failed(request)
             raise
         if self.window.apply(request, page.records, page.has_more) is None:
             return False
+        if page.records:
+            self._source = (client, service_sid, page.records[0].map_sid)
         self._rebuild(keep_cursor=False)
         return True
 
@@ -293,15 +295,14 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return True
 
     def _check_needs_more(self) -> None:
-        """Ask for a page when the cursor or the view nears the last loaded row, or the first."""
+        """Ask for a page when the cursor or the view nears the last loaded row, or the first
+        (ItemWindow.request_near says how near)."""
         if self._source is None or self._rebuilding or self.window.pending is not None or self.key_filter:
             return
-        request = None
-        bottom_row = max(self.cursor_row, int(self.scroll_y) + self.scrollable_content_region.height)
-        if self.row_count - bottom_row <= LOAD_AHEAD_ROWS:
-            request = self.window.request_after()
-        if request is None and min(self.cursor_row, int(self.scroll_y)) <= LOAD_AHEAD_ROWS:
-            request = self.window.request_before()
+        height = self.scrollable_content_region.height
+        bottom_row = max(self.cursor_row, int(self.scroll_y) + height)
+        top_row = min(self.cursor_row, int(self.scroll_y))
+        request = self.window.request_near(top_row, self.row_count - bottom_row, height)
         if request is not None:
             self._load_page(request)
 

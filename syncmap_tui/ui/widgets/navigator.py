@@ -1,4 +1,8 @@
-"""The tree of services → maps. Maps of a service load when it is first expanded."""
+"""The tree of services → maps. Maps of a service load when it is first expanded.
+
+It may first show the last listing from the tree cache (syncmap_tui/tree_cache.py), marked
+"refreshing…" until the server's listing replaces it: the cursor and the expanded services stay
+where they were, and what the server no longer lists is gone."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 class ServiceEntry:
     service: Service
     maps_loaded: bool = False
+    """The server's listing of its maps is shown (not none, not the cache's)."""
 
 
 @dataclass
@@ -29,6 +34,11 @@ class MapEntry:
 
 
 NavigatorEntry = ServiceEntry | MapEntry
+
+REFRESHING = "refreshing…"
+"""The leaf under a listing that came from the cache, until the server's replaces it."""
+NOT_REFRESHED = "not refreshed"
+"""The same leaf once the server's listing failed: what shows is the last listing, still."""
 
 
 class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
@@ -53,14 +63,63 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         super().__init__(Text("services"), **kwargs)  # a str would be parsed as markup (and load rich's emoji table)
         self.show_root = False
         self.guide_depth = 2
+        self.refreshing = False
+        """The services shown are the cache's: the server's listing is on its way."""
+        self._maps_requested: set[str] = set()
+        """Services whose maps are on their way: expanding one again asks for nothing more."""
+        self._refreshing_leaves: dict[str | None, TreeNode[NavigatorEntry]] = {}
+        """The "refreshing…" leaf under the cached services (key None) and under cached maps (by service SID)."""
 
-    def show_services(self, services: list[Service]) -> None:
+    def show_services(self, services: list[Service], *, cached: bool = False) -> None:
+        """Show `services`: the server's listing, or (`cached`) the last one, marked refreshing.
+
+        Replacing a listing keeps the cursor on the service or map it was on, and expanded
+        services expanded with the maps they showed (marked refreshing while they are listed
+        anew); services no longer listed are gone."""
+        at_service, at_map = self._cursor_sids()
+        # Maps listed since the cache's listing showed are current; after a listing of the
+        # server's (a refresh), the maps shown are the old listing's and are listed anew.
+        maps_still_current = self.refreshing
+        shown_maps = {
+            node.data.service.sid: (
+                [child.data.sync_map for child in node.children if isinstance(child.data, MapEntry)],
+                maps_still_current and node.data.maps_loaded,
+            )
+            for node in self.root.children
+            if isinstance(node.data, ServiceEntry) and node.is_expanded
+        }
         self.clear()
+        self._refreshing_leaves.clear()
+        self.refreshing = cached
         for service in services:
-            self.root.add(literal(service.display_name), ServiceEntry(service), allow_expand=True)
+            node = self.root.add(literal(service.display_name), ServiceEntry(service), allow_expand=True)
+            if service.sid in shown_maps:
+                maps, current = shown_maps[service.sid]
+                self._fill_maps(node, maps, cached=not current)
+                node.expand()  # maps not current: the expansion asks for the server's (on_tree_node_expanded)
         if not services:
             self.root.add_leaf(Text("no services", style="dim italic"))
-        self.cursor_line = 0  # a cleared tree has no cursor line, and enter would do nothing
+        if cached:
+            self._refreshing_leaves[None] = self.root.add_leaf(Text(REFRESHING, style="dim italic"))
+        # A cleared tree has no cursor line, and enter would do nothing.
+        target = self.map_node(at_service, at_map) if at_service and at_map else None
+        target = target or (self.service_node(at_service) if at_service else None)
+        if target is not None:
+            self._move_to(target)
+        else:
+            self.cursor_line = 0
+
+    def _cursor_sids(self) -> tuple[str | None, str | None]:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return None, None
+        if isinstance(node.data, MapEntry):
+            return node.data.service.sid, node.data.sync_map.sid
+        return node.data.service.sid, None
+
+    def _move_to(self, node: TreeNode[NavigatorEntry]) -> None:
+        _ = self.last_line  # builds the tree's lines now: a node added since has no line until then
+        self.move_cursor(node)
 
     def service_node(self, service_sid: str) -> TreeNode[NavigatorEntry] | None:
         for node in self.root.children:
@@ -75,23 +134,58 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
                 return node
         return None
 
-    def show_maps(self, service_sid: str, maps: list[SyncMap]) -> None:
+    def show_maps(self, service_sid: str, maps: list[SyncMap], *, cached: bool = False) -> None:
+        """Show a service's maps, expanded: the server's listing, or (`cached`) the last one, marked
+        refreshing; the caller is then fetching the server's, and expanding asks for nothing more.
+        The cursor stays on the map it was on, if it is still listed."""
         node = self.service_node(service_sid)
         if node is None:
             return
+        at_service, at_map = self._cursor_sids()
+        self._fill_maps(node, maps, cached=cached)
+        if cached:
+            self._maps_requested.add(service_sid)
+        else:
+            self._maps_requested.discard(service_sid)
+        node.expand()
+        if at_service == service_sid:
+            self._move_to((self.map_node(service_sid, at_map) if at_map else None) or node)
+
+    def maps_failed(self, service_sid: str) -> None:
+        """The server's listing of the service's maps did not come: expanding it again asks anew."""
+        self._maps_requested.discard(service_sid)
+        self._mark_not_refreshed(service_sid)
+
+    def refresh_failed(self) -> None:
+        """The server's listing of the services did not come: the cached one stays, said to be old."""
+        self._mark_not_refreshed(None)
+
+    def _mark_not_refreshed(self, key: str | None) -> None:
+        leaf = self._refreshing_leaves.get(key)
+        if leaf is not None:
+            leaf.set_label(Text(NOT_REFRESHED, style="dim italic"))
+
+    def _fill_maps(self, node: TreeNode[NavigatorEntry], maps: list[SyncMap], *, cached: bool) -> None:
         assert isinstance(node.data, ServiceEntry)
         node.remove_children()
         for sync_map in maps:
             node.add_leaf(literal(sync_map.display_name), MapEntry(node.data.service, sync_map))
         if not maps:
             node.add_leaf(Text("no maps (m: new map)", style="dim italic"))
-        node.data.maps_loaded = True
-        node.expand()
+        self._refreshing_leaves.pop(node.data.service.sid, None)
+        if cached:
+            self._refreshing_leaves[node.data.service.sid] = node.add_leaf(Text(REFRESHING, style="dim italic"))
+        node.data.maps_loaded = not cached
+
+    def select_service(self, service_sid: str) -> None:
+        node = self.service_node(service_sid)
+        if node is not None:
+            self._move_to(node)
 
     def select_map(self, service_sid: str, map_sid: str) -> None:
         node = self.map_node(service_sid, map_sid)
         if node is not None:
-            self.move_cursor(node)
+            self._move_to(node)
 
     @property
     def current_service(self) -> Service | None:
@@ -107,7 +201,8 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NavigatorEntry]) -> None:
         entry = event.node.data
-        if isinstance(entry, ServiceEntry) and not entry.maps_loaded:
+        if isinstance(entry, ServiceEntry) and not entry.maps_loaded and entry.service.sid not in self._maps_requested:
+            self._maps_requested.add(entry.service.sid)
             self.post_message(self.ServiceExpanded(entry))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[NavigatorEntry]) -> None:
