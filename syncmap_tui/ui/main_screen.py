@@ -12,14 +12,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
-from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
@@ -29,15 +29,16 @@ from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
-from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
+from syncmap_tui.ui.widgets.panes import Body, ItemsPane
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
@@ -66,6 +67,9 @@ class EditorPlaceholder(Vertical):
 class MainScreen(Screen[None]):
     """Composes the widgets, holds what the flows share (the client, the open map, the editor),
     and starts the flows as workers: their groups decide what escape cancels and what replaces what."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    """A maximised pane (F8) still shows which account is open, and the keys."""
 
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
@@ -112,10 +116,10 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.target)
-        with Horizontal(id="body"):
+        with Body(id="body"):
             yield Navigator(id="navigator")
             with Vertical(id="workspace"):
-                with Vertical(id="items-pane"):
+                with ItemsPane(id="items-pane"):
                     yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
                     yield ItemTable(id="items")
                     yield Static("", id="items-status")
@@ -133,6 +137,10 @@ class MainScreen(Screen[None]):
     @property
     def item_table(self) -> ItemTable:
         return self.query_one(ItemTable)
+
+    @property
+    def body(self) -> Body:
+        return self.query_one(Body)
 
     @property
     def editor(self) -> ItemEditor:
@@ -186,7 +194,8 @@ class MainScreen(Screen[None]):
 
     @cached_property
     def finding(self) -> FindFlows:
-        # Loaded on first use: the find and copy modules bring the dialogs (~18 ms), off the first frame.
+        # Loaded on first use, off the first frame: with the dialogs they bring, find takes ~3.7 ms and
+        # copy ~7 ms by -X importtime (least of three runs).
         from syncmap_tui.ui.flows.find import FindFlows
 
         return FindFlows(self)
@@ -218,10 +227,6 @@ class MainScreen(Screen[None]):
         self.watching.stop()
         self.draft_keeper.instance_lock.release()
         self.history.close()
-
-    def on_resize(self) -> None:
-        # Wide terminals show the table and the editor side by side; narrow ones stack them.
-        self.query_one("#workspace").set_class(self.size.width >= 140, "-wide")
 
     # -- what the flows show -------------------------------------------------------------------
 
@@ -255,7 +260,7 @@ class MainScreen(Screen[None]):
         else:
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
-            text = f"{text} · {note}"
+            text = f"{note} · {text}"  # first: where a jump landed is what was asked
         if table.key_filter:
             text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.query_one("#items-status", Static).update(Text(text))
@@ -264,8 +269,12 @@ class MainScreen(Screen[None]):
         self.set_activity()
         self.notify(f"{doing} failed: {describe(error)}", severity="error", timeout=8, markup=False)
 
-    def refuse_read_only(self, doing: str) -> None:
-        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+    def writable(self, doing: str) -> bool:
+        """True unless the session is read-only; then it says that `doing` cannot be done, and nothing is sent."""
+        if self.target.read_only:
+            self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+            return False
+        return True
 
     # -- what the app asks of the screen --------------------------------------------------------
 
@@ -317,8 +326,22 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        """Open a map the palette found, in the tree too, even of a service not expanded there."""
+        self.navigation.show_palette_maps(entry.service)
+        node = self.navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data  # the tree's own entry, which later changes to the map update
+            self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
+
+    def open_service_from_palette(self, service: Service) -> None:
+        node = self.navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.navigation.show_palette_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        self.navigator.move_cursor(node)
+        self.navigator.focus()
 
     def clear_key_filter(self) -> None:
         """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
@@ -346,8 +369,7 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
-        if self.target.read_only:
-            self.refuse_read_only("save")
+        if not self.writable("save"):
             return
         if self._saving_now():
             return
@@ -395,28 +417,20 @@ class MainScreen(Screen[None]):
         self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create an item")
-            return
-        self._new_item_flow()
+        if self.writable("create an item"):
+            self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete an item")
-            return
-        self._delete_item_flow()
+        if self.writable("delete an item"):
+            self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create a map")
-            return
-        self._new_map_flow()
+        if self.writable("create a map"):
+            self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete a map")
-            return
-        self._delete_map_flow()
+        if self.writable("delete a map"):
+            self._delete_map_flow()
 
     def _saving_now(self) -> bool:
         """A save travels: the flows of its worker group ("save") would cancel it; say so instead."""
@@ -431,32 +445,23 @@ class MainScreen(Screen[None]):
             self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("restore a version")
-            return
-        if not self._saving_now():
+        if self.writable("restore a version") and not self._saving_now():
             self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a save")
-            return
-        if not self._saving_now():
+        if self.writable("undo a save") and not self._saving_now():
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a delete")
-            return
-        self._undo_delete_flow()
+        if self.writable("undo a delete"):
+            self._undo_delete_flow()
+
     def action_export_map(self) -> None:
         self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("import into a map")
-            return
-        self._import_flow()
+        if self.writable("import into a map"):
+            self._import_flow()
 
     def action_focus_items(self) -> None:
         self.item_table.focus()
@@ -474,6 +479,7 @@ class MainScreen(Screen[None]):
         if running:
             saving = self.session is not None and self.session.in_flight is not None
             creating = self.item_flows.creating is not None
+            transferring = any(worker.group == "transfer" for worker in running)
             for worker in running:
                 worker.cancel()
             self.set_activity()
@@ -483,7 +489,7 @@ class MainScreen(Screen[None]):
                     "draft); it may have arrived: the next save checks the revision first.",
                     markup=False,
                 )
-            elif not creating:  # the create flow says what became of the new item
+            elif not (creating or transferring):  # those flows say what became of their writes
                 self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()
@@ -557,6 +563,7 @@ class MainScreen(Screen[None]):
     @flow("Undoing the delete", exclusive=True, group="open")
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
+
     @flow("Exporting the map", exclusive=True, group="transfer")
     async def _export_map_flow(self) -> None:
         await self.transfer.export_map()

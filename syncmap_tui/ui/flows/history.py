@@ -11,10 +11,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
 from syncmap_tui.history import HistoryStore, ItemRef, Version
+from syncmap_tui.sync.errors import AlreadyExists
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session_parts import Seen, SeenHow
+from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
 from syncmap_tui.ui import formatting
 
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
 
@@ -139,9 +142,6 @@ class HistoryFlow:
         """Bring back the item you deleted last in this map, with its data and the TTL it had left.
         If the key holds an item again, nothing is written: that item opens, and the conflict view
         shows it against the deleted version."""
-        from syncmap_tui.sync.errors import AlreadyExists
-        from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
-
         screen = self.screen
         entry, client = screen.current_map, screen.client
         if entry is None or client is None:

@@ -127,7 +127,9 @@ class WatchFlow:
         table = screen.item_table
         if entry is None or client is None or table.page_pending:
             return False
-        visible = table.keys_in_view(MAX_VISIBLE_ROWS)
+        keys = table.shown_keys  # the rows on the table: the jump field's filter may hide some loaded ones
+        top = int(table.scroll_y)
+        visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
         if not visible:
             return False
         # Under a key filter the rows on the screen are some of the loaded ones: read all that lie
