@@ -118,6 +118,21 @@ class EditingFlows:
             return True
         return False
 
+    def idle_session(self, *, saving: bool) -> EditSession | None:
+        """The open item's session if a save (`saving`) or a review may start now; else None, said why.
+        A review waits for a save too: it would cancel the save's worker (the same group)."""
+        screen = self.screen
+        session = screen.session
+        if session is None:
+            screen.notify("No item is open.")
+        elif saving and not screen.writable("save"):
+            return None
+        elif session.in_flight is not None:
+            screen.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        else:
+            return session
+        return None
+
     async def save(self, session: EditSession) -> None:
         if await self.confirm_map_ttl():
             await self._save(session)
