@@ -360,14 +360,15 @@ class MainScreen(Screen[None]):
             self._delete_map_flow()
 
     def action_show_history(self) -> None:
-        self._history_flow(picking=False)
+        if not self.editing.saving_now():
+            self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.writable("restore a version"):
+        if self.writable("restore a version") and not self.editing.saving_now():
             self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.writable("undo a save"):
+        if self.writable("undo a save") and not self.editing.saving_now():
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
