@@ -257,12 +257,12 @@ class MainScreen(Screen[None]):
         table = self.item_table
         if self.current_map is None:
             text = "Choose a map in the tree."
+        elif table.key_filter:  # no page loads while it holds: "scroll for more" would not be true
+            text = f"filter {visible(table.key_filter)!r}: {table.row_count:,} of {len(table.items):,} loaded"
         else:
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
             text = f"{note} · {text}"  # first: where a jump landed is what was asked
-        if table.key_filter:
-            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.query_one("#items-status", Static).update(Text(text))
 
     def fail(self, doing: str, error: Exception) -> None:
