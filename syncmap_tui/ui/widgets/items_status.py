@@ -19,10 +19,10 @@ class ItemsStatus(Static):
         """`note`: where a jump landed, say; it comes first, as it is what was asked."""
         if not map_open:
             text = "Choose a map in the tree."
+        elif table.key_filter:  # no page loads while it holds: "scroll for more" would not be true
+            text = f"filter {visible(table.key_filter)!r}: {table.row_count:,} of {len(table.items):,} loaded"
         else:
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
             text = f"{note} · {text}"
-        if table.key_filter:
-            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.update(Text(text))
