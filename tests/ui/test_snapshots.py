@@ -267,3 +267,17 @@ def test_ttl_messages(snapshot_of, field, typed):
         await pilot.pause()
 
     assert snapshot_of((SERVICE, "carts", "cart-2"), type_a_ttl)
+
+
+def test_production_delete_asks_to_type_the_key(build_app, snap_compare, terminal_size):
+    """The confirmation says it is the key that must be typed, and shows it as display_key does."""
+    target = Target(label="acme-prod", base_url=None, credentials=None, production=True)
+
+    async def delete_the_row(pilot: Pilot) -> None:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmDialog)
+
+    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size,
+                        run_before=delete_the_row)
