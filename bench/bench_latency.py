@@ -291,8 +291,14 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         await wait_until(pilot, lambda: isinstance(app.screen, ConflictDialog), "the conflict dialog")
         shown = time.perf_counter()
         figures["conflict"].add(shown - began, recorder.round_trips_until(mark, shown), len(recorder.since(mark)))
-        # Overwrite, so that no edit is left unsaved: its draft would be offered at the next start.
-        app.screen.dismiss("overwrite")
+        # Overwrite, as a user would once the dialog takes keys, so that no edit is left unsaved:
+        # its draft would be offered at the next start.
+        dialog = app.screen
+        await wait_until(pilot, lambda: dialog.keys_accepted_from < float("inf") and not dialog.has_class("-guarded"),
+                         "the dialog to take keys")
+        dialog.query_one("#overwrite").focus()
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(app)
         app.exit()
 
