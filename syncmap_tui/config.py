@@ -4,8 +4,9 @@ Choosing the target
 -------------------
 The first of these that applies wins:
 
-1. Flags. ``--profile NAME`` picks a profile from the config file. ``--base-url URL`` replaces the
-   URL of whatever target is chosen (by ``--profile``, the environment or the active profile); with
+1. Flags. ``--profile NAME`` picks a profile from the config file, else from twilio-cli's.
+   ``--base-url URL`` replaces the URL of whatever target is chosen (by ``--profile``, the
+   environment or the active profile); with
    no credentials anywhere it is accepted only for a loopback URL, and then uses the local
    emulator's documented pair (start one with ``syncmap-tui emulator``). ``--demo`` forces the
    embedded emulator and cannot be combined with the other two. ``--read-only`` adds to (never
@@ -16,38 +17,26 @@ The first of these that applies wins:
    region means region ``us1``; a region without an edge gives ``https://sync.{region}.twilio.com``);
    by default ``https://sync.twilio.com``. Half-set credentials (a SID without a secret, or a secret
    without a SID) are an error rather than silently falling through to a profile.
-3. The active profile of the config file (below).
+3. The active profile of the config file (below), else twilio-cli's active profile.
 4. The embedded local emulator, its database at ``embedded_db_path()``.
 
 The config file
 ---------------
 ``config.toml`` in the user config directory (``~/.config/syncmap-tui/config.toml`` on Linux, or
-under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it). It holds secrets, so it must be readable
-by you alone: a file that the group or others can read is refused until you run
-``chmod 600 <path>``::
-
-    active_profile = "staging"            # optional: without it, no profile is used by default
-
-    [profiles.staging]
-    account_sid = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   # required
-    api_key = "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"       # with api_secret ...
-    api_secret = "..."
-    # auth_token = "..."                  # ... or the account's Auth Token instead
-    region = "ie1"                        # optional, e.g. with edge = "dublin"
-    edge = "dublin"                       # optional
-    base_url = "http://127.0.0.1:8777"    # optional: replaces the URL made from edge/region
-    read_only = false                     # optional: the client may not send writes
-    production = false                    # optional: header warns, deletes require typing the key
-
-    [profiles."my laptop"]                # names with other characters are quoted
-    account_sid = "AC00000000000000000000000000000000"
-    auth_token = "emulator-token"
-    base_url = "http://127.0.0.1:8777"
+under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it): ``active_profile = "NAME"`` (optional)
+and ``[profiles.NAME]`` tables of ``_STR_FIELDS`` and ``_BOOL_FIELDS``; README.md ("Config file")
+has the annotated example. It holds secrets, so it must be readable by you alone: a file that
+the group or others can read is refused until you run ``chmod 600 <path>``.
 
 When both an API key pair and an auth token are given, the API key is used. Unknown keys are
 refused (so that a typo such as ``api_secert`` is not silently ignored). ``base_url`` must use
-https unless its host is loopback (``localhost``, ``127.0.0.0/8``, ``::1``).
-``save_profile`` rewrites the whole file (mode 0600, atomically); comments are not kept.
+https unless its host is loopback (``localhost``, ``127.0.0.0/8``, ``::1``). The app only reads
+this file; you write it.
+
+twilio-cli's profiles
+---------------------
+A profile name this file does not define, and the active profile when it names none, come from
+twilio-cli's own ``config.json`` (see ``twilio_cli_profiles``), read under the same rules.
 """
 
 from __future__ import annotations
@@ -63,7 +52,6 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from syncmap_tui.private_files import ensure_private_dir, write_atomically
 from syncmap_tui.sync.auth import LOCAL_EMULATOR_ACCOUNT_SID, LOCAL_EMULATOR_AUTH_TOKEN, Credentials
 from syncmap_tui.sync.urls import TWILIO_SYNC_URL, is_loopback_host, is_loopback_url
 
@@ -78,12 +66,10 @@ __all__ = [
     "Target",
     "config_path",
     "data_dir",
-    "dumps_config",
     "embedded_db_path",
     "is_loopback_url",
     "load_config",
     "resolve_target",
-    "save_profile",
     "shorten_sid",
     "state_dir",
     "sync_base_url",
@@ -107,7 +93,6 @@ ENV_REGION = "TWILIO_REGION"
 _ACCOUNT_SID_RE = re.compile(r"AC[0-9a-fA-F]{32}")
 _API_KEY_RE = re.compile(r"SK[0-9a-fA-F]{32}")
 _HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
@@ -208,6 +193,7 @@ class Profile:
     base_url: str | None = None
     read_only: bool = False
     production: bool = False
+    watch: bool = True
 
     def credentials(self) -> Credentials:
         if self.api_key and self.api_secret:
@@ -221,7 +207,7 @@ class Profile:
 
 
 _STR_FIELDS = ("account_sid", "api_key", "api_secret", "auth_token", "region", "edge", "base_url")
-_BOOL_FIELDS = ("read_only", "production")
+_BOOL_FIELDS = ("read_only", "production", "watch")
 
 
 @dataclass(frozen=True)
@@ -230,7 +216,7 @@ class Config:
     profiles: Mapping[str, Profile] = field(default_factory=dict)
 
 
-def _validate_profile(name: str, p: Profile, where: str) -> Profile:
+def validate_profile(name: str, p: Profile, where: str) -> Profile:
     """Check a profile; return it with base_url/region/edge normalised. Messages name fields, never values."""
     ctx = f"{where}: profile {name!r}"
     if not isinstance(name, str) or name == "":
@@ -271,34 +257,9 @@ def _sanitize_toml_error(message: str) -> str:
 def load_config(path: Path | None = None) -> Config:
     """Read and check the config file. A missing file is an empty config."""
     path = config_path() if path is None else path
-    try:
-        # Non-blocking: opening a FIFO for reading would otherwise wait for a writer, forever.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
+    text = read_secret_file(path, "The config file")
+    if text is None:
         return Config()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise ConfigError(f"The config file {path} is not a regular file (a FIFO, a device or a folder).", path=path)
-    with os.fdopen(fd, "rb") as file:
-        if os.name == "posix" and st.st_mode & 0o077:
-            raise ConfigError(
-                f"The config file {path} holds secrets but others can read it "
-                f"(mode {st.st_mode & 0o777:o}). Fix it with: chmod 600 {path}",
-                path=path,
-            )
-        try:
-            raw = file.read(MAX_CONFIG_BYTES + 1)
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.", path=path) from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"The config file {path} is larger than {MAX_CONFIG_BYTES:,} bytes: not a config.", path=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"The config file {path} is not valid UTF-8.", path=path) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -306,6 +267,39 @@ def load_config(path: Path | None = None) -> Config:
             f"The config file {path} is not valid TOML: {_sanitize_toml_error(str(exc))}.", path=path
         ) from None
     return _config_from_data(data, path)
+
+
+def read_secret_file(path: Path, what: str) -> str | None:
+    """The text of a file that holds secrets (this app's config, twilio-cli's), or None if there is
+    none. Refused, with the fix, when the group or others can read it."""
+    try:
+        # Non-blocking: opening a FIFO for reading would otherwise wait for a writer, forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {what.lower()} {path}: {exc.strerror}.", path=path) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ConfigError(f"{what} {path} is not a regular file (a FIFO, a device or a folder).", path=path)
+    with os.fdopen(fd, "rb") as file:
+        if os.name == "posix" and st.st_mode & 0o077:
+            raise ConfigError(
+                f"{what} {path} holds secrets but others can read it "
+                f"(mode {st.st_mode & 0o777:o}). Fix it with: chmod 600 {path}",
+                path=path,
+            )
+        try:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {what.lower()} {path}: {exc.strerror}.", path=path) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{what} {path} is larger than {MAX_CONFIG_BYTES:,} bytes: not a config.", path=path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not valid UTF-8.", path=path) from None
 
 
 def _config_from_data(data: dict[str, Any], path: Path) -> Config:
@@ -324,7 +318,7 @@ def _config_from_data(data: dict[str, Any], path: Path) -> Config:
     allowed = set(_STR_FIELDS) | set(_BOOL_FIELDS)
     for name, table in tables.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{where}: profiles.{_toml_key(name)} must be a table.", path=path)
+            raise ConfigError(f"{where}: profile {name!r} must be a table: [profiles.NAME].", path=path)
         extra = sorted(set(table) - allowed)
         if extra:
             raise ConfigError(f"{where}: profile {name!r}: unknown setting(s) {', '.join(map(repr, extra))}; "
@@ -334,9 +328,9 @@ def _config_from_data(data: dict[str, Any], path: Path) -> Config:
             profile = Profile(
                 account_sid=table.get("account_sid"),  # type: ignore[arg-type]
                 **{k: table.get(k) for k in _STR_FIELDS if k != "account_sid"},  # type: ignore[arg-type]
-                **{k: table.get(k, False) for k in _BOOL_FIELDS},
+                **{k: table.get(k, getattr(Profile, k)) for k in _BOOL_FIELDS},
             )
-            profiles[name] = _validate_profile(name, profile, where)
+            profiles[name] = validate_profile(name, profile, where)
         except ConfigError as exc:
             raise ConfigError(exc.message, path=path) from None
     if active is not None and active not in profiles:
@@ -347,81 +341,6 @@ def _config_from_data(data: dict[str, Any], path: Path) -> Config:
 
 def _known(profiles: Mapping[str, Profile]) -> str:
     return "profiles: " + ", ".join(map(repr, profiles)) if profiles else "no profiles are defined"
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing TOML: a small serializer for this flat schema (strings, bools, ints; one table level)
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def _toml_string(value: str) -> str:
-    out = []
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY_RE.fullmatch(key) else _toml_string(key)
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    raise TypeError(f"cannot write a {type(value).__name__} to the config file")
-
-
-def dumps_config(top: Mapping[str, object], tables: Mapping[str, Mapping[str, Mapping[str, object]]]) -> str:
-    """TOML text: `top` key/values first, then `[SECTION.NAME]` tables for each section. None is omitted."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in top.items() if v is not None]
-    for section, named in tables.items():
-        for name, values in named.items():
-            if lines:
-                lines.append("")
-            lines.append(f"[{_toml_key(section)}.{_toml_key(name)}]")
-            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items() if v is not None)
-    return "\n".join(lines) + "\n"
-
-
-def _profile_values(p: Profile) -> dict[str, object]:
-    values: dict[str, object] = {k: getattr(p, k) for k in _STR_FIELDS}
-    for k in _BOOL_FIELDS:
-        if getattr(p, k):
-            values[k] = True
-    return values
-
-
-def save_profile(name: str, profile: Profile, *, make_active: bool = False) -> Path:
-    """Add or replace profile `name` and write the config file atomically with mode 0600.
-
-    The existing file is read first (and must be valid); comments in it are not kept.
-    """
-    path = config_path()
-    current = load_config(path)
-    checked = _validate_profile(name, profile, "save_profile")
-    profiles = dict(current.profiles)
-    profiles[name] = checked
-    active = name if make_active else current.active_profile
-    text = dumps_config(
-        {"active_profile": active},
-        {"profiles": {n: _profile_values(p) for n, p in profiles.items()}},
-    )
-    # Belt and braces: never replace a working file with one we would not read back identically.
-    if _config_from_data(tomllib.loads(text), path) != Config(active, profiles):
-        raise ConfigError("Internal error: the config file would not read back as written; nothing was saved.")
-    ensure_private_dir(path.parent)
-    write_atomically(path, text.encode("utf-8"))
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,8 +363,10 @@ class Target:
     is_embedded_emulator: bool = False
     source: str = "default"
     """Where the credentials came from, for what a 401 tells the user to check: "env" (TWILIO_*),
-    "profile" (the config's active one), "flag" (--profile, or the local pair for a loopback
-    --base-url) or "default" (the embedded emulator)."""
+    "profile" (the config's active one), "twilio-cli" (twilio-cli's active profile), "flag"
+    (--profile, or the local pair for a loopback --base-url) or "default" (the embedded emulator)."""
+    watch: bool = True
+    """Re-read the open item and the table's page while the app has focus (sync/watch.py)."""
 
 
 def shorten_sid(sid: str) -> str:
@@ -459,7 +380,7 @@ def _embedded_target(read_only: bool, source: str) -> Target:
 
 def _profile_target(name: str, p: Profile, source: str) -> Target:
     return Target(label=name, base_url=p.url(), credentials=p.credentials(), read_only=p.read_only,
-                  production=p.production, is_embedded_emulator=False, source=source)
+                  production=p.production, is_embedded_emulator=False, watch=p.watch, source=source)
 
 
 def _env_target(environ: Mapping[str, str]) -> Target | None:
@@ -494,15 +415,58 @@ def _env_target(environ: Mapping[str, str]) -> Target | None:
                   read_only=False, production=False, is_embedded_emulator=False, source="env")
 
 
+def _named_profile_target(name: str, environ: Mapping[str, str]) -> Target:
+    """--profile NAME: this app's profile, else twilio-cli's (whose file is read only then)."""
+    from syncmap_tui.twilio_cli_profiles import LABEL_SUFFIX, load_twilio_cli_config, twilio_cli_config_path
+
+    cfg = load_config()
+    if name in cfg.profiles:
+        return _profile_target(name, cfg.profiles[name], source="flag")
+    cli_path = twilio_cli_config_path(environ)
+    cli = load_twilio_cli_config(cli_path)
+    if name in cli.profiles:
+        return _profile_target(name + LABEL_SUFFIX, cli.profiles[name], source="flag")
+    raise ConfigError(f"There is no profile {name!r} in {config_path()} ({_known(cfg.profiles)}) "
+                      f"nor in twilio-cli's {cli_path} ({_known(cli.profiles)}).", path=config_path())
+
+
+def _active_profile_target(environ: Mapping[str, str]) -> Target | None:
+    """This app's active profile, else twilio-cli's (its file is read only when ours names none)."""
+    # Imported here: twilio_cli_profiles builds on this module's Profile and file rules.
+    from syncmap_tui.twilio_cli_profiles import LABEL_SUFFIX, load_twilio_cli_config, twilio_cli_config_path
+
+    cfg = load_config()
+    if cfg.active_profile is not None:
+        return _profile_target(cfg.active_profile, cfg.profiles[cfg.active_profile], source="profile")
+    cli = load_twilio_cli_config(twilio_cli_config_path(environ))
+    if cli.active_profile is not None:
+        return _profile_target(cli.active_profile + LABEL_SUFFIX, cli.profiles[cli.active_profile], source="twilio-cli")
+    return None
+
+
 def resolve_target(
     *,
     base_url: str | None = None,
     profile: str | None = None,
     demo: bool = False,
     read_only: bool = False,
+    watch: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> Target:
-    """Choose the target from the flags, the environment, the config file, or the embedded emulator."""
+    """Choose the target from the flags, the environment, the config file, or the embedded emulator.
+    `watch=False` (--no-watch) turns the watch off whatever the profile says."""
+    target = _resolve_target(base_url=base_url, profile=profile, demo=demo, read_only=read_only, environ=environ)
+    return target if watch else replace(target, watch=False)
+
+
+def _resolve_target(
+    *,
+    base_url: str | None,
+    profile: str | None,
+    demo: bool,
+    read_only: bool,
+    environ: Mapping[str, str] | None,
+) -> Target:
     environ = os.environ if environ is None else environ
     if demo:
         if base_url is not None or profile is not None:
@@ -510,20 +474,10 @@ def resolve_target(
         return _embedded_target(read_only, source="flag")
     override = _check_base_url(base_url, "--base-url") if base_url is not None else None
 
-    target: Target | None
     if profile is not None:
-        cfg = load_config()
-        if profile not in cfg.profiles:
-            raise ConfigError(f"There is no profile {profile!r} in {config_path()} ({_known(cfg.profiles)}).",
-                              path=config_path())
-        target = _profile_target(profile, cfg.profiles[profile], source="flag")
+        target: Target | None = _named_profile_target(profile, environ)
     else:
-        target = _env_target(environ)
-        if target is None:
-            cfg = load_config()
-            if cfg.active_profile is not None:
-                name = cfg.active_profile
-                target = _profile_target(name, cfg.profiles[name], source="profile")
+        target = _env_target(environ) or _active_profile_target(environ)
 
     if override is not None:
         if target is None:

@@ -268,8 +268,13 @@ def decode_draft(data: bytes) -> Draft:
 
 def suggested_export_name(draft: Draft) -> str:
     """A file name for exporting `draft`: its key with unsafe characters replaced, plus ``.json``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", draft.key).strip("._")[:100]
-    return f"{stem or 'draft'}.json"
+    return json_file_name(draft.key, "draft")
+
+
+def json_file_name(key: str, fallback: str) -> str:
+    """`key` as a file name: unsafe characters replaced, plus ``.json`` (`fallback` if nothing is left)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._")[:100]
+    return f"{stem or fallback}.json"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ a crash leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 TEMP_SUFFIX = ".tmp"
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -54,12 +56,14 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: a hidden temp file beside it, fsync, rename, fsync of the folder.
-
-    On any failure the previous file is intact and the temp file is gone (a crash may leave a
-    `.NAME.HEX.tmp`, which readers ignore).
-    """
+@contextmanager
+def replacing_atomically(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+    """A private file to write `path`'s new content into, streamed: when the block ends it is
+    fsynced and renamed over `path` (then the folder is fsynced); if the block raises, `path` is
+    left as it was and the temp file is removed (a crash may leave a `.NAME.HEX.tmp`, which
+    readers ignore). For content too large to hold in memory whole, such as a map's export.
+    With `overwrite=False` the complete file is linked in only if `path` does not exist
+    (FileExistsError otherwise): never a check and then a write that a new file could slip between."""
     while True:
         temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
         try:
@@ -68,12 +72,25 @@ def write_atomically(path: Path, data: bytes) -> None:
         except FileExistsError:  # pragma: no cover - 64 random bits
             continue
     try:
-        _write_all(fd, data)
-        os.replace(temp, path)
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+            os.unlink(temp)
     except BaseException:
         _unlink_quietly(temp)
         raise
     fsync_directory(path.parent)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` (see `replacing_atomically`)."""
+    with replacing_atomically(path) as file:
+        file.write(data)
 
 
 def write_new(destination: Path, data: bytes) -> Path:
@@ -93,3 +110,26 @@ def write_new(destination: Path, data: bytes) -> Path:
         fsync_directory(candidate.parent)
         return candidate
     raise FileExistsError(f"Too many files named like {destination.name} in {destination.parent}.")
+
+
+def create_new(path: Path, data: bytes) -> None:
+    """Write `path`, which must not exist yet (FileExistsError if it does, even if it appeared a moment
+    ago): the whole file or none of it, as write_atomically, but never replacing one."""
+    temp = path.parent / f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
+    fd = _open_private(temp)
+    try:
+        _write_all(fd, data)
+        try:
+            os.link(temp, path)  # fails if `path` exists: no check-then-write race
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links (FAT, some network mounts)
+            fd = _open_private(path)  # O_EXCL: still never replaces a file
+            try:
+                _write_all(fd, data)
+            except BaseException:
+                _unlink_quietly(path)
+                raise
+    finally:
+        _unlink_quietly(temp)
+    fsync_directory(path.parent)

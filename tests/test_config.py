@@ -1,17 +1,13 @@
-"""Target resolution, the config file, and save_profile. HOME and XDG_* are temp dirs (conftest)."""
+"""Target resolution and the config file. HOME and XDG_* are temp dirs (conftest)."""
 
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import syncmap_tui.emulator
 from syncmap_tui import config
@@ -22,11 +18,9 @@ from syncmap_tui.config import (
     Target,
     config_path,
     data_dir,
-    dumps_config,
     embedded_db_path,
     load_config,
     resolve_target,
-    save_profile,
     state_dir,
     sync_base_url,
 )
@@ -319,68 +313,3 @@ def test_reprs_hold_no_secret():
     for text in [*map(repr, targets), *map(str, targets), repr(profile), repr(load_config())]:
         assert all(secret not in text for secret in SECRETS), text
     assert SID in repr(targets[0])  # the SID is not secret, and it is what the repr is for
-
-
-# --- save_profile -----------------------------------------------------------------------------
-
-
-def test_save_profile_writes_mode_0600_in_a_0700_dir_and_round_trips():
-    first = Profile(SID, auth_token=TOKEN, region="ie1", edge="dublin", production=True)
-    path = save_profile("staging", first, make_active=True)
-    assert path == config_path()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    second = Profile(SID2, api_key=KEY, api_secret=KEY_SECRET, base_url="http://127.0.0.1:8777", read_only=True)
-    save_profile("my laptop", second)
-    assert load_config() == config.Config("staging", {"staging": first, "my laptop": second})
-    assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp file left
-    t = resolve_target(profile="my laptop", environ={})
-    assert t.read_only and t.credentials == Credentials.api_key(SID2, KEY, KEY_SECRET)
-
-
-def test_save_profile_is_atomic(monkeypatch):
-    save_profile("a", Profile(SID, auth_token=TOKEN), make_active=True)
-    before = config_path().read_bytes()
-
-    def failing_replace(src, dst):
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr(config.os, "replace", failing_replace)
-    with pytest.raises(OSError):
-        save_profile("b", Profile(SID2, auth_token=TOKEN))
-    assert config_path().read_bytes() == before
-    assert [p.name for p in config_path().parent.iterdir()] == ["config.toml"]
-
-
-def test_save_profile_refuses_an_invalid_profile_and_keeps_the_file():
-    save_profile("a", Profile(SID, auth_token=TOKEN))
-    before = config_path().read_bytes()
-    with pytest.raises(ConfigError, match="no secret"):
-        save_profile("b", Profile(SID))
-    with pytest.raises(ConfigError, match="https"):
-        save_profile("b", Profile(SID, auth_token=TOKEN, base_url="http://example.com"))
-    assert config_path().read_bytes() == before
-
-
-names = st.text(min_size=1, max_size=20)
-values = st.one_of(st.text(max_size=30), st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1))
-
-
-@given(top=st.dictionaries(names, values, max_size=3),
-       tables=st.dictionaries(names, st.dictionaries(names, values, max_size=4), max_size=4))
-def test_serializer_round_trips_through_tomllib(top, tables):
-    # keys that collide with the section name would make a TOML conflict; the schema has none
-    top = {k: v for k, v in top.items() if k != "profiles"}
-    assert tomllib.loads(dumps_config(top, {"profiles": tables})) == {**top, **({"profiles": tables} if tables else {})}
-
-
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=names, secret=st.text(min_size=1, max_size=40), make_active=st.booleans())
-def test_save_profile_round_trips_any_name_and_secret(name, secret, make_active):
-    profile = Profile(SID, auth_token=secret, read_only=True)
-    save_profile(name, profile, make_active=make_active)
-    cfg = load_config()
-    assert cfg.profiles[name] == profile
-    if make_active:
-        assert cfg.active_profile == name
-        assert resolve_target(environ={}).credentials == Credentials.auth_token(SID, secret)

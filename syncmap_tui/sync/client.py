@@ -152,13 +152,16 @@ class SyncClient:
         params: dict[str, Any] | None = None,
         form: dict[str, str | None] | None = None,
         if_match: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> httpx.Response:
+        """`retry`: this read's own policy instead of the client's (the watch backs off by itself)."""
         is_write = method != "GET"
+        retry = retry or self.retry
         if is_write and self.read_only:
             raise ReadOnlyRefused(f"read-only: refused to send {method} {url}")
         headers = {"If-Match": if_match} if if_match is not None else None
         data = {k: v for k, v in form.items() if v is not None} if form is not None else None
-        attempts = 1 if is_write else self.retry.attempts
+        attempts = 1 if is_write else retry.attempts
         for attempt in range(attempts):
             try:
                 response = await self._http.request(method, url, params=params, data=data, headers=headers)
@@ -167,9 +170,9 @@ class SyncClient:
                 raise error_from_response(response.status_code, _json_or_none(response), response.headers)
             except (RateLimited, ServerError) as exc:
                 retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-                if attempt + 1 >= attempts or (retry_after or 0) > self.retry.max_retry_after:
+                if attempt + 1 >= attempts or (retry_after or 0) > retry.max_retry_after:
                     raise
-                await self._sleep(self.retry.delay(attempt, retry_after))
+                await self._sleep(retry.delay(attempt, retry_after))
             except httpx.TimeoutException as exc:
                 # A read that timed out is safe to repeat; a write's outcome is unknown,
                 # unless it never got a connection.
@@ -179,7 +182,7 @@ class SyncClient:
                         f"no answer from {self.base_url} in time" + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else ""),
                         may_have_been_applied=unknown,
                     ) from exc
-                await self._sleep(self.retry.delay(attempt, None))
+                await self._sleep(retry.delay(attempt, None))
             except httpx.TransportError as exc:
                 # A connection lost after the request went out leaves a write as uncertain as a timeout.
                 if attempt + 1 >= attempts:
@@ -189,7 +192,7 @@ class SyncClient:
                         + (WRITE_MAY_HAVE_BEEN_APPLIED if unknown else ""),
                         may_have_been_applied=unknown,
                     ) from exc
-                await self._sleep(self.retry.delay(attempt, None))
+                await self._sleep(retry.delay(attempt, None))
             except httpx.DecodingError as exc:
                 # Not a TransportError: a body whose Content-Encoding does not decode (a broken proxy).
                 raise BadResponse(
@@ -209,8 +212,11 @@ class SyncClient:
             )
         return body
 
-    async def _page(self, url: str, params: dict[str, Any] | None, list_key: str, parse: Callable[[Any], T]) -> Page[T]:
-        body = await self._json("GET", url, params=params)
+    async def _page(
+        self, url: str, params: dict[str, Any] | None, list_key: str, parse: Callable[[Any], T],
+        retry: RetryPolicy | None = None,
+    ) -> Page[T]:
+        body = await self._json("GET", url, params=params, retry=retry)
         records = body.get(list_key) if isinstance(body, dict) else None
         meta = body.get("meta") if isinstance(body, dict) else None
         if not isinstance(records, list) or not isinstance(meta, dict):
@@ -333,18 +339,19 @@ class SyncClient:
         from_key: str | None = None,
         bounds: Bounds = "inclusive",
         page_url: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Page[MapItem]:
         """One page of items; pass a previous page's `next_page_url` as `page_url` for the next."""
         if page_url is not None:
-            return await self._page(page_url, None, "items", MapItem.from_api)
+            return await self._page(page_url, None, "items", MapItem.from_api, retry)
         params: dict[str, Any] = {"PageSize": _page_size(page_size), "Order": order}
         if from_key is not None:
             params["From"] = from_key
             params["Bounds"] = bounds
-        return await self._page(self._items_path(service_sid, map_sid), params, "items", MapItem.from_api)
+        return await self._page(self._items_path(service_sid, map_sid), params, "items", MapItem.from_api, retry)
 
-    async def fetch_item(self, service_sid: str, map_sid: str, key: str) -> MapItem:
-        return MapItem.from_api(await self._json("GET", self._item_path(service_sid, map_sid, key)))
+    async def fetch_item(self, service_sid: str, map_sid: str, key: str, *, retry: RetryPolicy | None = None) -> MapItem:
+        return MapItem.from_api(await self._json("GET", self._item_path(service_sid, map_sid, key), retry=retry))
 
     async def create_item(
         self,

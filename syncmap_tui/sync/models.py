@@ -120,6 +120,16 @@ class Service:
     def display_name(self) -> str:
         return self.friendly_name or self.unique_name or self.sid
 
+    def answers_to(self, name: str) -> bool:
+        """Whether a deep link or a command line's SERVICE names this service: SID, unique or friendly name."""
+        return name in (self.sid, self.unique_name, self.friendly_name)
+
+    @property
+    def saves_call_webhook(self) -> bool:
+        """Whether a REST write (every save of this app) makes Twilio call the service's webhook.
+        Reachability webhooks fire on client connections, never on a save: they do not count."""
+        return bool(self.webhook_url) and self.webhooks_from_rest_enabled
+
 
 @dataclass(frozen=True)
 class SyncMap:

@@ -19,135 +19,55 @@ theirs as the conflict dialog showed it. A create relies on 409 instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 from syncmap_tui.drafts import EDIT_SLOT, KEPT_SLOT
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.editing import SavePlan, parse_optional_ttl, plan_update
 from syncmap_tui.sync.errors import (
-    AlreadyExists,
     ItemNotFound,
     RevisionConflict,
     SyncError,
     TwilioCode,
 )
-from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure, may_have_landed
-from syncmap_tui.sync.merge import Conflict, Path, Side, json_equal, resolve, three_way_merge
-from syncmap_tui.sync.models import MapItem, format_datetime, parse_datetime
+from syncmap_tui.sync.failures import may_have_landed
+from syncmap_tui.sync.merge import json_equal, resolve, three_way_merge
+from syncmap_tui.sync.models import MapItem, format_datetime
+from syncmap_tui.sync.session_parts import (
+    Buffer,
+    ConflictChoice,
+    DeletedChoice,
+    Kept,
+    Mine,
+    Prompter,
+    Sent,
+    Seen,
+    SeenHow,
+    Severity,
+    draft_base,
+    revision_number,
+    same_item,
+)
+from syncmap_tui.sync.session_recovery import STORAGE_ERRORS, RecoveryFlows, describe
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
+
+__all__ = [  # the parts are imported from here too: one import for a session's user
+    "Buffer", "ConflictChoice", "DeletedChoice", "EditSession", "Kept", "Mine", "Prompter", "Seen", "SeenHow", "Sent", "Severity",
+    "STORAGE_ERRORS", "describe", "draft_base", "revision_number", "same_item",
+]
 
 if TYPE_CHECKING:
     # Annotations only: httpx (~40 ms to import) stays off the first frame, as open_client intends.
     from syncmap_tui.sync.client import SyncClient
 
-ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
-DeletedChoice = Literal["recreate", "discard", "back"]
-Severity = Literal["information", "warning", "error"]
-
-STORAGE_ERRORS = EXPECTED_FAILURES
-"""What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
 KEPT_NOTICE = "Your edit is still in the editor: press ctrl+s to try again."
 MAX_CONFLICT_ROUNDS = 5
 """Overwrite and merge go out on theirs as shown; a writer that keeps moving sends the user back to
 the dialog each time. After this many rounds the edit stays in the editor for a calmer moment."""
 
 
-@dataclass(frozen=True)
-class Mine:
-    """The user's text and TTL fields as typed; an empty TTL field means "leave as it is"."""
-
-    text: str
-    item_ttl: str = ""
-    collection_ttl: str = ""
-
-    @property
-    def has_ttl(self) -> bool:
-        return bool(self.item_ttl.strip() or self.collection_ttl.strip())
-
-
-@dataclass(frozen=True)
-class Sent:
-    """The save in flight: what was taken from the editor, what went out, on which version."""
-
-    mine: Mine
-    plan: SavePlan
-    on: MapItem
-
-
-@dataclass(frozen=True)
-class Kept:
-    """The user's edit, kept when they took theirs, with the version it was made on."""
-
-    mine: Mine
-    made_on: MapItem
-
-
-class Buffer(Protocol):
-    """Where the user's text lives: the editor widget."""
-
-    def mine(self) -> Mine:
-        """The text and TTL fields as they are now."""
-
-    def rebased(self, item: MapItem, mine: Mine | None = None) -> None:
-        """Edits now apply on top of `item`. `mine`: show it instead of the text there is."""
-
-    def saved(self, item: MapItem, sent: Mine) -> None:
-        """The server holds `sent` at `item`: TTL fields still as sent are emptied; later typing stays."""
-
-    def changed(self) -> None:
-        """The session's state changed (base, newer, kept, in flight): show it, checkpoint the draft."""
-
-
-class Prompter(Protocol):
-    """How the session asks the user; every answer may come after any delay."""
-
-    async def ask_conflict(self, view: ThreeWay) -> ConflictChoice: ...
-
-    async def ask_merge(self, conflicts: list[Conflict]) -> dict[Path, Side] | None: ...
-
-    async def ask_deleted(self, key: str, expired: bool) -> DeletedChoice: ...
-
-    def tell(self, message: str, severity: Severity = "information") -> None: ...
-
-
-def same_item(a: MapItem, b: MapItem) -> bool:
-    """Whether `b` is (a later state of) the item `a` is: created at the same moment, and not the
-    same revision with other data (a recreated item restarts at revision "0")."""
-    if a.date_created != b.date_created:
-        return False
-    return a.revision != b.revision or json_equal(a.data, b.data)
-
-
-def draft_base(current: MapItem, revision: str, base_data: str | None, base_created: str | None) -> MapItem:
-    """The version a recovered draft was made on, as an item: `current` with the draft's revision,
-    data and creation time. When the draft knows no creation time (format 1), the same revision
-    with other data still tells another item (see `same_item`)."""
-    data = current.data
-    if base_data is not None:
-        checked = check_data(base_data)
-        if checked.value is not None:
-            data = checked.value
-    created = current.date_created
-    if base_created is not None:
-        try:
-            created = parse_datetime(base_created)
-        except ValueError:
-            pass
-    return replace(current, revision=revision, data=data, date_created=created)
-
-
-def revision_number(revision: str) -> int:
-    """Sync revisions count up from "0"; anything else sorts first."""
-    return int(revision) if revision.isascii() and revision.isdigit() else -1
-
-
-describe = describe_failure
-"""The words for a failure: sync/failures.py, shared with the UI's worker policy."""
-
-
-class EditSession:
+class EditSession(RecoveryFlows):
     """The edit of one item of one map. Flows are coroutines that return True once the server
     holds the user's text (or nothing was left to save), False when the edit is kept as it is."""
 
@@ -162,6 +82,7 @@ class EditSession:
         *,
         now: Callable[[], datetime],
         read_only: bool = False,
+        seen: Seen = lambda item, how, replaced=None: None,
     ) -> None:
         self.client = client
         self.service_sid = service_sid
@@ -172,6 +93,8 @@ class EditSession:
         self.prompter = prompter
         self.now = now
         self.read_only = read_only
+        self.seen = seen
+        """Told of every version the session sees (the history keeps them)."""
         self.in_flight: Sent | None = None
         self.newer: MapItem | None = None
         """A later version (or another item under the key) that the server has and the editor does not."""
@@ -180,6 +103,7 @@ class EditSession:
         """The item is known to be deleted (a 404 while the user kept their edit)."""
         self.discarded = False
         """The user chose to drop the edit of the deleted item: the screen closes it."""
+        seen(item, "loaded")
 
     @property
     def key(self) -> str:
@@ -226,11 +150,12 @@ class EditSession:
         """The server holds another item under the key (deleted and created again) than the base."""
         return self.newer is not None and not same_item(self.base, self.newer)
 
-    def learn(self, item: MapItem) -> None:
-        """The app saw `item` under this key (a table page, a refresh, a fetch): note it if it is
-        newer than the base or another item altogether."""
+    def learn(self, item: MapItem, how: SeenHow = "seen") -> None:
+        """The app saw `item` under this key (a table page, a refresh, a fetch, the watch): note it if
+        it is newer than the base or another item altogether."""
         if item.key != self.key:
             return
+        self.seen(item, how)
         if same_item(self.base, item):
             if revision_number(item.revision) <= revision_number(self.base.revision):
                 return
@@ -241,6 +166,14 @@ class EditSession:
             return
         self.newer = item
         self.gone = False
+        self.buffer.changed()
+
+    def learn_gone(self) -> None:
+        """The watch found no item under the key: the editor says so, and ctrl+s offers to recreate it."""
+        if self.gone or self.in_flight is not None:
+            return
+        self.gone = True
+        self.newer = None
         self.buffer.changed()
 
     def _rebase(self, item: MapItem, mine: Mine | None = None) -> None:
@@ -333,6 +266,7 @@ class EditSession:
                 f"Your data replaced what that item held; it is now revision {saved.revision}.",
                 "error",
             )
+        self.seen(saved, "saved", sent.on)
         made_on = self.base
         self.base = saved
         if self.newer is not None and same_item(saved, self.newer) and (
@@ -455,6 +389,7 @@ class EditSession:
         """The server has `theirs`, not the base: ask, and act on the answer. Loops while a writer keeps
         moving, so that every write goes out on a version the user was shown."""
         for _ in range(MAX_CONFLICT_ROUNDS):
+            self.seen(theirs, "conflict")
             mine = self.buffer.mine()
             view = self._three_way(theirs, mine)
             if view is None:
@@ -593,6 +528,7 @@ class EditSession:
     async def reconcile(self, theirs: MapItem) -> bool:
         """The server has `theirs` under the key (fetched just now): bring the editor up to it,
         asking when the user has an edit. True when the editor is then on `theirs`."""
+        self.seen(theirs, "seen")
         if same_item(self.base, theirs) and theirs.revision == self.base.revision:
             self.newer = None
             self.buffer.changed()
@@ -607,103 +543,3 @@ class EditSession:
     def _ttls(self) -> tuple[str, str]:
         mine = self.buffer.mine()
         return mine.item_ttl, mine.collection_ttl
-
-    # -- the kept edit -------------------------------------------------------------------------
-
-    def restore_kept(self) -> None:
-        """F4: bring back the edit kept after "take theirs", rebased on the base (theirs) by a
-        three-way merge from the version it was made on. When that merge conflicts, the edit comes
-        back on its old version, so that ctrl+s meets the conflict view; never saved over theirs blind."""
-        kept = self.kept
-        if kept is None:
-            self.prompter.tell("There is no kept edit to restore.")
-            return
-        if self.modified():
-            self.prompter.tell("Save or undo your changes to their version first (ctrl+z).", "warning")
-            return
-        self.kept = None
-        kept_data = check_data(kept.mine.text).value
-        if kept_data is not None and same_item(kept.made_on, self.base):
-            result = three_way_merge(kept.made_on.data, kept_data, self.base.data)
-            if not result.conflicts:
-                self._rebase(self.base, Mine(format_data(result.merged), kept.mine.item_ttl, kept.mine.collection_ttl))
-                self.prompter.tell(f"Your edit is back, on top of their revision {self.base.revision}.")
-                return
-        theirs = self.base
-        self._rebase(kept.made_on, kept.mine)
-        self.newer = theirs
-        self.buffer.changed()
-        self.prompter.tell(
-            f"Your edit is back on revision {kept.made_on.revision}; it conflicts with their revision "
-            f"{theirs.revision}: ctrl+s opens the conflict view.",
-            "warning",
-        )
-
-    # -- deleted -----------------------------------------------------------------------------
-
-    async def _deleted(self, *, expired: bool) -> bool:
-        self.gone = True
-        self.buffer.changed()
-        choice = await self.prompter.ask_deleted(self.key, expired)
-        if choice == "back":
-            self.prompter.tell(f"{self.key!r} is not on the server; your edit is kept (and in a draft).")
-            return False
-        if choice == "discard":
-            self.discarded = True
-            self.buffer.changed()
-            return True
-        if self._refuse_write_after_dialog():
-            return False
-        return await self.recreate(expired=expired)
-
-    def recreate_ttl(self, mine: Mine) -> int | None:
-        """The ItemTtl a recreate sends: the typed one, else the loaded item's own lifetime (an item
-        that had an expiry must not come back for ever)."""
-        typed = parse_optional_ttl(mine.item_ttl)
-        if typed is not None:
-            return typed
-        expires = self.base.date_expires
-        if expires is None:
-            return None
-        return max(1, int((expires - self.base.date_updated).total_seconds()))
-
-    async def recreate(self, *, expired: bool = False) -> bool:
-        mine = self.buffer.mine()
-        checked = check_data(mine.text)
-        try:
-            if checked.error is not None:
-                raise checked.error
-            item_ttl = self.recreate_ttl(mine)
-            collection_ttl = parse_optional_ttl(mine.collection_ttl)
-        except ValidationError as error:
-            self.prompter.tell(f"Not recreated: {error.message}", "error")
-            return False
-        assert checked.value is not None
-        plan = SavePlan(checked.value, item_ttl, collection_ttl)
-        self.in_flight = Sent(mine, plan, self.base)
-        self.buffer.changed()
-        try:
-            created = await self.client.create_item(
-                self.service_sid, self.map_sid, self.key, checked.value, item_ttl=item_ttl, collection_ttl=collection_ttl
-            )
-        except AlreadyExists:
-            self._settled()
-            self.prompter.tell("Someone created the key again meanwhile; showing theirs.", "warning")
-            return await self._look_then_resolve()
-        except STORAGE_ERRORS as error:
-            self._settled()
-            return self._failed("Recreating", error)
-        except BaseException:
-            self._settled()
-            raise
-        self._settled()
-        self.base = created
-        self.newer = None
-        self.gone = False
-        self.buffer.saved(created, mine)
-        self.buffer.changed()
-        ttl_note = f", with ItemTtl {item_ttl}s" if item_ttl else ""
-        self.prompter.tell(f"Created {self.key!r} again{ttl_note}.")
-        self.prompter.tell(f"Saved {self.key!r}: now revision {created.revision}.")
-        return True
-

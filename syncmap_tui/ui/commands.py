@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
 from syncmap_tui.ui.literal import visible
-
-if TYPE_CHECKING:
-    from syncmap_tui.ui.main_screen import MainScreen
+from syncmap_tui.ui.main_screen import MainScreen
+from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 ACTIONS: list[tuple[str, str, str]] = [
     ("Save item", "save_item", "Save the open item with If-Match on its loaded revision"),
@@ -20,11 +19,23 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("New item", "new_item", "Create an item in the current map"),
     ("Delete item", "delete_item", "Delete the selected item (If-Match on its revision)"),
     ("Refresh", "refresh", "Reload the item list from the server"),
+    ("Find in values…", "find_in_values", "Scan the whole map on the server for text, or path=value (status=failed)"),
+    ("Copy item JSON", "copy_item_json", "The selected row's or the open item's JSON, to the terminal's clipboard (OSC 52)"),
+    ("Copy key", "copy_key", "The selected row's or the open item's key, to the terminal's clipboard (OSC 52)"),
+    ("Copy as curl", "copy_as_curl", "A curl update of the item with If-Match on its loaded revision; credentials from TWILIO_*"),
+    ("Copy as twilio-cli command", "copy_as_twilio_cli", "A twilio-cli update with If-Match on the loaded revision (Twilio only)"),
+    ("Save item JSON to file…", "save_item_json", "Write the item's JSON to a file readable by you alone"),
     ("New map", "new_map", "Create a map in the selected service"),
     ("Delete map", "delete_map", "Delete the selected map and its items"),
+    ("Export map…", "export_map", "Write the open map's items to a JSON Lines file"),
+    ("Import into map…", "import_into_map", "Create the items of an exported file in the open map (asks first)"),
     ("Format JSON", "format_json", "Pretty-print the editor's JSON"),
     ("Minify JSON", "minify_json", "Compact the editor's JSON"),
     ("Restore my edit", "restore_mine", "Bring back the edit kept when you took theirs"),
+    ("Show history", "show_history", "Every version of the open item seen here, and a version's diff"),
+    ("Restore version…", "restore_version", "Write an earlier version, only if nobody wrote since you looked"),
+    ("Undo last save", "undo_last_save", "Put back what your last save replaced, only if nobody wrote since"),
+    ("Undo delete", "undo_delete", "Bring back the item you deleted last, with its data and TTL"),
     ("Toggle tree", "toggle_navigator", "Show or hide the service and map tree"),
     ("Help", "show_help", "Every key binding"),
     ("Quit", "quit", "Leave, asking first if there are unsaved changes"),
@@ -47,10 +58,10 @@ def highlighted(matcher: Matcher, candidate: str) -> Content:
 
 class SyncCommands(Provider):
     @property
-    def main(self) -> "MainScreen | None":
-        from syncmap_tui.ui.main_screen import MainScreen
-
-        return next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+    def main(self) -> MainScreen | None:
+        """The app's default screen (SyncMapApp.get_default_screen returns the one it holds)."""
+        screen = self.app.get_default_screen()
+        return screen if isinstance(screen, MainScreen) else None
 
     def _run(self, action: str) -> Callable[[], object]:
         main = self.main
@@ -61,7 +72,7 @@ class SyncCommands(Provider):
         return partial(main.run_action, action)
 
     @staticmethod
-    async def _run_in_editor(main: "MainScreen", action: str) -> None:
+    async def _run_in_editor(main: MainScreen, action: str) -> None:
         # The editor is mounted just after the first frame: a command picked before waits for it.
         editor = await main.ensure_editor()
         await editor.run_action(action)
@@ -70,15 +81,15 @@ class SyncCommands(Provider):
         main = self.main
         if main is None:
             return []
-        targets = []
+        targets: list[tuple[str, Callable[[], object], str]] = []
         for node in main.navigator.root.children:
-            service = getattr(node.data, "service", None)
-            if service is None:
+            if not isinstance(node.data, ServiceEntry):
                 continue
+            service = node.data.service
             targets.append((f"service: {visible(service.display_name)}", partial(main.navigator.move_cursor, node), service.sid))
             for map_node in node.children:
                 entry = map_node.data
-                if entry is not None and hasattr(entry, "sync_map"):
+                if isinstance(entry, MapEntry):
                     name = f"map: {visible(service.display_name)} › {visible(entry.sync_map.display_name)}"
                     targets.append((name, partial(main.open_map_from_palette, entry), entry.sync_map.sid))
         for key in list(main.item_table.items)[:2000]:

@@ -22,38 +22,54 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Callable, Concatenate, Coroutine, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from textual import work
-
-
-
+from textual.dom import DOMNode
+from textual.worker import Worker
 
 EXPECTED_FAILURE_TIMEOUT_SECONDS = 12.0
 """Long enough to read a two-line message that the user did not expect."""
 
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+NodeT = TypeVar("NodeT", bound=DOMNode)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def flow(doing: str, *, group: str = "default", exclusive: bool = False) -> Callable[[F], F]:
+@runtime_checkable
+class FlowFailureHandler(Protocol):
+    """The app's side of the policy (SyncMapApp.flow_failed)."""
+
+    async def flow_failed(self, doing: str, error: Exception) -> None: ...
+
+
+def flow(
+    doing: str, *, group: str = "default", exclusive: bool = False
+) -> Callable[[Callable[Concatenate[NodeT, P], Coroutine[Any, Any, R]]], Callable[Concatenate[NodeT, P], Worker[R | None]]]:
     """Textual's `work`, with this module's error policy: `doing` names the flow in messages
     ("Saving failed: …"). Cancellation (escape, or an exclusive flow replaced by a newer one) is
-    not a failure and passes through."""
+    not a failure and passes through. Calling the method starts the worker and returns it; a
+    failed flow's worker ends with None."""
 
-    def decorate(method: F) -> F:
+    def decorate(
+        method: Callable[Concatenate[NodeT, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[NodeT, P], Worker[R | None]]:
         @functools.wraps(method)
-        async def guarded(node: Any, *args: Any, **kwargs: Any) -> Any:
+        async def guarded(node: NodeT, *args: P.args, **kwargs: P.kwargs) -> R | None:
             try:
                 return await method(node, *args, **kwargs)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the one place every flow's failure is handled
-                await node.app.flow_failed(doing, error)
+                handler = node.app
+                if not isinstance(handler, FlowFailureHandler):
+                    raise
+                await handler.flow_failed(doing, error)
                 return None
 
         # exit_on_error stays on: the guard has handled every Exception, so only a failure of the
         # policy itself reaches Textual, whose crash screen (SyncMapApp._fatal_error) still writes
         # the drafts first.
-        return work(guarded, group=group, exclusive=exclusive)  # type: ignore[return-value]
+        return work(guarded, group=group, exclusive=exclusive)
 
     return decorate

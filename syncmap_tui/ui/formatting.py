@@ -27,7 +27,7 @@ def format_short_when(moment: datetime | None) -> str:
 def format_duration(seconds: float) -> str:
     """`1d 2h`, `3h 20m`, `5m 10s`, `42s`: the two largest units, enough to read at a glance."""
     seconds = int(seconds)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size}{unit}")

@@ -5,10 +5,17 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Label, Static, TextArea
+
+from syncmap_tui.ui.dialogs.base import Dialog
+from syncmap_tui.ui.dialogs.merge import SideChoice
+from syncmap_tui.ui.main_screen import MainScreen
+from syncmap_tui.ui.widgets.editor import ItemEditor
+from syncmap_tui.ui.widgets.item_table import ItemTable
+from syncmap_tui.ui.widgets.navigator import Navigator
 
 
 EDITING_ACTIONS = ("select_all", "copy", "cut", "paste", "undo", "redo")
@@ -16,8 +23,6 @@ EDITING_ACTIONS = ("select_all", "copy", "cut", "paste", "undo", "redo")
 
 
 def _text_keys() -> list[Binding]:
-    from textual.widgets import TextArea
-
     by_action = {b.action: b for b in TextArea.BINDINGS if isinstance(b, Binding)}
     # Only the keys a terminal sends: super+… never reaches a terminal app.
     return [
@@ -26,16 +31,9 @@ def _text_keys() -> list[Binding]:
     ]
 
 
-def _sections() -> list[tuple[str, list[Binding]]]:
-    from syncmap_tui.ui.app import SyncMapApp
-    from syncmap_tui.ui.dialogs import Dialog, SideChoice
-    from syncmap_tui.ui.main_screen import MainScreen
-    from syncmap_tui.ui.widgets.editor import ItemEditor
-    from syncmap_tui.ui.widgets.item_table import ItemTable
-    from syncmap_tui.ui.widgets.navigator import Navigator
-
+def _sections(app_bindings: list[BindingType]) -> list[tuple[str, list[BindingType]]]:
     return [
-        ("Everywhere", [*SyncMapApp.BINDINGS, *MainScreen.BINDINGS]),
+        ("Everywhere", [*app_bindings, *MainScreen.BINDINGS]),
         ("Service and map tree", Navigator.BINDINGS),
         ("Item table", ItemTable.BINDINGS),
         ("Editor", [*ItemEditor.BINDINGS, *_text_keys()]),
@@ -63,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
         extra_by_section: dict[str, list[tuple[str, str]]] = {}
         for section, keys, description in EXTRA_KEYS:
             extra_by_section.setdefault(section, []).append((keys, description))
-        for section, bindings in _sections():
+        for section, bindings in _sections(self.app.BINDINGS):
             table.add_row(Text(section, style="underline"), "")
             for binding in bindings:
                 if not isinstance(binding, Binding):

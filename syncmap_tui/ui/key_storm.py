@@ -25,7 +25,7 @@ its own, each keeps its usual meaning.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 
@@ -48,7 +48,7 @@ then a tab after a letter is text, not a move of the focus, which the user sees 
 class KeyStorm:
     """The keys collected for one TextArea; the app routes each input event through `take`."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.target: TextArea | None = None
         self.pieces: list[str] = []
@@ -69,8 +69,9 @@ class KeyStorm:
         if text is None:
             self.flush()
             return False
+        assert isinstance(event, events.Key)  # _text_for returns text for keys only
         in_storm = self._in_storm(event)
-        self.storm_key_time = event.time  # type: ignore[attr-defined]  # _text_for checked it is a Key
+        self.storm_key_time = event.time
         if not in_storm and not self.app.message_queue_size:
             return False  # alone: a keystroke, which takes the usual way, unchanged
         focused = self.app.focused

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
@@ -14,20 +14,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, describe
-from syncmap_tui.ui.app import DeepLink
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
+from syncmap_tui.ui.flows.history import HistoryFlow
 from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.transfer import TransferFlows
+from syncmap_tui.ui.flows.watch import WatchFlow
+from syncmap_tui.ui.launch import ClientFactory, DeepLink
+from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
@@ -36,10 +41,14 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
+    from syncmap_tui.ui.flows.copy import CopyFlows, CopySource
+    from syncmap_tui.ui.flows.find import FindFlows
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps"}
+CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
+WEBHOOK_NOTICE = "webhook"
+"""The header notice's source for "saves call a webhook"."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -64,17 +73,25 @@ class MainScreen(Screen[None]):
         Binding("f6", "review_server_version", "Server's version: diff, merge", show=False, id="review-server",
                 priority=True),
         Binding("ctrl+f", "jump_to_key", "Jump", id="jump-to-key"),
+        Binding("ctrl+g", "find_in_values", "Find in values", show=False, id="find-in-values"),
         Binding("ctrl+n", "new_item", "New item", show=False, id="new-item-anywhere"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False, id="refresh"),
         Binding("ctrl+b", "toggle_navigator", "Tree", show=False, id="toggle-navigator"),
+        Binding("f8", "show_history", "History of the open item; restore a version", show=False, id="show-history"),
+        Binding("f9", "undo_last_save", "Undo your last save (only if nobody wrote since)", show=False,
+                id="undo-last-save"),
         Binding("escape", "cancel_or_back", "Back", show=False, id="cancel"),
     ]
 
-    def __init__(self, target: Target, deep_link: DeepLink, client_factory=None) -> None:
+    def __init__(
+        self, target: Target, deep_link: DeepLink, client_factory: ClientFactory | None, *, started: Callable[[], None]
+    ) -> None:
         super().__init__()
         self.target = target
         self.deep_link = deep_link
         self.client_factory = client_factory
+        self.started = started
+        """Called once the first frame with the services (or why there are none) is out."""
         self.client: SyncClient | None = None
         self.current_map: MapEntry | None = None
         self.items_note = ""
@@ -87,6 +104,9 @@ class MainScreen(Screen[None]):
         self.item_flows = ItemFlows(self)
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
+        self.history = HistoryFlow(self)
+        self.watching = WatchFlow(self)
+        self.transfer = TransferFlows(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -141,12 +161,15 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
+        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
         from syncmap_tui.ui.widgets.editor import ItemEditor
 
         placeholder = self.query_one(EditorPlaceholder)
         editor = ItemEditor(id="editor")
+        parent = placeholder.parent
+        assert isinstance(parent, Widget)
         with self.app.batch_update():  # one frame with the editor where the placeholder was
-            await placeholder.parent.mount(editor, after=placeholder)
+            await parent.mount(editor, after=placeholder)
             await placeholder.remove()
         self._editor = editor
         return editor
@@ -160,6 +183,20 @@ class MainScreen(Screen[None]):
     @property
     def jump_input(self) -> Input:
         return self.query_one("#jump", Input)
+
+    @cached_property
+    def finding(self) -> FindFlows:
+        # Loaded on first use, off the first frame: with the dialogs they bring, find takes ~3.7 ms and
+        # copy ~7 ms by -X importtime (least of three runs).
+        from syncmap_tui.ui.flows.find import FindFlows
+
+        return FindFlows(self)
+
+    @cached_property
+    def copying(self) -> CopyFlows:
+        from syncmap_tui.ui.flows.copy import CopyFlows
+
+        return CopyFlows(self)
 
     @cached_property
     def prompter(self) -> ScreenPrompter:
@@ -179,7 +216,9 @@ class MainScreen(Screen[None]):
         # Closes the connections, and the embedded emulator's database (its WAL is folded back in).
         if self.client is not None:
             await self.client.aclose()
+        self.watching.stop()
         self.draft_keeper.instance_lock.release()
+        self.history.close()
 
     def on_resize(self) -> None:
         # Wide terminals show the table and the editor side by side; narrow ones stack them.
@@ -199,6 +238,14 @@ class MainScreen(Screen[None]):
             open_item.key if open_item else "",
         )
 
+    def show_webhook_notice(self) -> None:
+        """Before any save: a save in this map calls the service's webhook (issue #14)."""
+        entry = self.current_map
+        if entry is not None and entry.service.saves_call_webhook:
+            self.header.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
+        else:
+            self.header.clear_notice(WEBHOOK_NOTICE)
+
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:
             self.items_note = note
@@ -210,14 +257,20 @@ class MainScreen(Screen[None]):
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
             text = f"{text} · {note}"
+        if table.key_filter:
+            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.query_one("#items-status", Static).update(Text(text))
 
     def fail(self, doing: str, error: Exception) -> None:
         self.set_activity()
         self.notify(f"{doing} failed: {describe(error)}", severity="error", timeout=8, markup=False)
 
-    def refuse_read_only(self, doing: str) -> None:
-        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+    def writable(self, doing: str) -> bool:
+        """True unless the session is read-only; then it says that `doing` cannot be done, and nothing is sent."""
+        if self.target.read_only:
+            self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+            return False
+        return True
 
     # -- what the app asks of the screen --------------------------------------------------------
 
@@ -251,12 +304,20 @@ class MainScreen(Screen[None]):
         if item is not None:
             self._open_item_flow(item)
 
+    @on(Input.Changed, "#jump")
+    def _on_jump_changed(self, event: Input.Changed) -> None:
+        self.item_table.filter_keys(event.value)
+        self.show_items_status()
+
     @on(Input.Submitted, "#jump")
     def _on_jump_submitted(self, event: Input.Submitted) -> None:
+        # The listing from the key replaces the filter of what was loaded (paging is off while it holds).
+        self.item_table.filter_keys("")
         self._jump_flow(event.value)
 
     def on_item_editor_edited(self) -> None:
         self.draft_keeper.edited()
+        self.watching.show_server_state()
 
     # -- the command palette ------------------------------------------------------------------
 
@@ -264,12 +325,23 @@ class MainScreen(Screen[None]):
         self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
 
+    def clear_key_filter(self) -> None:
+        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
+        if self.jump_input.value:
+            with self.jump_input.prevent(Input.Changed):
+                self.jump_input.value = ""
+        if self.item_table.key_filter:
+            self.item_table.filter_keys("")
+            self.show_items_status()
+
     def open_key_from_palette(self, key: str) -> None:
+        self.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
     def jump_from_palette(self, prefix: str) -> None:
-        self.jump_input.value = prefix
+        with self.jump_input.prevent(Input.Changed):  # a jump, not typing: no filter of the loaded rows
+            self.jump_input.value = prefix
         self._jump_flow(prefix)
 
     # -- actions ----------------------------------------------------------------------------------
@@ -279,8 +351,7 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
-        if self.target.read_only:
-            self.refuse_read_only("save")
+        if not self.writable("save"):
             return
         if session.in_flight is not None:
             self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
@@ -303,32 +374,69 @@ class MainScreen(Screen[None]):
             return
         self.jump_input.focus()
 
+    def action_find_in_values(self) -> None:
+        self.finding.open_dialog()
+
+    def open_found_key(self, key: str) -> None:
+        self._open_found_flow(key)
+
+    def action_copy_item_json(self) -> None:
+        self.copying.copy_item_json()
+
+    def action_copy_key(self) -> None:
+        self.copying.copy_key()
+
+    def action_copy_as_curl(self) -> None:
+        self.copying.copy_as_curl()
+
+    def action_copy_as_twilio_cli(self) -> None:
+        self.copying.copy_as_twilio_cli()
+
+    def action_save_item_json(self) -> None:
+        source = self.copying.source_or_say()
+        if source is not None:
+            self._save_item_json_flow(source)
+
     def action_refresh(self) -> None:
         self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create an item")
-            return
-        self._new_item_flow()
+        if self.writable("create an item"):
+            self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete an item")
-            return
-        self._delete_item_flow()
+        if self.writable("delete an item"):
+            self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create a map")
-            return
-        self._new_map_flow()
+        if self.writable("create a map"):
+            self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete a map")
-            return
-        self._delete_map_flow()
+        if self.writable("delete a map"):
+            self._delete_map_flow()
+
+    def action_show_history(self) -> None:
+        self._history_flow(picking=False)
+
+    def action_restore_version(self) -> None:
+        if self.writable("restore a version"):
+            self._history_flow(picking=True)
+
+    def action_undo_last_save(self) -> None:
+        if self.writable("undo a save"):
+            self._undo_save_flow()
+
+    def action_undo_delete(self) -> None:
+        if self.writable("undo a delete"):
+            self._undo_delete_flow()
+
+    def action_export_map(self) -> None:
+        self._export_map_flow()
+
+    def action_import_into_map(self) -> None:
+        if self.writable("import into a map"):
+            self._import_flow()
 
     def action_focus_items(self) -> None:
         self.item_table.focus()
@@ -346,6 +454,7 @@ class MainScreen(Screen[None]):
         if running:
             saving = self.session is not None and self.session.in_flight is not None
             creating = self.item_flows.creating is not None
+            transferring = any(worker.group == "transfer" for worker in running)
             for worker in running:
                 worker.cancel()
             self.set_activity()
@@ -355,7 +464,7 @@ class MainScreen(Screen[None]):
                     "draft); it may have arrived: the next save checks the revision first.",
                     markup=False,
                 )
-            elif not creating:  # the create flow says what became of the new item
+            elif not (creating or transferring):  # those flows say what became of their writes
                 self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()
@@ -366,6 +475,8 @@ class MainScreen(Screen[None]):
     @flow("Connecting", exclusive=True, group="connect")
     async def connect(self) -> None:
         await self.navigation.connect()
+        if self.client is not None:
+            self.watching.start()
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
@@ -378,6 +489,14 @@ class MainScreen(Screen[None]):
     @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
         await self.navigation.jump(prefix)
+
+    @flow("Opening the item found", exclusive=True, group="open")
+    async def _open_found_flow(self, key: str) -> None:
+        await self.finding.open_found(key)
+
+    @flow("Saving the item's JSON", group="save-file")
+    async def _save_item_json_flow(self, source: CopySource) -> None:
+        await self.copying.save_item_json(source)
 
     @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
@@ -406,6 +525,27 @@ class MainScreen(Screen[None]):
     @flow("Deleting the map", exclusive=True, group="open")
     async def _delete_map_flow(self) -> None:
         await self.item_flows.delete_map()
+
+    # Undo and restore write through the open item's session: group "save", as a save.
+    @flow("Showing the history", exclusive=True, group="save")
+    async def _history_flow(self, *, picking: bool) -> None:
+        await self.history.show(picking=picking)
+
+    @flow("Undoing the save", exclusive=True, group="save")
+    async def _undo_save_flow(self) -> None:
+        await self.history.undo_last_save()
+
+    @flow("Undoing the delete", exclusive=True, group="open")
+    async def _undo_delete_flow(self) -> None:
+        await self.history.undo_delete()
+
+    @flow("Exporting the map", exclusive=True, group="transfer")
+    async def _export_map_flow(self) -> None:
+        await self.transfer.export_map()
+
+    @flow("Importing into the map", exclusive=True, group="transfer")
+    async def _import_flow(self) -> None:
+        await self.transfer.import_into_map()
 
     @flow("Writing the draft", group="drafts")
     async def write_drafts(self, due: list[PendingDraft]) -> None:

@@ -22,7 +22,10 @@ from syncmap_tui.ui.app import DeepLink, SyncMapApp, make_app
 
 PINNED_NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 EMULATOR_URL = "http://emulator.test"
-EMBEDDED = Target(label="local emulator", base_url=None, credentials=None, is_embedded_emulator=True, source="default")
+EMBEDDED = Target(
+    label="local emulator", base_url=None, credentials=None, is_embedded_emulator=True, source="default",
+    watch=False,  # no poll behind a test's back; tests/ui/test_watch.py turns it on
+)
 
 
 UNLIMITED_WRITES_PER_SECOND = 1e6

@@ -11,7 +11,9 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Input
 
-from syncmap_tui.ui.dialogs import ConfirmDialog, Dialog, MergeDialog, SideChoice
+from syncmap_tui.ui.dialogs.base import Dialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 
 S = TypeVar("S", bound=Screen)
@@ -78,13 +80,13 @@ def record_notifications(app: App) -> list[str]:
 async def answer(pilot: Pilot, dialog_type: type[Dialog[T]], choice: T) -> None:
     """Wait for the dialog, then choose `choice` as a user would (focus + enter, after the guard).
 
-    The dialog's BACK_ANSWER is escape. MergeDialog: a dict of sides, each chosen with the arrow
+    The dialog's back_answer is escape. MergeDialog: a dict of sides, each chosen with the arrow
     keys on its path, then Apply. ConfirmDialog: True types the name if it asks for it, then
     Confirm. Any other dialog: the button whose id is `choice`."""
     dialog = await wait_for_screen(pilot, dialog_type)
     guard = f"{dialog_type.__name__}'s type-ahead guard"
     await wait_until(pilot, lambda: dialog_takes_keys(dialog), what=guard, rounds=500)
-    if choice == dialog.BACK_ANSWER:
+    if choice == dialog.back_answer:
         await pilot.press("escape")
         return
     button_id = str(choice)

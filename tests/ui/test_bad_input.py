@@ -446,7 +446,7 @@ async def test_a_raw_lone_surrogate_becomes_its_json_escape(build_app, emulator)
 async def test_a_draft_with_a_lone_surrogate_opens_without_a_crash(build_app, other_writer):
     from syncmap_tui.config import embedded_db_path
     from syncmap_tui.drafts import Draft, DraftStore
-    from syncmap_tui.ui.dialogs import RecoverDraftDialog
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
     from .helpers import wait_for_screen
 

@@ -8,7 +8,7 @@ import json
 from syncmap_tui.drafts import DraftStore
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.validation import MAX_DATA_BYTES
-from syncmap_tui.ui.dialogs import ConflictDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
 from .helpers import SERVICE, answer, main_screen, settle, wait_until
 

@@ -10,7 +10,7 @@ from rich.cells import cell_len
 
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.ui.dialogs import ConflictDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
 LOADED_AT = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
 HOSTILE_REVISION = "7\x1b[2J\x9b31m\u202e"

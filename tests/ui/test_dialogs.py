@@ -18,8 +18,10 @@ from textual.widgets import Button, OptionList, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.errors import ItemNotFound
-from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
-from syncmap_tui.ui.dialogs import REVERTED_SIGN, ChoiceButton, ConflictDialog, DeletedDialog, MergeDialog, SideChoice
+from syncmap_tui.ui.type_ahead import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.dialogs.base import ChoiceButton
+from syncmap_tui.ui.dialogs.conflict import REVERTED_SIGN, ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
 from syncmap_tui.ui.widgets.header import NOTICE_MAX_WIDTH, HeaderBar
 
 from .helpers import (
@@ -513,7 +515,7 @@ async def wait_until_new_dialog(pilot, old: ConflictDialog) -> ConflictDialog:
 async def test_a_dialog_opened_to_type_into_takes_keys_at_once(build_app):
     """The guard is for dialogs that appear on their own: the new-item dialog, opened by `n`, gets
     the key name typed right after."""
-    from syncmap_tui.ui.dialogs import NewItemDialog
+    from syncmap_tui.ui.dialogs.create import NewItemDialog
 
     app = build_app(SERVICE, "orders", dialog_guard_seconds=TYPE_AHEAD_GUARD_SECONDS)
     async with app.run_test(size=SIZE) as pilot:

@@ -9,7 +9,9 @@ import pytest
 from syncmap_tui.drafts import Draft, DraftStore
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.config import embedded_db_path, state_dir
-from syncmap_tui.ui.dialogs import ConflictDialog, ExportPathDialog, RecoverDraftDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
 from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
@@ -102,7 +104,7 @@ async def test_a_draft_can_be_saved_to_a_file_or_discarded(build_app, other_writ
         first = await wait_for_screen(pilot, RecoverDraftDialog)
         exported_key = first.draft.key
         await pilot.click("#export")
-        dialog = await wait_for_screen(pilot, ExportPathDialog)
+        dialog = await wait_for_screen(pilot, FilePathDialog)
         dialog.query_one("#export-path").value = str(tmp_path / "mine.json")
         await pilot.click("#save")
         second = await wait_for_screen(pilot, RecoverDraftDialog)
@@ -153,7 +155,7 @@ async def test_save_to_file_suggests_a_private_folder_and_says_the_full_path(bui
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, RecoverDraftDialog)
         await pilot.click("#export")
-        dialog = await wait_for_screen(pilot, ExportPathDialog)
+        dialog = await wait_for_screen(pilot, FilePathDialog)
         suggested = dialog.query_one("#export-path").value
         assert suggested == str(default_exports_dir() / "order-0056.json")
         await pilot.click("#save")

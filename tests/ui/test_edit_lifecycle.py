@@ -13,12 +13,10 @@ from syncmap_tui.emulator.faults import WRITE_METHODS
 from syncmap_tui.sync.models import format_datetime
 from syncmap_tui.sync.validation import encode_data
 from syncmap_tui.ui import formatting
-from syncmap_tui.ui.dialogs import (
-    ConflictDialog,
-    NewItemDialog,
-    RecoverDraftDialog,
-    UnsavedChangesDialog,
-)
+from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+from syncmap_tui.ui.dialogs.create import NewItemDialog
+from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
@@ -324,7 +322,7 @@ async def test_case_16_deleting_the_open_modified_item_asks_and_removes_its_draf
         main.item_table.select_key("order-0029")
         await pilot.press("d")
         await answer(pilot, UnsavedChangesDialog, "discard")
-        from syncmap_tui.ui.dialogs import ConfirmDialog
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
         await answer(pilot, ConfirmDialog, True)
         await settle(pilot)
@@ -345,7 +343,7 @@ async def test_case_16_deleting_the_open_map_asks_about_the_unsaved_edit(build_a
         assert main.editor.open_item is not None and len(drafts_on_disk()) == 1
         await pilot.press("D")
         await answer(pilot, UnsavedChangesDialog, "discard")
-        from syncmap_tui.ui.dialogs import ConfirmDialog
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
         await answer(pilot, ConfirmDialog, True)
         await settle(pilot)

@@ -101,7 +101,7 @@ async def test_a_save_whose_answer_was_lost_is_confirmed_by_fetching(build_app, 
 
 
 async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(build_app, emulator, other_writer):
-    from syncmap_tui.ui.dialogs import DeletedDialog
+    from syncmap_tui.ui.dialogs.conflict import DeletedDialog
 
     app = build_app(SERVICE, "orders", "order-0066")
     async with app.run_test(size=SIZE) as pilot:
@@ -121,7 +121,7 @@ async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(
 async def test_escape_pressed_before_the_conflict_dialog_appeared_does_not_answer_it(build_app, other_writer):
     from textual import events
 
-    from syncmap_tui.ui.dialogs import ConflictDialog
+    from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
     app = build_app(SERVICE, "orders", "order-0068")
     async with app.run_test(size=SIZE) as pilot:

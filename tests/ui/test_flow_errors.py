@@ -19,8 +19,9 @@ import pytest
 from syncmap_tui.drafts import Checkpointer
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.sync.errors import TwilioCode, error_body, error_from_response
-from syncmap_tui.ui.dialogs import ConfirmDialog, NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
-from syncmap_tui.ui.flow_error_dialog import FlowErrorDialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.create import NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
+from syncmap_tui.ui.dialogs.flow_error import FlowErrorDialog
 from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 

@@ -10,9 +10,11 @@ from textual.widgets import OptionList
 
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
-from syncmap_tui.ui.dialogs import ConfirmDialog, ConflictDialog, DeletedDialog, MergeDialog, UnsavedChangesDialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog, UnsavedChangesDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
-from syncmap_tui.ui.widgets.editor import SizeMeter
+from syncmap_tui.ui.widgets.editor_fields import SizeMeter
 
 from .helpers import (
     SERVICE,
@@ -476,7 +478,7 @@ async def test_help_lists_every_binding(build_app):
 
 
 async def test_new_item_with_an_existing_key_gets_a_clear_message(build_app, other_writer):
-    from syncmap_tui.ui.dialogs import NewItemDialog
+    from syncmap_tui.ui.dialogs.create import NewItemDialog
 
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:
@@ -542,7 +544,7 @@ async def test_leaving_the_app_closes_the_embedded_emulators_database():
 async def test_a_create_whose_answer_was_lost_is_settled_by_looking(build_app, emulator, other_writer):
     """Found by the adversary: a 503 after the commit was reported as failed, then Create again said
     the key already exists, and the table never showed the user's own new item."""
-    from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+    from syncmap_tui.ui.dialogs.create import NewItemDialog, NewItemRequest
 
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:
@@ -563,7 +565,7 @@ async def test_a_create_whose_answer_was_lost_is_settled_by_looking(build_app, e
 
 async def test_the_first_item_of_an_empty_map_is_counted(build_app):
     """Issue #15: creating the first item of an empty map left "0 loaded · all loaded"."""
-    from syncmap_tui.ui.dialogs import NewItemDialog, NewItemRequest
+    from syncmap_tui.ui.dialogs.create import NewItemDialog, NewItemRequest
 
     app = build_app(SERVICE, "empty")
     async with app.run_test(size=SIZE) as pilot:

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from syncmap_tui.config import Target
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.errors import ItemNotFound
-from syncmap_tui.ui.dialogs import ConfirmDialog
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
 from .helpers import SERVICE, main_screen, notifications, settle, wait_for_screen
 

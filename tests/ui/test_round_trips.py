@@ -19,7 +19,7 @@ from syncmap_tui.emulator.round_trips import RoundTripRecorder
 from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.ui.app import DeepLink, make_app
-from syncmap_tui.ui.dialogs import ConflictDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
 from .conftest import EMBEDDED, EMULATOR_URL
 from .helpers import SERVICE, main_screen, settle, wait_until

@@ -18,7 +18,8 @@ from textual.pilot import Pilot
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
-from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 
 from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen
@@ -155,3 +156,19 @@ def test_header_of_a_read_only_production_target_with_a_long_name(build_app, sna
         read_only=True, production=True,
     )
     assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size, run_before=settle)
+
+
+def test_find_in_values_with_matches(snapshot_of):
+    """The find dialog once its scan is done: the progress line and matches whose keys and values
+    look like markup, shown as typed."""
+
+    async def find_key(pilot: Pilot) -> None:
+        from syncmap_tui.ui.flows.find import FindDialog
+
+        await pilot.press("ctrl+g")
+        dialog = await wait_for_screen(pilot, FindDialog)
+        await pilot.press(*"key", "enter")
+        await settle(pilot)
+        assert dialog.results.state == "done"
+
+    assert snapshot_of((SERVICE, "edge-cases"), find_key)

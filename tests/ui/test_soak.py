@@ -1,4 +1,4 @@
-"""A randomized soak of the save flow: hundreds of saves under faults, against a concurrent writer.
+"""A randomized soak of the save flow: saves under faults, against a concurrent writer.
 
 The real app runs under the pilot against an in-process emulator built here. Each attempt types a
 unique edit (or a unique ItemTtl), may let another writer change the same item first, injects one
@@ -24,7 +24,8 @@ What is checked, whichever way the timing goes:
 
 The default run replays DEFAULT_SOAK_SEED, so that CI makes the same choices every time; a random
 seed runs under `-m slow` (and with SOAK_SEED=random). SOAK_SEED=<int> replays a run's choices
-(timing may still differ); SOAK_ATTEMPTS changes the count; SOAK_TRACE=<file> writes what happened
+(timing may still differ); SOAK_ATTEMPTS changes the count (DEFAULT_SOAK_ATTEMPTS by default,
+FULL_SOAK_ATTEMPTS under `-m slow`); SOAK_TRACE=<file> writes what happened
 in each attempt there.
 """
 
@@ -59,7 +60,8 @@ from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.ui.app import DeepLink, make_app
-from syncmap_tui.ui.dialogs import ConflictDialog, DeletedDialog, MergeDialog, SideChoice
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
@@ -423,6 +425,23 @@ FAULTS = [
 """(kind, weight): one fault per attempt, the same for data and TTL-only edits."""
 
 
+def fault_plan(seed: int, attempts: int) -> list[str]:
+    """The fault of each attempt (at least `attempts` of them): every kind in proportion to its
+    weight and at least once, shuffled.
+
+    Drawn up front from a generator of its own, so the plan does not depend on which dialogs the
+    timing brought (those draw from the soak's generator): a run of a few dozen attempts meets every
+    fault, whatever the timing.
+    """
+    total = sum(weight for _, weight in FAULTS)
+    plan = [kind for kind, weight in FAULTS for _ in range(max(1, round(weight * attempts / total)))]
+    rng = random.Random(seed)
+    while len(plan) < attempts:
+        plan.append(rng.choices(*zip(*FAULTS))[0])
+    rng.shuffle(plan)
+    return plan
+
+
 def inject(soak: Soak, kind: str) -> None:
     faults, rng = soak.faults, soak.rng
     if kind == "latency":
@@ -712,9 +731,9 @@ def resolve_clean_editor(soak: Soak) -> None:
             soak.problem(f"edit {earlier.n} left the editor without a save, a choice or a draft")
 
 
-async def run_soak(soak: Soak, attempts: int) -> None:
+async def run_soak(soak: Soak, faults: list[str]) -> None:
     pilot, main = soak.pilot, soak.main
-    for attempt in range(1, attempts + 1):
+    for attempt, fault in enumerate(faults, start=1):
         attempt_started = time.monotonic()
         soak.attempt = attempt
         if pilot.app.screen is not main:
@@ -746,7 +765,6 @@ async def run_soak(soak: Soak, attempts: int) -> None:
         if soak.rng.random() < 0.15:
             await other_write(soak, soak.rng, main.editor.open_item.key)
             soak.counts["other writer just before ctrl+s"] += 1
-        fault = soak.rng.choices(*zip(*FAULTS))[0]
         inject(soak, fault)
         told_before = len(soak.told)
         try:
@@ -842,8 +860,18 @@ def soak_seed() -> int:
     return seed
 
 
+DEFAULT_SOAK_ATTEMPTS = 40
+"""A few dozen: every fault kind three times or more, in about a fifth of the full run's time."""
+FULL_SOAK_ATTEMPTS = 200
+"""The random-seed run under `-m slow`."""
+
+
 async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_clock, soak_seed):
-    attempts = int(os.environ.get("SOAK_ATTEMPTS", "200"))
+    await soak_the_save_flow(soak_seed, int(os.environ.get("SOAK_ATTEMPTS", DEFAULT_SOAK_ATTEMPTS)))
+
+
+async def soak_the_save_flow(soak_seed: int, attempts: int) -> None:
+    planned = fault_plan(soak_seed, attempts)
     rng = random.Random(soak_seed)
     with SyncStore(":memory:", clock=lambda: PINNED_NOW) as store:
         history = StoreHistory(store)
@@ -885,7 +913,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
                 stop = asyncio.Event()
                 writer = asyncio.create_task(other_writer_loop(soak, random.Random(soak_seed + 1), stop))
                 try:
-                    await run_soak(soak, attempts)
+                    await run_soak(soak, planned)
                 finally:
                     stop.set()
                     await writer
@@ -911,7 +939,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
     )
     other_ops = Counter(op for _, op, _ in soak.other_values)
     saved = sum(1 for edit in soak.edits if edit.told_saved)
-    print(f"seed {soak_seed}: {attempts} save attempts in {elapsed:.1f} s, {len(soak.edits)} edits, {saved} saved")
+    print(f"seed {soak_seed}: {len(planned)} save attempts in {elapsed:.1f} s, {len(soak.edits)} edits, {saved} saved")
     for title, counter in (
         ("what became of each edit", edit_fates),
         ("faults injected and choices made", soak.counts),
@@ -935,6 +963,7 @@ async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_cl
     assert soak.problems == []
     assert edit_fates["LOST"] == 0 and overwrites == 0
     assert saved > 0 and soak.counts["conflict: overwrite"] + soak.counts["conflict: merge"] > 0
+    assert all(soak.counts[f"fault: {kind}"] > 0 for kind, _ in FAULTS), "every fault was met"
 
 
 # --- bugs the soak found (fixed since), each shown on its own -----------------------------------
@@ -1070,4 +1099,4 @@ async def test_take_theirs_keeps_a_typed_ttl_recoverable(build_app, other_writer
 async def test_the_soak_with_a_random_seed_loses_nothing(pinned_clock):
     seed = int(os.environ.get("SOAK_SEED") or random_soak_seed())
     print(f"\nSOAK_SEED={seed}")
-    await test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_clock, seed)
+    await soak_the_save_flow(seed, int(os.environ.get("SOAK_ATTEMPTS", FULL_SOAK_ATTEMPTS)))

@@ -10,6 +10,7 @@ from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, Kept
 from syncmap_tui.ui import formatting
 
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
 
@@ -33,6 +34,7 @@ class EditingFlows:
         session = EditSession(
             screen.client, entry.service.sid, entry.sync_map.sid, item, editor, screen.prompter,
             now=lambda: formatting.now_utc(), read_only=screen.target.read_only,
+            seen=screen.history.seen_for(entry.service.sid, entry.sync_map.sid),
         )
         # An item opened again gets back the edit kept after "take theirs" (its draft is still on disk).
         session.kept = self._kept_edits.pop((session.map_sid, session.key), None)
@@ -41,6 +43,7 @@ class EditingFlows:
         editor.changed()
         screen.show_location()
         editor.json_area.focus()
+        screen.watching.item_opened()
         return session
 
     def leave_session(self) -> None:
@@ -72,7 +75,7 @@ class EditingFlows:
                 severity="warning", markup=False,
             )
             return False
-        from syncmap_tui.ui.dialogs import UnsavedChangesDialog
+        from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
 
         if await screen.item_flows.new_item_kept_on(doing) is False:
             return False
@@ -85,11 +88,13 @@ class EditingFlows:
             elif session is not None:
                 keeper.discard()  # formatting only: nothing a save would send
             return True
+        open_item = editor.open_item
+        assert open_item is not None  # modified: an item is open
         if screen.target.read_only:
             can_save = False
         choice = await screen.app.push_screen_wait(
             UnsavedChangesDialog(
-                screen.editor.open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or screen.target.read_only
+                open_item.key, doing, can_save=can_save, can_keep=doing == "quit" or screen.target.read_only
             )
         )
         if choice == "save":

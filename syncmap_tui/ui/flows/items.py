@@ -12,10 +12,10 @@ from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import STORAGE_ERRORS, Mine, describe, same_item
 from syncmap_tui.ui import formatting
 
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.drafts import Draft
-    # The dialogs load when first shown, off the first frame (~18 ms by -X importtime).
-    from syncmap_tui.ui.dialogs import NewItemRequest
+    from syncmap_tui.ui.dialogs.create import NewItemRequest
     from syncmap_tui.ui.main_screen import MainScreen
 
 
@@ -47,7 +47,7 @@ class ItemFlows:
     async def create_item(self, previous: NewItemRequest | None = None, error: str | None = None) -> bool:
         """Ask for key, data and TTL until the item is created (True) or the user cancels; nothing
         typed is lost: escape during a slow create keeps the request (n reopens it, a draft holds it)."""
-        from syncmap_tui.ui.dialogs import NewItemDialog
+        from syncmap_tui.ui.dialogs.create import NewItemDialog
 
         screen = self.screen
         entry = screen.current_map
@@ -62,11 +62,11 @@ class ItemFlows:
                     entry.service.sid, entry.sync_map.sid, request.key, request.data, item_ttl=request.item_ttl
                 )
             except STORAGE_ERRORS as failure:
-                created = None
+                ours = None
                 if isinstance(failure, AlreadyExists) or may_have_landed(failure):
                     # Our own create may be there: its answer was lost, or this is a second try.
-                    created = await self._own_create_on_the_server(request)
-                if created is None:
+                    ours = await self._own_create_on_the_server(request)
+                if ours is None:
                     message = (
                         f"An item with the key {request.key!r} already exists."
                         if isinstance(failure, AlreadyExists)
@@ -75,6 +75,7 @@ class ItemFlows:
                     self.creating = None
                     request = await screen.app.push_screen_wait(NewItemDialog(request, error=message))
                     continue
+                created = ours
                 screen.notify(
                     f"The server has {request.key!r} with exactly your data: your create arrived, though "
                     "its answer was lost (or someone created the same item).",
@@ -118,7 +119,7 @@ class ItemFlows:
 
     def _typed_new_item(self) -> NewItemRequest | None:
         """The new item typed but not created: in its open dialog, cancelled, or on its way."""
-        from syncmap_tui.ui.dialogs import NewItemDialog
+        from syncmap_tui.ui.dialogs.create import NewItemDialog
 
         dialog = next((s for s in self.screen.app.screen_stack if isinstance(s, NewItemDialog)), None)
         return dialog.typed() if dialog is not None else self.unfinished_new_item or self.creating
@@ -142,7 +143,7 @@ class ItemFlows:
     async def new_item_kept_on(self, doing: str) -> bool | None:
         """Quitting with a new item typed but not created (dialog open, or create cancelled): keep it
         as a draft and ask. None when there is no such new item."""
-        from syncmap_tui.ui.dialogs import UnsavedChangesDialog
+        from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
 
         if doing != "quit":
             return None
@@ -161,7 +162,7 @@ class ItemFlows:
         return choice == "keep"
 
     async def delete_item(self) -> None:
-        from syncmap_tui.ui.dialogs import ConfirmDialog
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
         screen = self.screen
         entry = screen.current_map
@@ -171,7 +172,7 @@ class ItemFlows:
             return
         session = screen.session
         is_open = session is not None and session.key == item.key
-        if is_open and session.in_flight is not None:
+        if is_open and session is not None and session.in_flight is not None:
             screen.notify(f"A save of {item.key!r} is on its way; wait for its answer.", markup=False)
             return
         # A row whose expiry has passed is gone, and its key may hold a new item at revision 0 again:
@@ -209,9 +210,10 @@ class ItemFlows:
         )
         if not confirmed:
             return
-        done = f"Deleted {item.key!r}."
+        done = f"Deleted {item.key!r} (u brings it back)."
         try:
             await screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
+            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)  # for undo delete
         except RevisionConflict:
             screen.notify(
                 f"Not deleted: {item.key!r} changed since revision {item.revision}. Refresh and look again.",
@@ -246,7 +248,7 @@ class ItemFlows:
             return False
         if not (screen.editor.modified or session.kept is not None):
             return True
-        from syncmap_tui.ui.dialogs import UnsavedChangesDialog
+        from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
 
         choice = await screen.app.push_screen_wait(UnsavedChangesDialog(session.key, doing, can_save=False))
         return choice == "discard"
@@ -254,7 +256,7 @@ class ItemFlows:
     # -- maps -----------------------------------------------------------------------------------
 
     async def new_map(self) -> None:
-        from syncmap_tui.ui.dialogs import NewMapDialog
+        from syncmap_tui.ui.dialogs.create import NewMapDialog
 
         screen = self.screen
         service = screen.navigator.current_service
@@ -276,7 +278,7 @@ class ItemFlows:
         screen.notify(f"Created map {created.display_name!r}.", markup=False)
 
     async def delete_map(self) -> None:
-        from syncmap_tui.ui.dialogs import ConfirmDialog
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
         screen = self.screen
         entry = screen.navigator.current_map
@@ -309,6 +311,7 @@ class ItemFlows:
             screen.item_table.reset()
             screen.editor.clear_item()
             screen.show_location()
+            screen.show_webhook_notice()
             screen.show_items_status()
         await screen.navigation.load_maps(entry.service)
         screen.notify(f"Deleted map {name!r}.", markup=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual.widgets import Static
 
 from syncmap_tui.config import config_path
+from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
 from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
 from syncmap_tui.sync.models import MapItem, Service, SyncMap
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
@@ -32,7 +33,7 @@ class LinkFetches:
     item: asyncio.Task[MapItem] | None
 
     @property
-    def tasks(self) -> list[asyncio.Task]:
+    def tasks(self) -> list[asyncio.Task[Any]]:
         return [task for task in (self.maps, self.sync_map, self.page, self.item) if task is not None]
 
     async def wait(self) -> None:
@@ -53,8 +54,8 @@ class LinkFetches:
 
 
 def find_service(services: list[Service], ref: str) -> Service | None:
-    """The service a deep link names: by SID, unique name or friendly name."""
-    return next((s for s in services if ref in (s.sid, s.unique_name, s.friendly_name)), None)
+    """The service a deep link names (Service.answers_to)."""
+    return next((s for s in services if s.answers_to(ref)), None)
 
 
 class NavigationFlows:
@@ -68,12 +69,14 @@ class NavigationFlows:
         self._cache_writes: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
+        # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
         from syncmap_tui.connection import open_client
 
         screen = self.screen
         screen.set_activity("connecting…")
         factory = screen.client_factory or open_client
         early: LinkFetches | None = None
+        services: list[Service] | None = None
         try:
             screen.client = client = await asyncio.to_thread(factory, screen.target)
             self.cached_tree = await asyncio.to_thread(self.tree_cache.load, client.base_url, client.credentials.account_sid)
@@ -82,7 +85,7 @@ class NavigationFlows:
             early_sid = self.link_service_sid_before_listing()
             if early_sid is not None:
                 early = self.start_link_fetches(early_sid)
-            services = [service async for service in client.list_services()]
+            listed = [service async for service in client.list_services()]
         except BaseException as error:
             if early is not None:
                 await early.cancel()
@@ -96,13 +99,13 @@ class NavigationFlows:
                 literal_block(f"Not connected: {self.connection_advice(error)}")
             )
             screen.navigator.refresh_failed()
-            services = None
         else:
+            services = listed
             screen.set_activity()
-            self.show_services(services)
+            self.show_services(listed)
             screen.show_items_status()
             # The link's requests travel while the editor mounts.
-            early = await self.link_fetches_for_listed_service(services, early)
+            early = await self.link_fetches_for_listed_service(listed, early)
         # The first frame goes out without the editor; it comes right after, before any map opens.
         try:
             await screen.frame_shown()
@@ -111,7 +114,7 @@ class NavigationFlows:
             if early is not None:
                 await early.cancel()
             raise
-        screen.app.started()
+        screen.started()
         if services is None:
             return
         if screen.deep_link.service:
@@ -125,7 +128,7 @@ class NavigationFlows:
         self.screen.navigator.show_services(services)
         self.remember(self.tree_cache.save_services, client.base_url, client.credentials.account_sid, services)
 
-    def remember(self, save, *args) -> None:
+    def remember(self, save: Callable[..., None], *args: object) -> None:
         """Write to the tree cache in a thread, without waiting: nothing waits for the cache."""
         task = asyncio.create_task(asyncio.to_thread(save, *args))
         self._cache_writes.add(task)
@@ -222,9 +225,13 @@ class NavigationFlows:
         """What to check, by where the target came from; names the source, never a secret."""
         if not isinstance(error, AuthFailed):
             return f"{describe(error)}. Check the URL and the network, then ctrl+r."
+        credentials = self.screen.target.credentials
+        uses_api_key = credentials is not None and credentials.uses_api_key
         where = {
-            "env": "TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)",
+            # The pair that was sent: the environment had an API key pair, or else an auth token.
+            "env": "TWILIO_API_KEY and TWILIO_API_SECRET" if uses_api_key else "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
             "profile": f"the profile in {config_path()}",
+            "twilio-cli": f"twilio-cli's active profile in {twilio_cli_config_path()}",
             "flag": "the --profile or --base-url you gave",
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
@@ -282,6 +289,7 @@ class NavigationFlows:
         screen.editing.leave_session()
         editor.clear_item()
         screen.show_location()
+        screen.show_webhook_notice()
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
         """Load the map's items from the start, or from `from_key` on. False if it failed or a

@@ -10,11 +10,15 @@ from syncmap_tui.drafts import Draft, DraftError, default_exports_dir, suggested
 from syncmap_tui.private_files import ensure_private_dir
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.sync.session import STORAGE_ERRORS, Mine, draft_base, same_item
-from syncmap_tui.ui.app import UNTIL_DISMISSED_SECONDS
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
+
+UNTIL_DISMISSED_SECONDS = 24 * 3600.0
+"""A notification that must be seen (a draft that could not be read): it stays until clicked,
+rather than Textual's 5 s, which pass unseen when the user looks away at start-up."""
 
 
 class DraftRecovery:
@@ -22,7 +26,7 @@ class DraftRecovery:
         self.screen = screen
 
     async def offer_drafts(self) -> None:
-        from syncmap_tui.ui.dialogs import RecoverDraftDialog
+        from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
         screen = self.screen
         keeper = screen.draft_keeper
@@ -60,13 +64,13 @@ class DraftRecovery:
                 return
 
     async def export_draft(self, draft: Draft) -> None:
-        from syncmap_tui.ui.dialogs import ExportPathDialog
+        from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
         screen = self.screen
         store = screen.draft_keeper.store
         folder = default_exports_dir()
         suggested = str(folder / suggested_export_name(draft))
-        destination = await screen.app.push_screen_wait(ExportPathDialog(suggested))
+        destination = await screen.app.push_screen_wait(FilePathDialog(suggested))
         if destination is None:
             return
         path = Path(destination).expanduser()
@@ -131,11 +135,10 @@ class DraftRecovery:
             keeper.store.remove(draft.draft_id)
 
     async def recreate_from_draft(self, draft: Draft) -> None:
-        from syncmap_tui.ui.dialogs import NewItemRequest
+        from syncmap_tui.ui.dialogs.create import NewItemRequest
 
         screen = self.screen
-        if screen.target.read_only:
-            screen.refuse_read_only(f"recreate {draft.key!r} from the draft")
+        if not screen.writable(f"recreate {draft.key!r} from the draft"):
             return
         if draft.base_revision is not None:
             screen.notify(f"{draft.key!r} was deleted since; you can create it again from your draft.", markup=False)

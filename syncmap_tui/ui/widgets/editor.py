@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from rich.cells import cell_len
-from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
-from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
+from syncmap_tui.sync.editing import COLLECTION_TTL_RULE
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, Mine
@@ -32,13 +30,12 @@ from syncmap_tui.sync.validation import (
 )
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import (
-    expiry_after,
     format_expiry,
-    format_size,
     format_when,
 )
 from syncmap_tui.ui.literal import literal, visible
 from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
+from syncmap_tui.ui.widgets.editor_fields import SizeMeter, TtlField, show_if_changed
 from syncmap_tui.ui.widgets.json_area import JsonArea
 
 
@@ -63,100 +60,7 @@ class OpenItem:
         return self.item.revision
 
 
-class SizeMeter(Static):
-    """`N / 16,384 bytes` of exactly the compact UTF-8 form that a save sends."""
-
-    DEFAULT_CSS = """
-    SizeMeter { width: auto; padding: 0 1; }
-    SizeMeter.-warning { color: $warning; }
-    SizeMeter.-error { color: $error; text-style: bold; }
-    """
-
-    def render_line(self, y: int) -> Strip:
-        # Static draws through Textual's visual pipeline, ~0.4 ms in every keystroke's frame; the
-        # meter is one line of plain text (no markup) in the widget's own style.
-        text = self.content
-        if not isinstance(text, str) or "[" in text:
-            return super().render_line(y)
-        style = self.visual_style.rich_style
-        width = self.size.width
-        if y:
-            return Strip.blank(width, style)
-        return Strip([Segment(text, style)], cell_len(text)).adjust_cell_length(width, style)
-
-    def show(self, check: DataCheck) -> None:
-        self.set_class(check.size is not None and check.near_limit and check.size <= MAX_DATA_BYTES, "-warning")
-        self.set_class(check.size is not None and check.size > MAX_DATA_BYTES, "-error")
-        show_if_changed(self, "— / 16,384 bytes" if check.size is None else format_size(check.size))
-
-
-def show_if_changed(static: Static, content: str | Text) -> None:
-    """`static.update(content)`, but only when the content differs, and with a layout pass only when
-    its width does: Static.update repaints even an equal value (the validation line on every
-    keystroke), and a layout pass re-arranges the whole screen."""
-    shown = static.content
-    if type(shown) is type(content) and shown == content:
-        return
-    width = Text(content).cell_len if isinstance(content, str) else content.cell_len
-    shown_width = (
-        shown.cell_len if isinstance(shown, Text) else Text(shown).cell_len if isinstance(shown, str) else None
-    )
-    static.update(content, layout=width != shown_width)
-
-
-class TtlField(Horizontal):
-    """A TTL input that takes seconds or 90s/15m/2h/7d and says when the item would expire."""
-
-    DEFAULT_CSS = """
-    TtlField { height: 1; width: 1fr; }
-    TtlField Label { width: 14; }
-    TtlField Input { width: 10; }
-    TtlField .ttl-hint { width: 1fr; padding: 0 1; color: $text-muted; }
-    TtlField.-invalid .ttl-hint { color: $error; }
-    """
-
-    def __init__(self, label: str, *, id: str) -> None:
-        super().__init__(id=id)
-        self.label = label
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.label)
-        yield Input(placeholder="keep", compact=True, select_on_focus=False)
-        yield Static("", classes="ttl-hint")
-
-    @property
-    def input(self) -> Input:
-        return self.query_one(Input)
-
-    @property
-    def value(self) -> str:
-        return self.input.value
-
-    @value.setter
-    def value(self, text: str) -> None:
-        self.input.value = text
-
-    def show_hint(self, unchanged: str = "", note: str = "") -> None:
-        """Say what the typed TTL would do, or `unchanged` when the field is empty."""
-        hint = self.query_one(".ttl-hint", Static)
-        try:
-            seconds = parse_optional_ttl(self.value)
-        except ValidationError as exc:
-            self.add_class("-invalid")
-            hint.update(Text(exc.message))
-            return
-        self.remove_class("-invalid")
-        if seconds is None:
-            text = unchanged
-        elif seconds == 0:
-            text = "→ never expires"
-        else:
-            now = formatting.now_utc()
-            text = f"→ expires {format_expiry(expiry_after(seconds, now), now)}"
-        hint.update(Text(" ".join(part for part in (text, note) if part)))
-
-
-def _wire_size_of(data: dict) -> int | None:
+def _wire_size_of(data: dict[str, Any]) -> int | None:
     """The wire size of data the server sent; None for data it could not take back (a lone surrogate)."""
     try:
         return wire_size(encode_data(data))
@@ -187,7 +91,7 @@ class ItemEditor(Vertical):
     class Edited(Message):
         """The text, a TTL field or the session's state changed: time to checkpoint a draft."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session: EditSession | None = None
         """The open item's edit session, set by the screen; the heading shows its state."""

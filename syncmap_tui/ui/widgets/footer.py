@@ -15,7 +15,7 @@ class SteadyFooter(Footer):
     stay the same. Here signals that arrive together make one rebuild, and a rebuild that would
     show the same keys is skipped."""
 
-    _keys_shown: tuple | None = None
+    _keys_shown: tuple[object, ...] | None = None
     _rebuild_pending = False
 
     def compose(self) -> ComposeResult:
@@ -28,7 +28,7 @@ class SteadyFooter(Footer):
                 widget.set_class(self.compact, "-compact", update=False)
             yield widget
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
@@ -46,7 +46,7 @@ class SteadyFooter(Footer):
         self._keys_shown = keys
         await self.recompose()
 
-    def _keys(self) -> tuple:
+    def _keys(self) -> tuple[object, ...]:
         """What `compose` draws from: every shown binding with its state, and the palette key."""
         app = self.app
         active = self.screen.active_bindings

@@ -37,8 +37,9 @@ from syncmap_tui.ui.literal import literal, visible
 Severity = Literal["information", "warning", "error"]
 _SEVERITY_RANK: dict[Severity, int] = {"information": 0, "warning": 1, "error": 2}
 _SEVERITY_SIGN: dict[Severity, str] = {"information": "", "warning": "⚠ ", "error": "✖ "}
-NOTICE_MAX_WIDTH = 32
-"""Columns a notice may take (with its padding): the location gives way to it, the target never."""
+NOTICE_MAX_WIDTH = 40
+"""Columns a notice may take (with its padding): the location gives way to it, the target never.
+The watch's "server: rev 123, changed 21:40:05" (32) with its sign and a "+1" fits."""
 BRAND_MIN_WIDTH = 100
 """Below this width the "syncmap-tui" brand (13 columns; the terminal's title says it too) gives
 its room to the target and the location."""

@@ -8,15 +8,17 @@ of any size costs the same memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from syncmap_tui.sync.find import smart_case_contains
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
@@ -41,8 +43,11 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     BINDINGS = [
         Binding("n", "screen.new_item", "New", id="new-item"),
         Binding("delete,d", "screen.delete_item", "Delete", id="delete-item"),
+        Binding("u", "screen.undo_delete", "Undo delete", show=False, id="undo-delete"),
         Binding("r", "screen.refresh", "Refresh", show=False, id="refresh-items"),
         Binding("slash", "screen.jump_to_key", "Jump", show=False, id="jump-to-key-slash"),
+        Binding("c", "screen.copy_item_json", "Copy item JSON (OSC 52)", show=False, id="copy-item-json"),
+        Binding("C", "screen.copy_key", "Copy key (OSC 52)", show=False, id="copy-key"),
         # Rows are what this table is about: home/end go to the first/last loaded row, not column.
         Binding("home", "scroll_top", "First row", show=False, id="first-row"),
         Binding("end", "scroll_bottom", "Last loaded row", show=False, id="last-row"),
@@ -56,7 +61,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.request = request
             self.records = records
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # Before DataTable's own __init__, whose clear() reads `items` through the cursor's watcher.
         self.window = ItemWindow(max_rows=MAX_ROWS, keep_rows=KEEP_ROWS)
         self._source: tuple[SyncClient, str, str] | None = None
@@ -64,6 +69,10 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown: dict[str, MapItem] = {}
         """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        self.key_filter = ""
+        """Typed in the jump field: only loaded rows whose key holds it show (smart case), and no page
+        is loaded meanwhile (the filter is of what is loaded; enter jumps on the server)."""
+        self._filter_match = smart_case_contains("")
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
@@ -86,6 +95,9 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             column.width = max(self.MIN_KEY_WIDTH, available)
             self._require_update_dimensions = True
             self.refresh()
+        # A table that grows (laid out after its first page came, as a deep link opening before the
+        # first frame does) may now show the last loaded row: ask for the next page as scrolling would.
+        self._check_needs_more()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
@@ -117,6 +129,26 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         unfocusable while it is true.)"""
         return self.window.pending is not None
 
+    def filter_keys(self, text: str) -> None:
+        """Show only the loaded rows whose key holds `text`; "" shows them all again."""
+        if text == self.key_filter:
+            return
+        self.key_filter = text
+        self._filter_match = smart_case_contains(text)
+        if [key for key in self.window.items if self._shows(key)] == list(self._shown):
+            # The same rows (typing a prefix every key has): a rebuild of 1,000 rows takes ~70 ms.
+            self._check_needs_more()  # paging resumes when the filter is cleared
+            return
+        self._rebuild()
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """The keys of the rows on the table, in row order: the loaded ones the filter lets through."""
+        return list(self._shown)
+
+    def _shows(self, key: str) -> bool:
+        return not self.key_filter or self._filter_match(key)
+
     def reset(self) -> None:
         """No map: an empty table. A page still on its way for the old map is dropped when it comes."""
         self._source = None
@@ -147,15 +179,27 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._show(self.window.insert(item))
 
     def update_item(self, item: MapItem) -> None:
-        if not self.window.update(item):
+        if not self.window.update(item) or item.key not in self._shown:
             return
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
 
+    def mark_changed(self, key: str) -> None:
+        """The watch saw the server change this row's item since it was shown: a `•` after its
+        revision, until the row is shown anew (opening the item, a refresh)."""
+        item = self._shown.get(key)  # a row the filter hides has no cell to mark
+        if item is not None:
+            self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
+
+    def mark_gone(self, key: str) -> None:
+        """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
+        says so and removes the row."""
+        if key in self._shown:
+            self.update_cell(key, "revision", Text("✖", style="bold"))
+
     def remove_item(self, key: str) -> None:
-        if self.window.remove(key):
-            self._shown.pop(key, None)
+        if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
 
     @flow("Loading more items", group=PAGES_GROUP)
@@ -194,6 +238,8 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._rebuilding = True
         try:
             for item in change.appended:
+                if not self._shows(item.key):
+                    continue
                 self._shown[item.key] = item
                 self.add_row(*self._cells(item), key=item.key)
         finally:
@@ -204,7 +250,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         listing) on the first row."""
         current = self.current_row_key if keep_cursor else None
         cursor_on_screen = self.cursor_row - int(self.scroll_y)
-        items = self.window.items
+        items = {key: item for key, item in self.window.items.items() if self._shows(key)}
         cells = {key: self.get_row(key) for key, item in items.items() if self._shown.get(key) is item}
         self._rebuilding = True
         try:
@@ -244,7 +290,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         return self.window.first_key
 
     def select_key(self, key: str) -> bool:
-        if key not in self.items:
+        if key not in self._shown:
             return False
         self.move_cursor(row=self.get_row_index(key))
         return True
@@ -252,7 +298,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
     def _check_needs_more(self) -> None:
         """Ask for a page when the cursor or the view nears the last loaded row, or the first
         (ItemWindow.request_near says how near)."""
-        if self._source is None or self._rebuilding or self.window.pending is not None:
+        if self._source is None or self._rebuilding or self.window.pending is not None or self.key_filter:
             return
         height = self.scrollable_content_region.height
         bottom_row = max(self.cursor_row, int(self.scroll_y) + height)
@@ -261,7 +307,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         if request is not None:
             self._load_page(request)
 
-    def watch_cursor_coordinate(self, old, new) -> None:
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self._check_needs_more()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Self
+from typing import Any, Callable, Self
 
 from textual import events
 from textual.document._wrapped_document import WrappedDocument
@@ -84,7 +84,7 @@ class _View:
     selection_rows: tuple[int, int]
     bracket_row: int | None
     visible_rows: range
-    highlights: tuple[tuple, ...]
+    highlights: tuple[tuple[Span, ...], ...]
     """The highlight spans of each visible row, in `visible_rows` order."""
 
 
@@ -101,7 +101,11 @@ class _WrappedDocument(WrappedDocument):
         return len(self._offset_to_line_info)
 
 
-class _RowHighlights(dict):
+Span = tuple[int, int | None, str]
+"""A highlight span of a row as TextArea keeps them: start column, end column (None: to the end), name."""
+
+
+class _RowHighlights(dict[int, list[Span]]):
     """Row → highlight spans, as TextArea keeps them, computed a block of rows at a time on first use.
 
     A stock TextArea queries the whole syntax tree after every edit: ~60 ms per keystroke for a
@@ -127,14 +131,14 @@ class _RowHighlights(dict):
         # empty, yet highlighting is on.
         return self._area._highlight_query is not None
 
-    def __missing__(self, row: int) -> list[tuple[int, int | None, str]]:
+    def __missing__(self, row: int) -> list[Span]:
         if row < 0:
             return []
         first = row - row % self.BLOCK_ROWS
         self._fill(first, first + self.BLOCK_ROWS)
         return dict.__getitem__(self, row)
 
-    def rows(self, rows: range) -> list[list[tuple[int, int | None, str]]]:
+    def rows(self, rows: range) -> list[list[Span]]:
         """The spans of these rows, with one query for all that are not known yet."""
         if any(row not in self for row in rows):
             self._fill(rows.start, rows.stop)
@@ -142,7 +146,7 @@ class _RowHighlights(dict):
 
     def _fill(self, first: int, stop: int) -> None:
         """Compute rows first..stop-1 exactly as TextArea._build_highlight_map does for the whole tree."""
-        rows: dict[int, list[tuple[int, int | None, str]]] = {row: [] for row in range(first, stop)}
+        rows: dict[int, list[Span]] = {row: [] for row in range(first, stop)}
         area = self._area
         query = area._highlight_query
         if query is not None:
@@ -194,7 +198,7 @@ class JsonArea(SteadyScrollbars, TextArea):
     """Set by the owner: the text is valid JSON (as last checked). Edits inside a string then take
     a shorter path (see `edit`) and `after_edit` is told their change in wire bytes."""
 
-    def __init__(self, *, after_edit: Callable[[int | None], None] | None = None, **kwargs) -> None:
+    def __init__(self, *, after_edit: Callable[[int | None], None] | None = None, **kwargs: Any) -> None:
         super().__init__(language="json", soft_wrap=True, show_line_numbers=False, **kwargs)
         self.cursor_blink = False
         self.after_edit = after_edit
@@ -243,6 +247,12 @@ class JsonArea(SteadyScrollbars, TextArea):
         super()._set_document(text, language)
         self.wrapped_document.__class__ = _WrappedDocument  # the same object, with a cheaper height
 
+    @property
+    def _row_highlights(self) -> _RowHighlights:
+        highlights = self._highlights
+        assert isinstance(highlights, _RowHighlights)  # put there by _build_highlight_map
+        return highlights
+
     def _build_highlight_map(self) -> None:
         self._line_cache.clear()
         if not isinstance(self._highlights, _RowHighlights):
@@ -254,7 +264,7 @@ class JsonArea(SteadyScrollbars, TextArea):
     it paints, so a 200 KB line took ~4 s to paste and ~1 s per cursor move (1 MB: 27 s and 6 s).
     Such a line is no part of data an item can hold. Long pastes of short lines are kept."""
 
-    def _on_paste(self, event: events.Paste) -> None:
+    async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler, which prevent_default() skips.
         if self.read_only:
             return
@@ -369,8 +379,8 @@ class JsonArea(SteadyScrollbars, TextArea):
         bracket = self._matching_bracket_location
         return _View(
             scroll=(scroll_x, scroll_y),
-            size=tuple(self.size),
-            virtual_size=tuple(self.virtual_size),
+            size=(self.size.width, self.size.height),
+            virtual_size=(self.virtual_size.width, self.virtual_size.height),
             wrapped_height=wrapped_height,
             line_count=self.document.line_count,
             gutter_width=self.gutter_width,
@@ -378,12 +388,12 @@ class JsonArea(SteadyScrollbars, TextArea):
             selection_rows=(min(start[0], end[0]), max(start[0], end[0])),
             bracket_row=None if bracket is None else bracket[0],
             visible_rows=visible_rows,
-            highlights=tuple(self._painted_spans(spans) for spans in self._highlights.rows(visible_rows))
+            highlights=tuple(self._painted_spans(spans) for spans in self._row_highlights.rows(visible_rows))
             if highlights
             else (),
         )
 
-    def _painted_spans(self, spans: list[tuple[int, int | None, str]]) -> tuple:
+    def _painted_spans(self, spans: list[Span]) -> tuple[Span, ...]:
         """The highlight spans of a row that change how it looks, comparable between two edits.
 
         Tree-sitter returns captures in an order that moves when the tree changes, and most
@@ -418,5 +428,5 @@ class JsonArea(SteadyScrollbars, TextArea):
             row for row, old, new in zip(after.visible_rows, before.highlights, after.highlights) if old != new
         )
         if not compare_highlights:
-            self._highlights.rows(range(top_row, top_row + 1))  # the one row the frame paints, not its block of 64
+            self._row_highlights.rows(range(top_row, top_row + 1))  # the one row the frame paints, not its block of 64
         self._refresh_rows(rows)

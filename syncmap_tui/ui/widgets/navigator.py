@@ -7,6 +7,7 @@ where they were, and what the server no longer lists is gone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -58,7 +59,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             super().__init__()
             self.entry = entry
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(Text("services"), **kwargs)  # a str would be parsed as markup (and load rich's emoji table)
         self.show_root = False
         self.guide_depth = 2

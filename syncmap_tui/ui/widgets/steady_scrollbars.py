@@ -15,7 +15,7 @@ class SteadyScrollbars:
     style differs from the last update is the update needed.
     """
 
-    _scrollbars_drawn_for: tuple | None = None
+    _scrollbars_drawn_for: tuple[object, ...] | None = None
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         styles = self.styles  # type: ignore[attr-defined]
@@ -30,10 +30,10 @@ class SteadyScrollbars:
             styles.scrollbar_gutter,
         )
         if drawn_for == self._scrollbars_drawn_for and size == self._size:  # type: ignore[attr-defined]
-            return self._container_size != container_size  # type: ignore[attr-defined]
+            return bool(self._container_size != container_size)  # type: ignore[attr-defined]
         resized = super()._size_updated(size, virtual_size, container_size, layout)  # type: ignore[misc]
         # Showing or hiding a scrollbar changes the room for the other: Textual settles that over
         # the next layout passes (`_scrollbar_changes` holds what changed), so skip none until then.
         settled = not self._scrollbar_changes  # type: ignore[attr-defined]
         self._scrollbars_drawn_for = drawn_for if settled else None
-        return resized
+        return bool(resized)

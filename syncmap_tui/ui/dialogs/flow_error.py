@@ -10,21 +10,20 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from syncmap_tui.ui.dialogs import Dialog
+from syncmap_tui.ui.dialogs.base import Dialog
 from syncmap_tui.ui.literal import literal_block
 
 
-class FlowErrorDialog(Dialog):
+class FlowErrorDialog(Dialog[None]):
     """An unexpected error in a flow: what happened (literally, secrets removed), where the report
     and the edit are. The app goes on once it is read."""
 
     DEFAULT_CSS = """
     FlowErrorDialog #flow-error-text { height: auto; max-height: 16; }
     """
-    BACK_ANSWER = None
 
     def __init__(self, doing: str, what: str, report: Path | None, draft: Path | None) -> None:
-        super().__init__()
+        super().__init__(back_answer=None)
         self.doing = doing
         self.what = what
         self.report = report

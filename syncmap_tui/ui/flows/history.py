@@ -1,0 +1,173 @@
+"""History on screen: every version a session sees goes to the history store (syncmap_tui/history.py)
+off the event loop, and the commands "Show history", "Restore version…", "Undo last save" and
+"Undo delete" read it. Writes go through the open item's session (`EditSession.write_version`):
+If-Match on the revision the server has now, or the conflict view, never a blind write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable
+
+from syncmap_tui.history import HistoryStore, ItemRef, Version
+from syncmap_tui.sync.errors import AlreadyExists
+from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.session_parts import Seen, SeenHow
+from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
+from syncmap_tui.ui import formatting
+
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
+if TYPE_CHECKING:
+    from syncmap_tui.ui.main_screen import MainScreen
+
+
+class HistoryFlow:
+    """Owned by MainScreen. Disk writes run on one thread, in order (a version is fsync'ed: a few ms
+    that typing must not wait for); reads go through the same thread, so they see every write."""
+
+    def __init__(self, screen: MainScreen, store: HistoryStore | None = None) -> None:
+        self.screen = screen
+        self.store = store if store is not None else HistoryStore()
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+        self._failure_told = False
+
+    def close(self) -> None:
+        """Finish the writes on their way (the app is leaving)."""
+        self._disk.shutdown(wait=True)
+
+    def ref(self, service_sid: str, map_sid: str, key: str) -> ItemRef:
+        return ItemRef(self.screen.draft_keeper.base_url, service_sid, map_sid, key)
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def seen_for(self, service_sid: str, map_sid: str) -> Seen:
+        """The `seen` hook of a session of this map: each version it sees is kept."""
+
+        def seen(item: MapItem, how: SeenHow, replaced: MapItem | None = None) -> None:
+            self._write(
+                self.store.record, self.ref(service_sid, map_sid, item.key), item, how,
+                by_you=how == "saved", replaced=None if replaced is None else replaced.revision,
+            )
+
+        return seen
+
+    def record_deleted(self, service_sid: str, map_sid: str, item: MapItem) -> None:
+        """You deleted `item` (as the table showed it, If-Match its revision): undo can bring it back."""
+        self._write(self.store.record_deleted, self.ref(service_sid, map_sid, item.key), item)
+
+    def _write(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        loop = asyncio.get_running_loop()
+        future = self._disk.submit(method, *args, **kwargs)
+
+        def done(finished: Future[Any]) -> None:
+            error = finished.exception()
+            if error is not None:
+                loop.call_soon_threadsafe(self._failed, error)
+
+        future.add_done_callback(done)
+
+    def _failed(self, error: BaseException) -> None:
+        if self._failure_told:  # once a run: a full disk would say it at every version
+            return
+        self._failure_told = True
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        self.screen.notify(f"The item history could not be written ({reason}); editing is not affected.",
+                           severity="warning", markup=False)
+
+    async def _read(self, method: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._disk, method, *args)
+
+    # -- commands (each runs in a flow of MainScreen) -----------------------------------------
+
+    async def show(self, *, picking: bool = False) -> None:
+        """"Show history" (and "Restore version…", `picking`): the open item's versions; the one
+        chosen is restored with If-Match on the server's revision now, or through the conflict view."""
+        from syncmap_tui.ui.dialogs.history import HistoryDialog
+
+        screen = self.screen
+        session = screen.session
+        if session is None:
+            screen.notify("Open an item first: the history is the open item's.")
+            return
+        versions = await self._read(self.store.versions, self.ref(session.service_sid, session.map_sid, session.key))
+        if picking and not versions:
+            screen.notify(f"No earlier version of {session.key!r} is kept yet.", markup=False)
+            return
+        chosen: Version | None = await screen.app.push_screen_wait(
+            HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking)
+        )
+        if chosen is None or screen.session is not session:
+            return
+        if await session.write_version(chosen.data, session.base, "Restore version") and not session.discarded:
+            screen.item_table.update_item(session.base)
+
+    async def undo_last_save(self) -> None:
+        screen = self.screen
+        session = screen.session
+        if session is None:
+            screen.notify("Open an item first: undo applies to the open item's last save.")
+            return
+        ref = self.ref(session.service_sid, session.map_sid, session.key)
+        pair = await self._read(self.store.last_save, ref)
+        if pair is None:
+            screen.notify(f"No save of yours to {session.key!r} is in the history.", markup=False)
+            return
+        saved, previous = pair
+        if screen.session is not session:
+            return
+        base = session.base
+        # The editor's base when it is that save (its url and author are the server's), else the history's.
+        made_on = base if (base.revision, base.date_created) == (saved.revision, saved.date_created) else saved.as_item(ref)
+        if await session.write_version(previous.data, made_on, "Undo last save") and not session.discarded:
+            screen.item_table.update_item(session.base)
+            screen.notify(
+                f"Undone: {session.key!r} holds revision {previous.revision}'s data again "
+                f"(now revision {session.base.revision}).", markup=False,
+            )
+
+    async def undo_delete(self) -> None:
+        """Bring back the item you deleted last in this map, with its data and the TTL it had left.
+        If the key holds an item again, nothing is written: that item opens, and the conflict view
+        shows it against the deleted version."""
+        screen = self.screen
+        entry, client = screen.current_map, screen.client
+        if entry is None or client is None:
+            screen.notify("Open a map first: undo delete brings back an item of the open map.")
+            return
+        deleted = await self._read(self.store.deleted_items, screen.draft_keeper.base_url, entry.service.sid, entry.sync_map.sid)
+        if not deleted:
+            screen.notify("No item you deleted from this map is in the history.")
+            return
+        latest = deleted[0]
+        key, version = latest.ref.key, latest.version
+        try:
+            ttl = remaining_ttl(version.date_expires, formatting.now_utc())
+            created = await recreate_deleted(
+                client, entry.service.sid, entry.sync_map.sid, key, version.data, version.date_expires, formatting.now_utc(),
+            )
+        except ExpiredMeanwhile:
+            screen.notify(f"{key!r} would have expired by now: it is not brought back.", severity="warning", markup=False)
+            return
+        except AlreadyExists:
+            screen.notify(
+                f"{key!r} exists again: someone created it after you deleted it. Nothing was written; "
+                "the conflict view shows it against your deleted version.", severity="warning", markup=False,
+            )
+            await self._offer_conflict_view(key, version.data)
+            return
+        self._write(self.store.record, latest.ref, created, "saved", by_you=True)
+        screen.item_table.insert_item(created)
+        left = f", expiring in {formatting.format_duration(ttl)} as before" if ttl is not None else ""
+        screen.notify(f"Brought back {key!r} with its data{left}.", markup=False)
+
+    async def _offer_conflict_view(self, key: str, data: dict[str, Any]) -> None:
+        screen = self.screen
+        entry, client = screen.current_map, screen.client
+        assert entry is not None and client is not None
+        if not await screen.confirm_leave("open it"):
+            return
+        current = await client.fetch_item(entry.service.sid, entry.sync_map.sid, key)
+        screen.item_table.update_item(current)
+        session = screen.editing.show_item(current)
+        await session.write_version(data, session.base, "Undo delete", ask=True)

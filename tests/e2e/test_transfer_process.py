@@ -1,0 +1,64 @@
+"""`syncmap-tui export` and `import` as real processes against a `syncmap-tui emulator`: ctrl+c
+(SIGINT) part-way through an import, then the same import again."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from .conftest import REPO_ROOT, WAIT, child_env
+
+SLOW_WRITES = {"latency": 0.05, "methods": ["POST"]}
+"""120 creates at 50 ms each: about 6 s, long enough to interrupt half-way on a busy machine."""
+
+
+def command(emulator, *args: str) -> list[str]:
+    return [sys.executable, "-m", "syncmap_tui", args[0], "--base-url", emulator.url, *args[1:]]
+
+
+def counts(stderr: str) -> tuple[int, int]:
+    created = re.search(r"([\d,]+) created", stderr)
+    already = re.search(r"([\d,]+) already as in the file", stderr)
+    assert created and already, stderr
+    return int(created[1].replace(",", "")), int(already[1].replace(",", ""))
+
+
+def test_an_import_interrupted_by_ctrl_c_is_finished_by_running_it_again(emulator, tmp_path):
+    path = tmp_path / "orders.jsonl"
+    exported = subprocess.run(command(emulator, "export", "demo-store", "orders", "-o", str(path)),
+                              cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=WAIT)
+    assert exported.returncode == 0 and "Exported 120 items" in exported.stderr, exported.stderr
+
+    with emulator.client() as control:
+        control.post("/__emulator__/faults", json=SLOW_WRITES).raise_for_status()
+    importing = subprocess.Popen(command(emulator, "import", "demo-store", "empty", str(path)), cwd=REPO_ROOT,
+                                 env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        importing.send_signal(signal.SIGINT)
+        _, stderr = importing.communicate(timeout=WAIT)
+    finally:
+        if importing.poll() is None:
+            importing.kill()
+            importing.wait()
+    assert importing.returncode == 130, stderr
+    assert "Interrupted the import" in stderr and "Run the same import again" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    first, _ = counts(stderr)
+    assert 0 < first < 120, stderr
+
+    with emulator.client() as control:
+        control.post("/__emulator__/faults", json={"latency": 0}).raise_for_status()
+    again = subprocess.run(command(emulator, "import", "demo-store", "empty", str(path)), cwd=REPO_ROOT,
+                           env=child_env(), capture_output=True, text=True, timeout=WAIT * 2)
+    assert again.returncode == 0, again.stderr
+    created, already = counts(again.stderr)
+    assert created + already == 120 and already in (first, first + 1), again.stderr  # +1: the write in flight
+
+    with emulator.client() as reader:
+        listed = reader.get("/v1/Services/demo-store/Maps/empty/Items", params={"PageSize": 100}).json()
+        second = reader.get(listed["meta"]["next_page_url"]).json()
+    assert len(listed["items"]) + len(second["items"]) == 120

@@ -1,0 +1,310 @@
+"""Watch, history and conditional undo through the real screen (issue #13), against the in-process
+emulator, with the poll intervals shortened (no sleeps of seconds)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from syncmap_tui.sync.errors import RateLimited
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+from syncmap_tui.ui.flows import watch as watch_flow
+from syncmap_tui.ui.dialogs.history import HistoryDialog
+
+from .conftest import EMBEDDED
+from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
+
+SIZE = (120, 40)
+WATCHED = replace(EMBEDDED, watch=True)
+ITEM_SECONDS = 0.2
+
+
+@pytest.fixture(autouse=True)
+def short_intervals(monkeypatch):
+    monkeypatch.setattr(watch_flow, "ITEM_INTERVAL", ITEM_SECONDS)
+    monkeypatch.setattr(watch_flow, "PAGE_INTERVAL", 0.3)
+
+
+def header_text(pilot) -> str:
+    return main_screen(pilot).header.query_one("#notice").render().plain
+
+
+async def orders_sid(client) -> str:
+    return (await client.fetch_map(SERVICE, "orders")).sid
+
+
+class CountingClient:
+    """Counts the app client's reads of one kind."""
+
+    def __init__(self, client) -> None:
+        self.count = 0
+        real = client.fetch_item
+
+        async def fetch_item(*args, **kwargs):
+            self.count += 1
+            return await real(*args, **kwargs)
+
+        client.fetch_item = fetch_item
+
+
+async def test_another_writers_change_shows_in_the_header_within_the_interval_without_a_keypress(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        assert screen.session is not None and screen.session.key == "order-0001"
+        assert "watch on" in header_text(pilot)
+        sid = await orders_sid(other_writer)
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={"changed": "behind your back"}, if_match=None)
+        await wait_until(pilot, lambda: screen.session.newer is not None, rounds=100, what="the watch to see it")
+        await pilot.pause()
+        assert "server: rev 1, changed 12:00:00" in header_text(pilot)
+        assert "server has revision 1" in screen.editor.query_one("#editor-heading").render().plain
+        assert "1•" in str(screen.item_table.get_cell("order-0001", "revision"))
+
+
+async def test_watch_marks_changed_rows_and_leaves_the_others(build_app, other_writer):
+    app = build_app(SERVICE, "orders", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        table.focus()
+        untouched = table.get_cell("order-0003", "revision")
+        sid = await orders_sid(other_writer)
+        await other_writer.update_item(SERVICE, sid, "order-0002", data={"moved": True}, if_match=None)
+        await wait_until(pilot, lambda: "•" in str(table.get_cell("order-0002", "revision")), rounds=150,
+                         what="the row to be marked")
+        assert table.get_cell("order-0003", "revision") is untouched  # not made again: not repainted
+
+
+async def test_watch_stops_while_the_app_has_no_focus_and_resumes_with_it(build_app):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        counter = CountingClient(main_screen(pilot).client)
+        await wait_until(pilot, lambda: counter.count >= 1, rounds=100, what="a first poll")
+        app.app_focus = False
+        await pilot.pause()
+        before = counter.count
+        await pilot.pause(ITEM_SECONDS * 4)
+        assert counter.count == before
+        app.app_focus = True
+        await wait_until(pilot, lambda: counter.count > before, rounds=100, what="polls to resume")
+
+
+async def test_watch_pauses_under_a_dialog(build_app):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        counter = CountingClient(screen.client)
+        await pilot.press("f8")
+        await wait_for_screen(pilot, HistoryDialog)
+        before = counter.count
+        await pilot.pause(ITEM_SECONDS * 4)
+        assert counter.count == before and not screen.watching.watcher.active
+
+
+async def test_no_watch_target_never_polls_and_says_so(build_app):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        counter = CountingClient(main_screen(pilot).client)
+        await pilot.pause(ITEM_SECONDS * 3)
+        assert counter.count == 0
+        assert "watch off" in header_text(pilot)
+
+
+async def test_an_item_deleted_while_watched_says_so(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0001", if_match=None)
+        await wait_until(pilot, lambda: screen.session.gone, rounds=100, what="the watch to see the delete")
+        await pilot.pause()
+        assert "gone from the server" in header_text(pilot)
+
+
+async def test_undo_after_someone_else_wrote_opens_the_conflict_dialog_and_writes_nothing(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        before = screen.session.base.data
+        set_editor_json(pilot, {**before, "status": "mine"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.session.base.revision == "1"
+        sid = await orders_sid(other_writer)
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={**before, "status": "theirs"}, if_match="1")
+        await pilot.press("f9")
+        dialog = await wait_for_screen(pilot, ConflictDialog)
+        assert dialog.view.mine_data == before and dialog.view.theirs.revision == "2"
+        await answer(pilot, ConflictDialog, "back")
+        await settle(pilot)
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+    assert current.revision == "2" and current.data["status"] == "theirs"
+
+
+async def test_undo_of_a_save_nobody_followed_writes_the_previous_data(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        before = screen.session.base.data
+        set_editor_json(pilot, {**before, "status": "mine"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert json.loads(screen.editor.text) == before
+    current = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0001")
+    assert current.revision == "2" and current.data == before
+
+
+async def test_undo_delete_brings_back_data_and_ttl(build_app, other_writer):
+    sid = await orders_sid(other_writer)
+    created = await other_writer.create_item(SERVICE, sid, "order-0000-short", {"lives": "briefly"}, item_ttl=600)
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        told = record_notifications(app)
+        table = main_screen(pilot).item_table
+        table.focus()
+        assert table.select_key("order-0000-short")
+        await pilot.press("d")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert "order-0000-short" not in table.items
+        await pilot.press("u")
+        await settle(pilot)
+        assert "order-0000-short" in table.items
+        assert any("Brought back 'order-0000-short'" in message for message in told)
+    back = await other_writer.fetch_item(SERVICE, sid, "order-0000-short")
+    assert back.data == {"lives": "briefly"} and back.date_expires == created.date_expires
+
+
+async def test_undo_delete_of_a_key_created_again_writes_nothing_and_shows_the_conflict(build_app, other_writer):
+    sid = await orders_sid(other_writer)
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        table.focus()
+        table.select_key("order-0005")
+        deleted = table.items["order-0005"]
+        await pilot.press("d")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        await other_writer.create_item(SERVICE, sid, "order-0005", {"someone": "else"})
+        await pilot.press("u")
+        dialog = await wait_for_screen(pilot, ConflictDialog)
+        assert dialog.view.mine_data == deleted.data
+        await answer(pilot, ConflictDialog, "back")
+        await settle(pilot)
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0005")
+    assert current.data == {"someone": "else"}
+
+
+async def test_history_lists_versions_and_restore_writes_on_the_current_revision(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        original = screen.session.base.data
+        set_editor_json(pilot, {**original, "status": "v1"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("f8")
+        dialog = await wait_for_screen(pilot, HistoryDialog)
+        assert [v.revision for v in dialog.versions] == ["1", "0"]
+        await pilot.press("down")
+        await pilot.pause()
+        assert '"v1" → ' in str(dialog.query_one("#history-diff").render())
+        await pilot.press("r")
+        await settle(pilot)
+    current = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0001")
+    assert current.revision == "2" and current.data == original
+
+
+async def test_a_429_storm_backs_the_watch_off_honouring_retry_after_and_says_so(build_app):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real = client.fetch_item
+        storm = {"on": True, "reads": 0}
+
+        async def rate_limited(*args, **kwargs):
+            if storm["on"]:
+                storm["reads"] += 1
+                raise RateLimited("Too many requests", retry_after=1.0)
+            return await real(*args, **kwargs)
+
+        client.fetch_item = rate_limited
+        await wait_until(pilot, lambda: "rate limited" in header_text(pilot), rounds=200, what="the backoff notice")
+        assert storm["reads"] == 1 and "next in 1s" in header_text(pilot)
+        await pilot.pause(ITEM_SECONDS * 4)  # without backoff: four more reads
+        assert storm["reads"] == 1  # Retry-After: 1 s
+        storm["on"] = False
+        await wait_until(pilot, lambda: "watch on" in header_text(pilot), rounds=400, what="the watch to recover")
+
+
+async def test_the_header_forgets_the_server_state_when_the_item_closes(build_app, other_writer):
+    """Clearing the editor posts its Edited message, which redraws the server state: none."""
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0001", if_match=None)
+        await wait_until(pilot, lambda: "gone from the server" in header_text(pilot), rounds=200, what="the notice")
+        screen.editor.clear_item()
+        screen.show_location()
+        await pilot.pause()
+        assert "gone from the server" not in header_text(pilot) and "watch on" in header_text(pilot)
+
+
+def test_the_history_diff_and_list_show_remote_text_literally():
+    from datetime import datetime, timezone
+
+    from syncmap_tui.history import Version
+    from syncmap_tui.ui.dialogs.history import diff_text, version_label
+    from syncmap_tui.sync.models import MapItem
+
+    when = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+    current = MapItem("[bold]k", "AC", "IS", "MP", "", "[red]1", {"[b]x": "\x1b[2J"}, None, when, when, "s")
+    version = Version("[i]0", {"[b]x": "[link=http://x]y"}, when, when, None, when, "watch")
+    shown = diff_text(current, version)
+    assert "[b]x" in shown.plain and "[link=http://x]y" in shown.plain and "\x1b" not in shown.plain
+    assert not shown.spans or all("link" not in str(span.style) for span in shown.spans)
+    assert "[i]0" in version_label(version).plain
+
+
+def test_gone_keys_are_those_the_server_passed_over():
+    from syncmap_tui.ui.flows.watch import gone_keys
+
+    def items(*keys):
+        return [type("Item", (), {"key": key})() for key in keys]
+
+    visible = ["a", "b", "c", "d"]
+    assert gone_keys(visible, items("a", "c", "d", "e"), has_more=True) == ["b"]
+    assert gone_keys(visible, items("a", "b", "b2", "c"), has_more=True) == []  # d pushed out by b2: unknown
+    assert gone_keys(visible, items("a", "b"), has_more=False) == ["c", "d"]  # the map's last page
+    assert gone_keys(visible, items("x0", "x1", "x2", "x3"), has_more=True) == []  # all new keys: unknown
+
+
+async def test_a_row_deleted_by_someone_else_is_marked(build_app, other_writer):
+    app = build_app(SERVICE, "orders", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_screen(pilot).item_table
+        table.focus()
+        await other_writer.delete_item(SERVICE, await orders_sid(other_writer), "order-0003", if_match=None)
+        await wait_until(pilot, lambda: "✖" in str(table.get_cell("order-0003", "revision")), rounds=150,
+                         what="the row to be marked gone")
+        assert "✖" not in str(table.get_cell("order-0004", "revision"))
