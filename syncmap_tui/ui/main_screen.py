@@ -12,14 +12,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
-from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
@@ -38,6 +38,7 @@ from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
+from syncmap_tui.ui.widgets.panes import Body, ItemsPane
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
@@ -66,6 +67,9 @@ class EditorPlaceholder(Vertical):
 class MainScreen(Screen[None]):
     """Composes the widgets, holds what the flows share (the client, the open map, the editor),
     and starts the flows as workers: their groups decide what escape cancels and what replaces what."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    """A maximised pane (F8) still shows which account is open, and the keys."""
 
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
@@ -112,10 +116,10 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.target)
-        with Horizontal(id="body"):
+        with Body(id="body"):
             yield Navigator(id="navigator")
             with Vertical(id="workspace"):
-                with Vertical(id="items-pane"):
+                with ItemsPane(id="items-pane"):
                     yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
                     yield ItemTable(id="items")
                     yield Static("", id="items-status")
@@ -133,6 +137,10 @@ class MainScreen(Screen[None]):
     @property
     def item_table(self) -> ItemTable:
         return self.query_one(ItemTable)
+
+    @property
+    def body(self) -> Body:
+        return self.query_one(Body)
 
     @property
     def editor(self) -> ItemEditor:
@@ -220,10 +228,6 @@ class MainScreen(Screen[None]):
         self.draft_keeper.instance_lock.release()
         self.history.close()
 
-    def on_resize(self) -> None:
-        # Wide terminals show the table and the editor side by side; narrow ones stack them.
-        self.query_one("#workspace").set_class(self.size.width >= 140, "-wide")
-
     # -- what the flows show -------------------------------------------------------------------
 
     def set_activity(self, text: str = "") -> None:
@@ -256,7 +260,7 @@ class MainScreen(Screen[None]):
         else:
             text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
         if note:
-            text = f"{text} · {note}"
+            text = f"{note} · {text}"  # first: where a jump landed is what was asked
         if table.key_filter:
             text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
         self.query_one("#items-status", Static).update(Text(text))
@@ -322,8 +326,22 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        """Open a map the palette found, in the tree too, even of a service not expanded there."""
+        self.navigation.show_palette_maps(entry.service)
+        node = self.navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data  # the tree's own entry, which later changes to the map update
+            self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
         self._open_map_flow(entry)
+
+    def open_service_from_palette(self, service: Service) -> None:
+        node = self.navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.navigation.show_palette_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        self.navigator.move_cursor(node)
+        self.navigator.focus()
 
     def clear_key_filter(self) -> None:
         """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
@@ -353,8 +371,7 @@ class MainScreen(Screen[None]):
             return
         if not self.writable("save"):
             return
-        if session.in_flight is not None:
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self._saving_now():
             return
         self._save_flow(session)
 
@@ -363,8 +380,7 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("No item is open.")
             return
-        if session.in_flight is not None:  # a review would cancel the save's worker (same group)
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self._saving_now():
             return
         self._review_flow(session)
 
@@ -416,15 +432,24 @@ class MainScreen(Screen[None]):
         if self.writable("delete a map"):
             self._delete_map_flow()
 
+    def _saving_now(self) -> bool:
+        """A save travels: the flows of its worker group ("save") would cancel it; say so instead."""
+        session = self.session
+        if session is None or session.in_flight is None:
+            return False
+        self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        return True
+
     def action_show_history(self) -> None:
-        self._history_flow(picking=False)
+        if not self._saving_now():
+            self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.writable("restore a version"):
+        if self.writable("restore a version") and not self._saving_now():
             self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.writable("undo a save"):
+        if self.writable("undo a save") and not self._saving_now():
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.dialogs.base import ChoiceButton, Dialog, field_lines
 
 
@@ -89,7 +89,7 @@ class UnsavedChangesDialog(Dialog[LeaveChoice]):
         with Vertical(classes="dialog"):
             yield Label("Unsaved changes", classes="dialog-title")
             message = Text("The new item " if self.new_item else "The item ")
-            message.append_text(literal(self.key, "bold"))
+            message.append_text(key_text(self.key, "bold"))
             if self.new_item:
                 message.append(f" is not created yet. It is kept as a draft; {self.doing} anyway?")
             elif self.can_save:

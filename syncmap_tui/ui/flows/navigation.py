@@ -16,7 +16,7 @@ from syncmap_tui.sync.session import STORAGE_ERRORS, describe
 from syncmap_tui.sync.validation import LOOKS_LIKE_SID
 from syncmap_tui.tree_cache import CachedTree, TreeCache
 from syncmap_tui.ui.literal import literal_block
-from syncmap_tui.ui.widgets.navigator import MapEntry
+from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -67,6 +67,8 @@ class NavigationFlows:
         self.cached_tree: CachedTree | None = None
         """The last listing of this account's tree, shown until the server's replaces it."""
         self._cache_writes: set[asyncio.Task[None]] = set()
+        self.listed_maps: dict[str, list[SyncMap]] = {}
+        """Maps of services not expanded in the tree, by service SID, listed for the palette."""
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -103,6 +105,7 @@ class NavigationFlows:
             services = listed
             screen.set_activity()
             self.show_services(listed)
+            self.listed_maps.clear()
             screen.show_items_status()
             # The link's requests travel while the editor mounts.
             early = await self.link_fetches_for_listed_service(listed, early)
@@ -236,6 +239,30 @@ class NavigationFlows:
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
 
+    async def list_maps_for_palette(self) -> None:
+        """List the maps of the services whose maps the tree has not loaded, so that the palette
+        finds `orders` before its service is expanded. Once per service and connection (a refresh
+        of the services forgets them); failures leave those maps out, said in the palette's help."""
+        screen = self.screen
+        if screen.client is None:
+            return
+        for node in list(screen.navigator.root.children):
+            entry = node.data
+            if not isinstance(entry, ServiceEntry) or entry.maps_loaded or entry.service.sid in self.listed_maps:
+                continue
+            maps = await self.list_maps(entry.service.sid)
+            if not isinstance(maps, SyncError):
+                self.listed_maps[entry.service.sid] = maps
+
+    def show_palette_maps(self, service: Service) -> bool:
+        """Show in the tree the maps the palette listed for `service`. False if it listed none."""
+        maps = self.listed_maps.get(service.sid)
+        node = self.screen.navigator.service_node(service.sid)
+        if maps is None or node is None or not isinstance(node.data, ServiceEntry) or node.data.maps_loaded:
+            return False
+        self.screen.navigator.show_maps(service.sid, maps)
+        return True
+
     async def list_maps(self, service_sid: str) -> list[SyncMap] | SyncError:
         """A service's maps from the server (remembered in the tree cache), or the error."""
         client = self.screen.client
@@ -276,6 +303,7 @@ class NavigationFlows:
             return
         await self.open_map(entry)
         self.screen.item_table.focus()
+        self.screen.notify("The item table has the focus: ↑ ↓ choose, enter opens, tab moves on.", timeout=3)
 
     async def open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
         await self.prepare_map(entry)
@@ -288,6 +316,7 @@ class NavigationFlows:
         screen.current_map = entry
         screen.editing.leave_session()
         editor.clear_item()
+        editor.show_map_expiry(entry.sync_map.date_expires)
         screen.show_location()
         screen.show_webhook_notice()
 
@@ -372,6 +401,7 @@ class NavigationFlows:
                 screen.fail("Refreshing", error)
                 return
             self.show_services(services)
+            self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
             return
         table = screen.item_table

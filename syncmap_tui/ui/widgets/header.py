@@ -32,6 +32,7 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from syncmap_tui.config import Target
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.literal import literal, visible
 
 Severity = Literal["information", "warning", "error"]
@@ -103,7 +104,7 @@ class HeaderBar(Horizontal):
         for index, part in enumerate(p for p in parts if p):
             if index:
                 location.append(" › ", style="dim")
-            location.append_text(literal(part))
+            location.append_text(key_text(part))
         self.query_one("#location", Static).update(location)
 
     def show_activity(self, text: str) -> None:
