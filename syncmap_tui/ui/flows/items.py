@@ -311,7 +311,7 @@ class ItemFlows:
             screen.item_table.reset()
             screen.editor.clear_item()
             screen.show_location()
-            screen.show_webhook_notice()
+            screen.header.show_webhook_notice(None)
             screen.show_items_status()
         await screen.navigation.load_maps(entry.service)
         screen.notify(f"Deleted map {name!r}.", markup=False)

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
@@ -263,6 +263,38 @@ class NavigationFlows:
         self.screen.navigator.show_maps(service.sid, maps)
         return True
 
+    def show_in_tree(self, entry: MapEntry) -> MapEntry:
+        """Select a map the palette found in the tree, even of a service not expanded there; the
+        tree's own entry when it has one (it changes with a later update of the map)."""
+        navigator = self.screen.navigator
+        self.show_palette_maps(entry.service)
+        node = navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data
+            navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        return entry
+
+    def show_service_in_tree(self, service: Service) -> None:
+        """Move to a service the palette found, with its maps (listed by the palette, or loading)."""
+        navigator = self.screen.navigator
+        node = navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.show_palette_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        navigator.move_cursor(node)
+        navigator.focus()
+
+    def clear_key_filter(self) -> None:
+        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
+        screen = self.screen
+        if screen.jump_input.value:
+            with screen.jump_input.prevent(Input.Changed):
+                screen.jump_input.value = ""
+        if screen.item_table.key_filter:
+            screen.item_table.filter_keys("")
+            screen.show_items_status()
+
     async def list_maps(self, service_sid: str) -> list[SyncMap] | SyncError:
         """A service's maps from the server (remembered in the tree cache), or the error."""
         client = self.screen.client
@@ -318,7 +350,7 @@ class NavigationFlows:
         editor.clear_item()
         editor.show_map_expiry(entry.sync_map.date_expires)
         screen.show_location()
-        screen.show_webhook_notice()
+        screen.header.show_webhook_notice(entry.service)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
         """Load the map's items from the start, or from `from_key` on. False if it failed or a
