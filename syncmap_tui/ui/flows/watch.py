@@ -104,14 +104,17 @@ class WatchFlow:
         session = screen.session
         if session is None or session.in_flight is not None or screen.client is None:
             return False
+        # An answer to a read that left before the session wrote (a save, a recreate, an undo) tells
+        # nothing of what the server holds now: a 404 from before a recreate is no delete.
+        base = session.base
         try:
             item = await screen.client.fetch_item(session.service_sid, session.map_sid, session.key, retry=NO_RETRY)
         except ItemNotFound:
-            if screen.session is session:
+            if screen.session is session and session.base is base:
                 session.learn_gone()
                 self.show_server_state()
             return True
-        if screen.session is session and session.in_flight is None:
+        if screen.session is session and session.in_flight is None and session.base is base:
             session.learn(item, "watch")
             self.mark_changed([item])
             self.show_server_state()

@@ -1,0 +1,67 @@
+"""Found by trying to break the app (the adversary's round): stale answers, races with a second
+writer. Each test failed before its fix, or is a strict xfail that names the bug."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from syncmap_tui.sync.client import NO_RETRY
+from syncmap_tui.sync.errors import ItemNotFound
+from syncmap_tui.ui.dialogs.conflict import DeletedDialog
+from syncmap_tui.ui.flows import watch as watch_flow
+
+from .conftest import EMBEDDED
+from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_until
+
+SIZE = (120, 40)
+WATCHED = replace(EMBEDDED, watch=True)
+
+
+@pytest.fixture
+def item_polls_only(monkeypatch):
+    monkeypatch.setattr(watch_flow, "ITEM_INTERVAL", 0.1)
+    monkeypatch.setattr(watch_flow, "PAGE_INTERVAL", 3600.0)
+
+
+async def test_a_watch_404_read_before_a_recreate_does_not_mark_the_recreated_item_gone(
+    build_app, other_writer, item_polls_only
+):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        read_before: list[ItemNotFound] = []
+
+        async def fetch_item(*args, **kwargs):
+            """The watch's read (NO_RETRY) reaches the server at once; its 404 travels slowly back."""
+            try:
+                return await real_fetch(*args, **kwargs)
+            except ItemNotFound as error:
+                if kwargs.get("retry") is NO_RETRY:
+                    read_before.append(error)
+                    await slow_answer.wait()
+                raise
+
+        client.fetch_item = fetch_item
+        sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+        await other_writer.delete_item(SERVICE, sid, "order-0001", if_match=None)
+        await wait_until(pilot, lambda: read_before, what="the watch's read of the deleted item")
+        session = screen.session
+        assert not session.gone  # its answer is still on the way
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, DeletedDialog, "recreate")
+        await wait_until(pilot, lambda: session.in_flight is None and session.base.data == {"mine": 1},
+                         what="the recreate")
+        recreated = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+        assert recreated.data == {"mine": 1}
+        slow_answer.set()  # the 404 read before the recreate lands now
+        await pilot.pause(0.2)
+        assert not session.gone, "a 404 read before the recreate marked the recreated item gone"
