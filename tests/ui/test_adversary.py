@@ -65,3 +65,50 @@ async def test_a_watch_404_read_before_a_recreate_does_not_mark_the_recreated_it
         slow_answer.set()  # the 404 read before the recreate lands now
         await pilot.pause(0.2)
         assert not session.gone, "a 404 read before the recreate marked the recreated item gone"
+
+
+@pytest.fixture
+def page_polls_only(monkeypatch):
+    monkeypatch.setattr(watch_flow, "ITEM_INTERVAL", 3600.0)
+    monkeypatch.setattr(watch_flow, "PAGE_INTERVAL", 0.1)
+
+
+async def test_a_watch_page_read_before_a_recreate_shows_neither_the_deleted_item_nor_a_new_one(
+    build_app, other_writer, page_polls_only
+):
+    app = build_app(SERVICE, "orders", "order-0001", target=WATCHED)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real_list = client.list_item_page
+        slow_answer = asyncio.Event()
+        read_before = []
+
+        async def list_item_page(*args, **kwargs):
+            """The watch's page read (NO_RETRY) reaches the server at once; its answer travels slowly back."""
+            page = await real_list(*args, **kwargs)
+            if kwargs.get("retry") is NO_RETRY and not read_before:
+                read_before.append(page)
+                await slow_answer.wait()
+            return page
+
+        client.list_item_page = list_item_page
+        await wait_until(pilot, lambda: read_before, what="the watch's page read")
+        sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+        deleted = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+        await other_writer.delete_item(SERVICE, sid, "order-0001", if_match=None)
+        session = screen.session
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, DeletedDialog, "recreate")
+        await wait_until(pilot, lambda: session.in_flight is None and session.base.data == {"mine": 1},
+                         what="the recreate")
+        recreated = session.base
+        slow_answer.set()  # the page read before the delete lands now, with the deleted item in it
+        await wait_until(pilot, lambda: len(read_before) == 1 and slow_answer.is_set(), what="the answer")
+        await pilot.pause(0.2)
+        assert session.newer is None, f"the deleted item (revision {deleted.revision}) was taken for a new one"
+        shown = screen.item_table.items["order-0001"]
+        assert (shown.date_created, shown.data) == (recreated.date_created, recreated.data)

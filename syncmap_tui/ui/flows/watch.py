@@ -134,18 +134,24 @@ class WatchFlow:
         visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
         if not visible:
             return False
+        read_by, base = screen.session, screen.session.base if screen.session is not None else None
         page = await client.list_item_page(
             entry.service.sid, entry.sync_map.sid, page_size=len(visible), from_key=visible[0], retry=NO_RETRY,
         )
         if screen.current_map is not entry:
             return True
         session = screen.session
-        for item in page.records:
+        # The open item's row says nothing new when it was opened, saved or recreated since the read
+        # left (as in poll_item): the answer could hold the item someone deleted, or lack a recreated one.
+        stale_key = session.key if session is not None and (session is not read_by or session.base is not base) else None
+        records = [item for item in page.records if item.key != stale_key]
+        for item in records:
             if session is not None and item.key == session.key:
                 session.learn(item, "watch")
-        self.mark_changed(page.records)
+        self.mark_changed(records)
         for key in gone_keys(visible, page.records, page.has_more):
-            table.mark_gone(key)
+            if key != stale_key:
+                table.mark_gone(key)
         self.show_server_state()
         return True
 
