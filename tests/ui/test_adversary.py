@@ -4,12 +4,14 @@ writer. Each test failed before its fix, or is a strict xfail that names the bug
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
 import pytest
 
 from syncmap_tui.sync.client import NO_RETRY
 from syncmap_tui.sync.errors import ItemNotFound
+from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
 from syncmap_tui.ui.dialogs.conflict import DeletedDialog
 from syncmap_tui.ui.flows import watch as watch_flow
 
@@ -112,3 +114,47 @@ async def test_a_watch_page_read_before_a_recreate_shows_neither_the_deleted_ite
         assert session.newer is None, f"the deleted item (revision {deleted.revision}) was taken for a new one"
         shown = screen.item_table.items["order-0001"]
         assert (shown.date_created, shown.data) == (recreated.date_created, recreated.data)
+
+
+async def test_typing_while_another_item_is_fetched_is_not_wiped_when_it_arrives(build_app, other_writer):
+    """Enter on a row, then straight into the editor while the row's item travels (a slow network):
+    the keys typed land in the item still shown. Its arrival must not replace that edit unasked."""
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        asked: list[str] = []
+
+        async def fetch_item(*args, **kwargs):
+            item = await real_fetch(*args, **kwargs)
+            if item.key == "order-0002":
+                asked.append(item.key)
+                await slow_answer.wait()
+            return item
+
+        client.fetch_item = fetch_item
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0002")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: asked, what="order-0002 to be asked for")
+        editor = screen.editor
+        assert editor.open_item.key == "order-0001"
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while order-0002 travelled"})
+        await pilot.pause()
+        assert editor.modified
+        slow_answer.set()
+        for _ in range(50):
+            await pilot.pause(0.01)
+            if editor.open_item.key == "order-0002":
+                pytest.fail("order-0002 replaced the edit of order-0001 typed while it travelled, unasked")
+            if isinstance(app.screen, UnsavedChangesDialog):
+                break
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert editor.modified and editor.open_item.key == "order-0001"
+        assert json.loads(editor.text) == {"typed": "while order-0002 travelled"}
