@@ -16,7 +16,7 @@ from syncmap_tui.ui.dialogs.conflict import DeletedDialog
 from syncmap_tui.ui.flows import watch as watch_flow
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_until
+from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 WATCHED = replace(EMBEDDED, watch=True)
@@ -158,3 +158,95 @@ async def test_typing_while_another_item_is_fetched_is_not_wiped_when_it_arrives
         await settle(pilot)
         assert editor.modified and editor.open_item.key == "order-0001"
         assert json.loads(editor.text) == {"typed": "while order-0002 travelled"}
+
+
+async def test_typing_while_a_new_item_is_created_is_not_wiped_when_it_opens(build_app, emulator):
+    """n, Create on a slow network, then into the editor of the item still open: the new item's
+    arrival asks about those keys instead of replacing them."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.create import NewItemDialog
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        screen.item_table.focus()
+        await pilot.press("n")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        await pilot.press(*"brand-new")
+        dialog.query_one("#new-data").load_text('{"made": "by hand"}')
+        emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS})
+        dialog.query_one("#create").press()
+        flows = screen.item_flows
+        await wait_until(pilot, lambda: flows.creating is not None, what="the create on its way")
+        editor = screen.editor
+        assert editor.open_item.key == "order-0001"
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while the create travelled"})
+        await pilot.pause()
+        await wait_until(pilot, lambda: flows.creating is None, rounds=500, what="the create's answer")
+        emulator.faults.reset()
+        for _ in range(50):
+            await pilot.pause(0.01)
+            if editor.open_item.key == "brand-new":
+                pytest.fail("the new item replaced the edit of order-0001 typed while it was created, unasked")
+            if isinstance(app.screen, UnsavedChangesDialog):
+                break
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0001"
+        assert json.loads(editor.text) == {"typed": "while the create travelled"}
+        assert "brand-new" in screen.item_table.items
+
+
+async def test_typing_while_undo_delete_fetches_the_key_created_again_is_not_wiped(build_app, other_writer):
+    """u after someone created the key again: the conflict view opens on their item once it is
+    fetched. Keys typed into the item still open meanwhile are asked about, not replaced."""
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0005")
+        await pilot.press("d")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+        await other_writer.create_item(SERVICE, sid, "order-0005", {"someone": "else"})
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        asked: list[str] = []
+
+        async def fetch_item(*args, **kwargs):
+            item = await real_fetch(*args, **kwargs)
+            if item.key == "order-0005":
+                asked.append(item.key)
+                await slow_answer.wait()
+            return item
+
+        client.fetch_item = fetch_item
+        table.focus()
+        await pilot.press("u")
+        await wait_until(pilot, lambda: asked, what="order-0005 to be fetched")
+        editor = screen.editor
+        assert editor.open_item.key == "order-0001"
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while order-0005 travelled"})
+        await pilot.pause()
+        slow_answer.set()
+        for _ in range(50):
+            await pilot.pause(0.01)
+            if editor.open_item.key == "order-0005":
+                pytest.fail("undo delete's conflict view replaced the edit of order-0001 typed meanwhile, unasked")
+            if isinstance(app.screen, UnsavedChangesDialog):
+                break
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0001"
+        assert json.loads(editor.text) == {"typed": "while order-0005 travelled"}
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0005")
+    assert current.data == {"someone": "else"}

@@ -169,5 +169,7 @@ class HistoryFlow:
             return
         current = await client.fetch_item(entry.service.sid, entry.sync_map.sid, key)
         screen.item_table.update_item(current)
+        if screen.current_map is not entry or not await screen.editing.confirm_leave_again("open it"):
+            return
         session = screen.editing.show_item(current)
         await session.write_version(data, session.base, "Undo delete", ask=True)

@@ -98,7 +98,8 @@ class ItemFlows:
             screen.item_table.insert_item(created)
             screen.show_items_status()
             screen.item_table.select_key(created.key)
-            screen.editing.show_item(created)
+            if screen.current_map is entry and await screen.editing.confirm_leave_again("open the new item"):
+                screen.editing.show_item(created)
             screen.notify(f"Created {created.key!r}.", markup=False)
             return True
         return False

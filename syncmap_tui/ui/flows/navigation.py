@@ -333,13 +333,7 @@ class NavigationFlows:
         except STORAGE_ERRORS as error:
             screen.fail("Opening the item", error)
             return
-        if screen.current_map is not entry:
-            return
-        # Keys typed into the item still shown while this one travelled (or its save) are asked about
-        # like any other edit, not replaced.
-        session = screen.session
-        changed = screen.editor.modified or (session is not None and session.in_flight is not None)
-        if changed and not await screen.editing.confirm_leave("open another item"):
+        if screen.current_map is not entry or not await screen.editing.confirm_leave_again("open another item"):
             return
         screen.item_table.update_item(fresh)
         screen.editing.show_item(fresh)
