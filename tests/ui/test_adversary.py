@@ -250,3 +250,35 @@ async def test_typing_while_undo_delete_fetches_the_key_created_again_is_not_wip
         assert json.loads(editor.text) == {"typed": "while order-0005 travelled"}
     current = await other_writer.fetch_item(SERVICE, sid, "order-0005")
     assert current.data == {"someone": "else"}
+
+
+async def test_typing_while_the_open_item_is_deleted_keeps_what_was_typed(build_app, emulator, other_writer):
+    """d on the open item's row (no edit yet: nothing to ask), Delete, then into the editor while the
+    delete travels: the keys typed stay in the editor, with the item marked gone (ctrl+s offers to
+    recreate it), instead of being cleared away with the item."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.sync.errors import ItemNotFound
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0001")
+        await pilot.press("d")
+        emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS})
+        await answer(pilot, ConfirmDialog, True)
+        editor = screen.editor
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while the delete travelled"})
+        await pilot.pause()
+        await settle(pilot)
+        emulator.faults.reset()
+        assert editor.open_item is not None, "the keys typed while the delete travelled were cleared away"
+        assert json.loads(editor.text) == {"typed": "while the delete travelled"}
+        assert screen.session.gone
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    with pytest.raises(ItemNotFound):
+        await other_writer.fetch_item(SERVICE, sid, "order-0001")

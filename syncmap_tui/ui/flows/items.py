@@ -213,6 +213,8 @@ class ItemFlows:
         if not confirmed:
             return
         done = f"Deleted {item.key!r} (u brings it back)."
+        # What the user agreed to drop with the item; keys typed while the delete travels are not.
+        agreed = screen.editor.mine() if is_open else None
         try:
             await screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
             screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)  # for undo delete
@@ -231,10 +233,15 @@ class ItemFlows:
             screen.fail("Deleting", error)
             return
         screen.item_table.remove_item(item.key)
-        if is_open and screen.session is session:
-            screen.draft_keeper.discard()
-            screen.editor.clear_item()
-            screen.show_location()
+        if is_open and session is not None and screen.session is session:
+            if screen.editor.mine() != agreed:
+                session.learn_gone()
+                screen.watching.show_server_state()
+                done += " What you typed meanwhile stays in the editor: ctrl+s offers to recreate it."
+            else:
+                screen.draft_keeper.discard()
+                screen.editor.clear_item()
+                screen.show_location()
         screen.show_items_status()
         screen.notify(done, markup=False)
 
