@@ -282,3 +282,34 @@ async def test_typing_while_the_open_item_is_deleted_keeps_what_was_typed(build_
     sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
     with pytest.raises(ItemNotFound):
         await other_writer.fetch_item(SERVICE, sid, "order-0001")
+
+
+async def test_typing_while_the_open_items_map_is_deleted_keeps_a_draft_of_it(build_app, emulator, other_writer):
+    """Delete map with one of its items open (no edit yet: nothing to ask), then into the editor
+    while the delete travels: the item is gone with its map, but the keys typed meanwhile stay in a
+    draft (the next start offers it) instead of being discarded with the map."""
+    from syncmap_tui.drafts import DraftStore
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    service = await other_writer.fetch_service(SERVICE)
+    scratch = await other_writer.create_map(service.sid, unique_name="scratch")
+    await other_writer.create_item(service.sid, scratch.sid, "note", {"n": 1})
+    app = build_app(SERVICE, "scratch", "note")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        screen.navigator.focus()
+        await pilot.pause()
+        assert screen.navigator.current_map is not None and screen.navigator.current_map.sync_map.sid == scratch.sid
+        emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS})
+        screen.action_delete_map()
+        await answer(pilot, ConfirmDialog, True)
+        editor = screen.editor
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while the map's delete travelled"})
+        await pilot.pause()
+        await settle(pilot)
+        emulator.faults.reset()
+        drafts = screen.draft_keeper.store.load_all()
+    assert [json.loads(d.text) for d in drafts if d.key == "note"] == [{"typed": "while the map's delete travelled"}]

@@ -309,13 +309,20 @@ class ItemFlows:
         )
         if not confirmed:
             return
+        # What the user agreed to drop with the map; keys typed while the delete travels are not.
+        agreed = screen.editor.mine() if is_open and screen.editor.open_item is not None else None
+        done = f"Deleted map {name!r}."
         try:
             await screen.client.delete_map(entry.service.sid, entry.sync_map.sid)
         except STORAGE_ERRORS as error:
             screen.fail("Deleting the map", error)
             return
         if screen.current_map is not None and screen.current_map.sync_map.sid == entry.sync_map.sid:
-            screen.draft_keeper.discard()
+            if agreed is not None and screen.editor.open_item is not None and screen.editor.mine() != agreed:
+                screen.draft_keeper.flush()
+                done += " What you typed in its item meanwhile is kept in a draft: the next start offers it."
+            else:
+                screen.draft_keeper.discard()
             screen.current_map = None
             screen.item_table.reset()
             screen.editor.clear_item()
@@ -323,4 +330,4 @@ class ItemFlows:
             screen.show_webhook_notice()
             screen.show_items_status()
         await screen.navigation.load_maps(entry.service)
-        screen.notify(f"Deleted map {name!r}.", markup=False)
+        screen.notify(done, markup=False)
