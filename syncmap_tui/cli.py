@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     # Importing the UI allocates about half of the start-up's objects, all long-lived: the app
     # keeps garbage collection off from here until its first frame is out (SyncMapApp.started).
     gc.disable()
-    from syncmap_tui.ui.app import DeepLink, make_app
+    from syncmap_tui.ui.app import make_app
+    from syncmap_tui.ui.launch import DeepLink
 
     app = make_app(target, deep_link=DeepLink(args.service, args.map, args.key))
     app.run(mouse=not args.no_mouse)

@@ -23,28 +23,10 @@ The first of these that applies wins:
 The config file
 ---------------
 ``config.toml`` in the user config directory (``~/.config/syncmap-tui/config.toml`` on Linux, or
-under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it). It holds secrets, so it must be readable
-by you alone: a file that the group or others can read is refused until you run
-``chmod 600 <path>``::
-
-    active_profile = "staging"            # optional: without it, no profile is used by default
-
-    [profiles.staging]
-    account_sid = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   # required
-    api_key = "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"       # with api_secret ...
-    api_secret = "..."
-    # auth_token = "..."                  # ... or the account's Auth Token instead
-    region = "ie1"                        # optional, e.g. with edge = "dublin"
-    edge = "dublin"                       # optional
-    base_url = "http://127.0.0.1:8777"    # optional: replaces the URL made from edge/region
-    read_only = false                     # optional: the client may not send writes
-    production = false                    # optional: header warns, deletes require typing the key
-    watch = true                          # optional: false stops re-reading the open item (as --no-watch)
-
-    [profiles."my laptop"]                # names with other characters are quoted
-    account_sid = "AC00000000000000000000000000000000"
-    auth_token = "emulator-token"
-    base_url = "http://127.0.0.1:8777"
+under ``$XDG_CONFIG_HOME``; ``syncmap-tui`` prints it): ``active_profile = "NAME"`` (optional)
+and ``[profiles.NAME]`` tables of ``_STR_FIELDS`` and ``_BOOL_FIELDS``; README.md ("Config file")
+has the annotated example. It holds secrets, so it must be readable by you alone: a file that
+the group or others can read is refused until you run ``chmod 600 <path>``.
 
 When both an API key pair and an auth token are given, the API key is used. Unknown keys are
 refused (so that a typo such as ``api_secert`` is not silently ignored). ``base_url`` must use

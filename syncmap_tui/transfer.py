@@ -40,6 +40,7 @@ with 429 are sent again after Retry-After (a 429 applied nothing).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import math
@@ -120,11 +121,20 @@ class ExportedItem:
     date_expires: datetime | None
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every line: json.dumps with options builds a new one per call (~1 µs of the
+~8 µs a line cost)."""
+
+_when = functools.lru_cache(maxsize=4096)(format_datetime)
+"""format_datetime, remembered: items written together share their dates, and strftime was
+3 µs of a line's 8 (two dates a line)."""
+
+
 def json_line(record: dict[str, Any]) -> str:
     """One line of the file: compact JSON, non-ASCII kept, anything that does not print escaped.
     isprintable() first: escaping walks the text a character at a time in Python, and took a third
     of an export's time (10,000 items) although nearly every line has nothing to escape."""
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    text = _LINE_ENCODER.encode(record)
     return (text if text.isprintable() else escape_unprintable(text, keep="")) + "\n"
 
 
@@ -147,9 +157,9 @@ def item_line(item: MapItem) -> str:
         "key": item.key,
         "data": item.data,
         "revision": item.revision,
-        "date_created": format_datetime(item.date_created),
-        "date_updated": format_datetime(item.date_updated),
-        "date_expires": None if item.date_expires is None else format_datetime(item.date_expires),
+        "date_created": _when(item.date_created),
+        "date_updated": _when(item.date_updated),
+        "date_expires": None if item.date_expires is None else _when(item.date_expires),
     })
 
 
@@ -392,7 +402,7 @@ class Importer:
             page = await self.client.list_item_page(self.service_sid, self.map_sid, page_url=page.next_page_url)
 
     def _note(self, item: MapItem) -> None:
-        self._present[item.key] = _Present(item.revision, format_datetime(item.date_created), data_fingerprint(item.data))
+        self._present[item.key] = _Present(item.revision, _when(item.date_created), data_fingerprint(item.data))
 
     def _problem(self, item: ExportedItem, text: str) -> None:
         if len(self.summary.problems) < MAX_PROBLEMS_LISTED:

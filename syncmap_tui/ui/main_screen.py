@@ -465,6 +465,7 @@ class MainScreen(Screen[None]):
         if running:
             saving = self.session is not None and self.session.in_flight is not None
             creating = self.item_flows.creating is not None
+            transferring = any(worker.group == "transfer" for worker in running)
             for worker in running:
                 worker.cancel()
             self.set_activity()
@@ -474,7 +475,7 @@ class MainScreen(Screen[None]):
                     "draft); it may have arrived: the next save checks the revision first.",
                     markup=False,
                 )
-            elif not creating:  # the create flow says what became of the new item
+            elif not (creating or transferring):  # those flows say what became of their writes
                 self.notify("Cancelled.", markup=False)
         elif self.jump_input.has_focus or (self._editor is not None and self._editor.has_focus_within):
             self.item_table.focus()

@@ -13,7 +13,7 @@ from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen
+from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
 SIZE = (120, 32)
 
@@ -96,3 +96,51 @@ async def test_read_only_refuses_the_import(build_app, tmp_path):
         await settle(pilot)
         assert not isinstance(app.screen, FilePathDialog)
         assert any("read-only" in message for message in told), told
+
+
+async def test_a_map_named_like_markup_is_shown_literally_in_both_dialogs(build_app, emulator, tmp_path):
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+
+    name = "[bold red]m[/]"
+    emulator.store.create_map(DEFAULT_ACCOUNT_SID, SERVICE, unique_name=name)
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"key":"k","data":{}}\n')
+    app = build_app(SERVICE, name)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        await main.run_action("export_map")
+        dialog = await wait_for_screen(pilot, FilePathDialog)
+        assert name in str(dialog.query_one(".dialog-title", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        await main.run_action("import_into_map")
+        await give_path(pilot, path)
+        confirm = await wait_for_screen(pilot, ConfirmDialog)
+        assert f"map: {name}" in str(confirm.query_one("#confirm-fields", Static).render())
+        await answer(pilot, ConfirmDialog, False)
+        await settle(pilot)
+
+
+async def test_escape_cancels_an_import_and_says_what_it_did(build_app, emulator, tmp_path, other_writer):
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(f'{{"key":"k{n:03}","data":{{"n":{n}}}}}\n' for n in range(200)))
+    app = build_app(SERVICE, "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        told = record_notifications(app)
+        await settle(pilot)
+        await main_screen(pilot).run_action("import_into_map")
+        await give_path(pilot, path)
+        emulator.faults.update({"latency": 0.02, "methods": ["POST"]})
+        await answer(pilot, ConfirmDialog, True)
+        await wait_until(pilot, lambda: "importing" in str(main_screen(pilot).header.query_one("#activity", Static).render()),
+                         what="the import under way")
+        await pilot.press("escape")
+        await settle(pilot)
+    empty = await other_writer.fetch_map(SERVICE, "empty")
+    written = [item.key async for item in other_writer.list_items(empty.service_sid, empty.sid)]
+    assert 0 < len(written) < 200
+    assert [message for message in told if message.startswith("Cancelled")] == [
+        next(message for message in told if message.startswith("Cancelled. Interrupted the import"))
+    ], told
+    assert "goes on where this stopped" in told[-1], told

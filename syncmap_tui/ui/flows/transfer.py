@@ -74,6 +74,10 @@ class TransferFlows:
                     client, entry.service, entry.sync_map, lambda line: file.write(line.encode("utf-8")), now=now,
                     progress=lambda n: screen.set_activity(f"exported {n:,}…"),
                 )
+        except asyncio.CancelledError:
+            screen.set_activity()
+            screen.notify("Export cancelled; no file was written.", markup=False)
+            raise
         except FileExistsError:
             screen.set_activity()
             screen.notify(f"{path} exists already; nothing was written. Choose another name.",
@@ -131,7 +135,7 @@ class TransferFlows:
         if entry.service.saves_call_webhook:
             fields.append(("webhook", "the service's webhook is called once for each item written"))
         confirmed: bool = await screen.app.push_screen_wait(ConfirmDialog(
-            f"Import {count:,} items into {name}?",
+            f"Import {count:,} items from the file?",  # the map's name is in the fields, shown literally
             fields,
             confirm_label="Import",
             type_to_confirm=name if screen.target.production else None,
@@ -153,31 +157,36 @@ class TransferFlows:
                             now=lambda: formatting.now_utc())
         summary = importer.summary
         doing = "checking" if dry_run else "importing"
-        # What ends an import early with a summary (STORAGE_ERRORS holds OSError and the server's answers).
-        stoppers: tuple[type[BaseException], ...] = (asyncio.CancelledError, *STORAGE_ERRORS, ExportFileError)
         try:
             await importer.read_map(lambda n: screen.set_activity(f"reading the map: {n:,}…"))
             with open(path, "rb") as file:
                 _, items = read_export(file)
                 await importer.run(items, lambda s: screen.set_activity(f"{doing} {s.read:,}…"))
-        except stoppers as error:
-            summary.interrupted = True
-            screen.set_activity()
-            cancelled = isinstance(error, asyncio.CancelledError)
-            if not dry_run:
-                why = "Cancelled" if cancelled else f"Stopped: {error}"
-                screen.notify(f"{why}. {_one_line(summary)} Importing again goes on where this stopped.",
-                              severity="warning", timeout=12, markup=False)
-            elif isinstance(error, Exception):  # not the cancel, a BaseException
-                screen.fail("Reading the file and the map", error)
-            if cancelled:
-                raise
+        except asyncio.CancelledError:
+            self._stopped(summary, "Cancelled", None)
+            raise
+        except STORAGE_ERRORS as error:  # OSError (the file) is one of them
+            self._stopped(summary, f"Stopped: {error}", error)
+            return None
+        except ExportFileError as error:  # the file changed since it was checked
+            self._stopped(summary, f"Stopped: {error.message}", error)
             return None
         screen.set_activity()
         if not dry_run:
             screen.notify(_one_line(summary), severity="information" if summary.ok else "warning", timeout=12,
                           markup=False)
         return summary
+
+    def _stopped(self, summary: ImportSummary, why: str, error: Exception | None) -> None:
+        """Say what an import cut short did (a preview cut short: why it failed, if it did)."""
+        screen = self.screen
+        summary.interrupted = True
+        screen.set_activity()
+        if not summary.dry_run:
+            screen.notify(f"{why}. {_one_line(summary)} Importing again goes on where this stopped.",
+                          severity="warning", timeout=12, markup=False)
+        elif error is not None:
+            screen.fail("Reading the file and the map", error)
 
 
 def _one_line(summary: ImportSummary) -> str:
