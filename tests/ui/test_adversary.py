@@ -313,3 +313,53 @@ async def test_typing_while_the_open_items_map_is_deleted_keeps_a_draft_of_it(bu
         emulator.faults.reset()
         drafts = screen.draft_keeper.store.load_all()
     assert [json.loads(d.text) for d in drafts if d.key == "note"] == [{"typed": "while the map's delete travelled"}]
+
+
+async def test_opening_a_recovered_draft_asks_about_keys_typed_into_the_deep_linked_item(
+    build_app, other_writer, monkeypatch
+):
+    """A deep link opens an item and the user types at once; the drafts of a dead instance are
+    offered a moment later. Opening one must ask about that edit, not clear it away with the map."""
+    import threading
+
+    from syncmap_tui.drafts import Draft, DraftStore
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    service = await other_writer.fetch_service(SERVICE)
+    current = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=current.revision,
+        text='{"recovered": true}', item_ttl="", collection_ttl="", base_data=json.dumps(current.data),
+    ))
+    drafts_read = threading.Event()
+    real_load = DraftStore.load_all_with_problems
+
+    def slow_load(self):
+        drafts_read.wait(10)  # the drafts folder on a slow disk: the user types meanwhile
+        return real_load(self)
+
+    monkeypatch.setattr(DraftStore, "load_all_with_problems", slow_load)
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(pilot)
+        await wait_until(pilot, lambda: screen.session is not None, rounds=1000, what="the deep link")
+        editor = screen.editor
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "right after the deep link"})
+        await pilot.pause()
+        drafts_read.set()
+        await answer(pilot, RecoverDraftDialog, "open")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if isinstance(app.screen, UnsavedChangesDialog):
+                break
+            if editor.open_item is None or editor.open_item.key != "order-0001":
+                pytest.fail("opening the draft cleared the edit typed into the deep-linked item, unasked")
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0001"
+        assert json.loads(editor.text) == {"typed": "right after the deep link"}
