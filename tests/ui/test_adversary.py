@@ -363,3 +363,41 @@ async def test_opening_a_recovered_draft_asks_about_keys_typed_into_the_deep_lin
         await settle(pilot)
         assert editor.open_item.key == "order-0001"
         assert json.loads(editor.text) == {"typed": "right after the deep link"}
+
+
+async def test_a_refresh_404_read_before_a_recreate_does_not_mark_the_recreated_item_gone(build_app, other_writer):
+    """As the watch's: a refresh's read of the open item that left before the session recreated it."""
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        read_before: list[ItemNotFound] = []
+
+        async def fetch_item(*args, **kwargs):
+            try:
+                return await real_fetch(*args, **kwargs)
+            except ItemNotFound as error:
+                if not read_before:  # the refresh's read: its 404 travels slowly back
+                    read_before.append(error)
+                    await slow_answer.wait()
+                raise
+
+        client.fetch_item = fetch_item
+        sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+        await other_writer.delete_item(SERVICE, sid, "order-0001", if_match=None)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: read_before, what="the refresh's read of the deleted item")
+        session = screen.session
+        screen.editor.json_area.focus()
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, DeletedDialog, "recreate")
+        await wait_until(pilot, lambda: session.in_flight is None and session.base.data == {"mine": 1},
+                         what="the recreate")
+        slow_answer.set()
+        await settle(pilot)
+        assert not session.gone, "a refresh's 404 read before the recreate marked the recreated item gone"
