@@ -401,3 +401,39 @@ async def test_a_refresh_404_read_before_a_recreate_does_not_mark_the_recreated_
         slow_answer.set()
         await settle(pilot)
         assert not session.gone, "a refresh's 404 read before the recreate marked the recreated item gone"
+
+
+async def test_undo_last_save_never_reverts_a_save_this_editor_never_showed(build_app, other_writer):
+    """Two instances share the history. A saves; B (another pane, a colleague on the same account)
+    saves on top, and records it as "yours". A, which never showed B's save, presses F9: the undo
+    must not silently put back A's data over B's change; the conflict view shows B's version first."""
+    from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        before = screen.session.base.data
+        set_editor_json(pilot, {**before, "status": "a's save"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        session = screen.session
+        assert session.base.revision == "1"
+        # Instance B's save, and its record in the shared history.
+        theirs = await other_writer.update_item(
+            session.service_sid, session.map_sid, "order-0001", data={**before, "status": "b's save"}, if_match="1"
+        )
+        ref = screen.history.ref(session.service_sid, session.map_sid, "order-0001")
+        screen.history.store.record(ref, theirs, "saved", by_you=True, replaced="1")
+        await pilot.press("f9")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if isinstance(app.screen, ConflictDialog):
+                break
+        asked = isinstance(app.screen, ConflictDialog)
+        if asked:
+            await answer(pilot, ConflictDialog, "back")
+        await settle(pilot)
+    current = await other_writer.fetch_item(SERVICE, session.map_sid, "order-0001")
+    assert current.data["status"] == "b's save", "F9 reverted a save this editor never showed, unasked"
+    assert asked

@@ -115,8 +115,17 @@ class HistoryFlow:
             return
         base = session.base
         # The editor's base when it is that save (its url and author are the server's), else the history's.
-        made_on = base if (base.revision, base.date_created) == (saved.revision, saved.date_created) else saved.as_item(ref)
-        if await session.write_version(previous.data, made_on, "Undo last save") and not session.discarded:
+        shown = (base.revision, base.date_created) == (saved.revision, saved.date_created)
+        made_on = base if shown else saved.as_item(ref)
+        if not shown:
+            # A save this editor never showed (another running instance's, which the history calls
+            # yours as well) is not undone blind, even if nobody wrote since.
+            screen.notify(
+                f"Undo last save: your last save of {session.key!r} is revision {saved.revision}, which this "
+                f"editor does not show (it shows revision {base.revision}). Nothing is written unless you "
+                "choose it in the conflict view.", severity="warning", markup=False,
+            )
+        if await session.write_version(previous.data, made_on, "Undo last save", ask=not shown) and not session.discarded:
             screen.item_table.update_item(session.base)
             screen.notify(
                 f"Undone: {session.key!r} holds revision {previous.revision}'s data again "
