@@ -437,3 +437,53 @@ async def test_undo_last_save_never_reverts_a_save_this_editor_never_showed(buil
     current = await other_writer.fetch_item(SERVICE, session.map_sid, "order-0001")
     assert current.data["status"] == "b's save", "F9 reverted a save this editor never showed, unasked"
     assert asked
+
+
+async def test_a_delete_cut_short_by_opening_another_row_can_still_be_undone(build_app, emulator, other_writer):
+    """d, Delete, then enter on another row while the delete's answer travels: opening the row
+    cancels the delete's flow (one flow at a time), though the server has deleted the item. u must
+    still bring it back: its data is nowhere else (it was listed, never opened)."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    listed = await other_writer.fetch_item(SERVICE, sid, "order-0005")
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0005")
+        await pilot.press("d")
+        emulator.faults.update({"latency": 0.6, "methods": WRITE_METHODS, "after_commit": True})
+        await answer(pilot, ConfirmDialog, True)
+
+        async def deleted_on_server() -> bool:
+            try:
+                await other_writer.fetch_item(SERVICE, sid, "order-0005")
+            except ItemNotFound:
+                return True
+            return False
+
+        for _ in range(100):
+            if await deleted_on_server():
+                break
+            await pilot.pause(0.01)
+        assert await deleted_on_server()
+        table.focus()
+        assert table.select_key("order-0006")
+        await pilot.press("enter")  # while the delete's answer is still on its way
+        await settle(pilot)
+        history = screen.history
+        await wait_until(
+            pilot, lambda: history.store.deleted_items(history.ref("", "", "").base_url, listed.service_sid, sid),
+            rounds=300, what="the delete's answer",
+        )
+        emulator.faults.reset()
+        assert "order-0005" not in table.items
+        table.focus()
+        await pilot.press("u")
+        await settle(pilot)
+    back = await other_writer.fetch_item(SERVICE, sid, "order-0005")
+    assert back.data == listed.data

@@ -3,6 +3,7 @@ or still open at quit is kept (in memory for `n`, and as a draft)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.errors import AlreadyExists, ItemNotFound, RevisionConflict
@@ -215,9 +216,23 @@ class ItemFlows:
         done = f"Deleted {item.key!r} (u brings it back)."
         # What the user agreed to drop with the item; keys typed while the delete travels are not.
         agreed = screen.editor.mine() if is_open else None
+        request = asyncio.ensure_future(
+            screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
+        )
+
+        def landed(done: asyncio.Future[None]) -> None:
+            """The deleted version goes to the history for undo delete whenever the delete lands, even
+            after this flow was cut short (escape, or another row opened: one such flow at a time):
+            an item only listed, never opened, is nowhere else."""
+            if done.cancelled() or done.exception() is not None:
+                return
+            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)
+            if screen.current_map is entry:
+                screen.item_table.remove_item(item.key)
+
+        request.add_done_callback(landed)
         try:
-            await screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
-            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)  # for undo delete
+            await asyncio.shield(request)
         except RevisionConflict:
             screen.notify(
                 f"Not deleted: {item.key!r} changed since revision {item.revision}. Refresh and look again.",
