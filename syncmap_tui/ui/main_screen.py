@@ -349,18 +349,25 @@ class MainScreen(Screen[None]):
         if self.target.read_only:
             self.refuse_read_only("save")
             return
-        if session.in_flight is not None:
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self.save_on_its_way():
             return
         self._save_flow(session)
+
+    def save_on_its_way(self) -> bool:
+        """True, said, while a save's answer travels: the flows that write through the session share
+        the save's worker group ("save", exclusive), and starting one would cancel the save's flow."""
+        session = self.session
+        if session is None or session.in_flight is None:
+            return False
+        self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        return True
 
     def action_review_server_version(self) -> None:
         session = self.session
         if session is None:
             self.notify("No item is open.")
             return
-        if session.in_flight is not None:  # a review would cancel the save's worker (same group)
-            self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        if self.save_on_its_way():
             return
         self._review_flow(session)
 
@@ -421,17 +428,23 @@ class MainScreen(Screen[None]):
         self._delete_map_flow()
 
     def action_show_history(self) -> None:
+        if self.save_on_its_way():
+            return
         self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
         if self.target.read_only:
             self.refuse_read_only("restore a version")
             return
+        if self.save_on_its_way():
+            return
         self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
         if self.target.read_only:
             self.refuse_read_only("undo a save")
+            return
+        if self.save_on_its_way():
             return
         self._undo_save_flow()
 

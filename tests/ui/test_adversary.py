@@ -487,3 +487,31 @@ async def test_a_delete_cut_short_by_opening_another_row_can_still_be_undone(bui
         await settle(pilot)
     back = await other_writer.fetch_item(SERVICE, sid, "order-0005")
     assert back.data == listed.data
+
+
+@pytest.mark.parametrize("key", ["f8", "f9"])
+async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app, emulator, other_writer, key):
+    """F8 (history) or F9 (undo save) pressed while a save's answer travels: their flows share the
+    save's group, and starting one cancelled the save's flow silently (the save landed; the editor
+    stayed dirty on the old revision). They must say a save is on its way instead."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+
+    from .helpers import record_notifications
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        told = record_notifications(app)
+        screen = main_screen(pilot)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS, "after_commit": True})
+        await pilot.press("ctrl+s")
+        session = screen.session
+        await wait_until(pilot, lambda: session.in_flight is not None, what="the save on its way")
+        await pilot.press(key)
+        await settle(pilot)
+        emulator.faults.reset()
+        assert any("is on its way" in message for message in told), told
+        assert session.base.revision == "1" and not screen.editor.is_dirty
+        assert json.loads(screen.editor.text) == {"mine": 1}
