@@ -102,7 +102,9 @@ def run(emulator: CountingEmulator, seconds: float, *extra: str) -> dict[str, fl
     argv = app_argv("--base-url", emulator.url, "demo-store", "orders", "order-0001", *extra)
     with PtyProgram(argv, child_env(80, 24), 80, 24) as app:
         app.wait_for(lambda s: "✓ valid JSON" in s and "order-0001" in s and "watch o" in s)
-        app.settle(quiet=0.6)
+        # Quiet for longer than start-up's last redraw (the cached tree's "refreshing…" replaced by
+        # the server's listing can come late on a loaded machine), shorter than a poll interval.
+        app.settle(quiet=2.0)
         idle_requests, idle_bytes = idle_phase(app, emulator, seconds)
         result = {"idle_requests": idle_requests, "idle_bytes": idle_bytes}
         if "--no-watch" not in extra:

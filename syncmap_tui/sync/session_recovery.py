@@ -60,11 +60,14 @@ class RecoveryFlows:
 
     # -- undo and restore ----------------------------------------------------------------------
 
-    async def write_version(self, data: dict[str, Any], made_on: MapItem, doing: str, *, ask: bool = False) -> bool:
-        """Undo a save, restore a version: write `data` as an edit made on `made_on` (your save that is
-        undone; the version shown), If-Match the revision the server has now, fetched first. When
-        anyone wrote after `made_on`, or `ask`, the conflict view opens instead (their change, and
-        this one): nothing is written unless the user says so there. True once the server holds `data`."""
+    async def write_version(
+        self, data: dict[str, Any], made_on: MapItem, doing: str, *, item_ttl: int | None = None, ask: bool = False,
+    ) -> bool:
+        """Undo a save, restore a version: write `data` (and `item_ttl`, when the expiry is to change
+        too; 0: none) as an edit made on `made_on` (your save that is undone; the version shown),
+        If-Match the revision the server has now, fetched first. When anyone wrote after `made_on`,
+        or `ask`, the conflict view opens instead (their change, and this one): nothing is written
+        unless the user says so there. True once the server holds it."""
         if self._refuse_write():
             return False
         if self.modified():
@@ -73,17 +76,17 @@ class RecoveryFlows:
         try:
             current = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
         except ItemNotFound:
-            self._rebase(made_on, Mine(format_data(data)))
+            self._rebase(made_on, Mine(format_data(data), _ttl_field(item_ttl)))
             return await self._deleted(expired=False)
         except STORAGE_ERRORS as error:
             self.prompter.tell(f"{doing} failed: nothing was written. {describe(error)}", "error")
             return False
         self.seen(current, "seen")
-        if same_item(made_on, current) and json_equal(current.data, data):
+        if same_item(made_on, current) and json_equal(current.data, data) and item_ttl is None:
             self._rebase(current, Mine(format_data(current.data)))
             self.prompter.tell(f"The server already holds that data, at revision {current.revision}: nothing to write.")
             return True
-        mine = Mine(format_data(data))
+        mine = Mine(format_data(data), _ttl_field(item_ttl))
         self._rebase(made_on, mine)
         if ask or not (same_item(made_on, current) and current.revision == made_on.revision):
             if not ask:
@@ -199,3 +202,7 @@ class RecoveryFlows:
         self.prompter.tell(f"Saved {self.key!r}: now revision {created.revision}.")
         return True
 
+
+def _ttl_field(item_ttl: int | None) -> str:
+    """The ItemTtl field as the user would type it: empty leaves the expiry as it is."""
+    return "" if item_ttl is None else str(item_ttl)

@@ -465,7 +465,7 @@ def parse_ttl(text: str) -> int:
     if not _DURATION.fullmatch(stripped):
         raise ValidationError(
             TwilioCode.TTL_INVALID,
-            f"{text!r} is not a TTL: use seconds or a duration like 90s, 15m, 2h, 7d or 1h30m",
+            f"{text!r} is not a TTL: seconds, or 90s, 15m, 2h, 7d, 1h30m",
         )
     seconds = sum(_seconds(n, text) * _UNIT_SECONDS[unit.lower()] for n, unit in _DURATION_PART.findall(stripped))
     return check_ttl(seconds)

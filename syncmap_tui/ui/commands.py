@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
+from syncmap_tui.ui.display import display_key
 from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
@@ -77,6 +78,13 @@ class SyncCommands(Provider):
         editor = await main.ensure_editor()
         await editor.run_action(action)
 
+    async def startup(self) -> None:
+        # The maps of services not expanded in the tree: listed once, so that a map is found by
+        # its name whether or not its service was opened (a few requests, the first time only).
+        main = self.main
+        if main is not None:
+            await main.navigation.list_maps_for_palette()
+
     def _targets(self) -> list[tuple[str, Callable[[], object], str]]:
         main = self.main
         if main is None:
@@ -86,14 +94,17 @@ class SyncCommands(Provider):
             if not isinstance(node.data, ServiceEntry):
                 continue
             service = node.data.service
-            targets.append((f"service: {visible(service.display_name)}", partial(main.navigator.move_cursor, node), service.sid))
-            for map_node in node.children:
-                entry = map_node.data
-                if isinstance(entry, MapEntry):
-                    name = f"map: {visible(service.display_name)} › {visible(entry.sync_map.display_name)}"
-                    targets.append((name, partial(main.open_map_from_palette, entry), entry.sync_map.sid))
+            targets.append((f"service: {display_key(service.display_name)}",
+                            partial(main.open_service_from_palette, service), service.sid))
+            if node.data.maps_loaded:
+                entries = [child.data for child in node.children if isinstance(child.data, MapEntry)]
+            else:
+                entries = [MapEntry(service, m) for m in main.navigation.listed_maps.get(service.sid, [])]
+            for entry in entries:
+                name = f"map: {display_key(service.display_name)} › {display_key(entry.sync_map.display_name)}"
+                targets.append((name, partial(main.open_map_from_palette, entry), entry.sync_map.sid))
         for key in list(main.item_table.items)[:2000]:
-            targets.append((f"item: {visible(key)}", partial(main.open_key_from_palette, key), "loaded item"))
+            targets.append((f"item: {display_key(key)}", partial(main.open_key_from_palette, key), "loaded item"))
         return targets
 
     async def discover(self) -> Hits:

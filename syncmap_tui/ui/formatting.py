@@ -18,10 +18,11 @@ def format_when(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def format_short_when(moment: datetime | None) -> str:
+def format_short_when(moment: datetime | None, *, with_year: bool = True) -> str:
+    """`2026-01-15 12:00`, or without the year `01-15 12:00` where columns are few."""
     if moment is None:
         return "—"
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
 
 
 def format_duration(seconds: float) -> str:

@@ -16,6 +16,7 @@ from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.ui.widgets.editor import ItemEditor
 from syncmap_tui.ui.widgets.item_table import ItemTable
 from syncmap_tui.ui.widgets.navigator import Navigator
+from syncmap_tui.ui.widgets.panes import Body
 
 
 EDITING_ACTIONS = ("select_all", "copy", "cut", "paste", "undo", "redo")
@@ -34,6 +35,7 @@ def _text_keys() -> list[Binding]:
 def _sections(app_bindings: list[BindingType]) -> list[tuple[str, list[BindingType]]]:
     return [
         ("Everywhere", [*app_bindings, *MainScreen.BINDINGS]),
+        ("Layout (tree, table and editor)", Body.BINDINGS),
         ("Service and map tree", Navigator.BINDINGS),
         ("Item table", ItemTable.BINDINGS),
         ("Editor", [*ItemEditor.BINDINGS, *_text_keys()]),
@@ -43,7 +45,9 @@ def _sections(app_bindings: list[BindingType]) -> list[tuple[str, list[BindingTy
 
 
 EXTRA_KEYS = [
-    ("Everywhere", "tab / shift+tab", "Move between the tree, the table, the editor and the TTL fields"),
+    ("Everywhere", "tab / shift+tab",
+     "Move the focus, always in this order: tree, jump field, table, JSON, item TTL, map TTL (the last three "
+     "once an item is open). A bar on the left marks the focused one"),
     ("Everywhere", "ctrl+p", "Command palette: every action, and jump to a service, map or item"),
     ("Item table", "enter", "Open the item in the editor"),
     ("Dialogs", "tab / shift+tab", "Move between the choices; enter presses the focused one (no letter answers)"),

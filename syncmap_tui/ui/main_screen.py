@@ -8,18 +8,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from syncmap_tui.config import Target
 from syncmap_tui.drafts import PendingDraft
-from syncmap_tui.sync.models import MapItem
+from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.flows.drafts import DraftKeeper
@@ -29,15 +27,16 @@ from syncmap_tui.ui.flows.items import ItemFlows
 from syncmap_tui.ui.flows.navigation import NavigationFlows
 from syncmap_tui.ui.flows.prompter import ScreenPrompter
 from syncmap_tui.ui.flows.recovery import DraftRecovery
+from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
-from syncmap_tui.ui.flows.transfer import TransferFlows
-from syncmap_tui.ui.literal import visible
-from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
+from syncmap_tui.ui.widgets.editor_placeholder import EditorPlaceholder
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
+from syncmap_tui.ui.widgets.items_status import ItemsStatus
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
+from syncmap_tui.ui.widgets.panes import Body, ItemsPane
 
 if TYPE_CHECKING:
     from syncmap_tui.sync.client import SyncClient
@@ -47,25 +46,16 @@ if TYPE_CHECKING:
 
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
-WEBHOOK_NOTICE = "webhook"
-"""The header notice's source for "saves call a webhook"."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
-
-
-class EditorPlaceholder(Vertical):
-    """Stands where the ItemEditor goes, looking as it does with no item open, until the first frame
-    with the services is out. Importing and composing the editor (a TextArea with tree-sitter JSON,
-    two TTL inputs) takes ~0.3 s of CPU on a 2-core machine: a third of the start-up. It says what
-    the editor says with no item open, so that the swap does not show."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
 
 
 class MainScreen(Screen[None]):
     """Composes the widgets, holds what the flows share (the client, the open map, the editor),
     and starts the flows as workers: their groups decide what escape cancels and what replaces what."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    """A maximised pane (F8) still shows which account is open, and the keys."""
 
     BINDINGS = [
         Binding("ctrl+s", "save_item", "Save", id="save-item", priority=True),
@@ -112,13 +102,13 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.target)
-        with Horizontal(id="body"):
+        with Body(id="body"):
             yield Navigator(id="navigator")
             with Vertical(id="workspace"):
-                with Vertical(id="items-pane"):
+                with ItemsPane(id="items-pane"):
                     yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
                     yield ItemTable(id="items")
-                    yield Static("", id="items-status")
+                    yield ItemsStatus("", id="items-status")
                 yield EditorPlaceholder(id="editor-placeholder")
         yield SteadyFooter()
 
@@ -133,6 +123,10 @@ class MainScreen(Screen[None]):
     @property
     def item_table(self) -> ItemTable:
         return self.query_one(ItemTable)
+
+    @property
+    def body(self) -> Body:
+        return self.query_one(Body)
 
     @property
     def editor(self) -> ItemEditor:
@@ -161,18 +155,8 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
-        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
-        from syncmap_tui.ui.widgets.editor import ItemEditor
-
-        placeholder = self.query_one(EditorPlaceholder)
-        editor = ItemEditor(id="editor")
-        parent = placeholder.parent
-        assert isinstance(parent, Widget)
-        with self.app.batch_update():  # one frame with the editor where the placeholder was
-            await parent.mount(editor, after=placeholder)
-            await placeholder.remove()
-        self._editor = editor
-        return editor
+        self._editor = await self.query_one(EditorPlaceholder).replace_with_editor()
+        return self._editor
 
     async def frame_shown(self) -> None:
         """Return once the screen has been refreshed with what is on it now."""
@@ -186,7 +170,8 @@ class MainScreen(Screen[None]):
 
     @cached_property
     def finding(self) -> FindFlows:
-        # Loaded on first use: the find and copy modules bring the dialogs (~18 ms), off the first frame.
+        # Loaded on first use, off the first frame: with the dialogs they bring, find takes ~3.7 ms and
+        # copy ~7 ms by -X importtime (least of three runs).
         from syncmap_tui.ui.flows.find import FindFlows
 
         return FindFlows(self)
@@ -219,10 +204,6 @@ class MainScreen(Screen[None]):
         self.draft_keeper.instance_lock.release()
         self.history.close()
 
-    def on_resize(self) -> None:
-        # Wide terminals show the table and the editor side by side; narrow ones stack them.
-        self.query_one("#workspace").set_class(self.size.width >= 140, "-wide")
-
     # -- what the flows show -------------------------------------------------------------------
 
     def set_activity(self, text: str = "") -> None:
@@ -237,35 +218,21 @@ class MainScreen(Screen[None]):
             open_item.key if open_item else "",
         )
 
-    def show_webhook_notice(self) -> None:
-        """Before any save: a save in this map calls the service's webhook (issue #14)."""
-        entry = self.current_map
-        if entry is not None and entry.service.saves_call_webhook:
-            self.header.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
-        else:
-            self.header.clear_notice(WEBHOOK_NOTICE)
-
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:
             self.items_note = note
-        note = self.items_note
-        table = self.item_table
-        if self.current_map is None:
-            text = "Choose a map in the tree."
-        else:
-            text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
-        if note:
-            text = f"{text} · {note}"
-        if table.key_filter:
-            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
-        self.query_one("#items-status", Static).update(Text(text))
+        self.query_one(ItemsStatus).show(self.item_table, map_open=self.current_map is not None, note=self.items_note)
 
     def fail(self, doing: str, error: Exception) -> None:
         self.set_activity()
         self.notify(f"{doing} failed: {describe(error)}", severity="error", timeout=8, markup=False)
 
-    def refuse_read_only(self, doing: str) -> None:
-        self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+    def writable(self, doing: str) -> bool:
+        """True unless the session is read-only; then it says that `doing` cannot be done, and nothing is sent."""
+        if self.target.read_only:
+            self.notify(f"This session is read-only: cannot {doing}; nothing was sent.", severity="warning", markup=False)
+            return False
+        return True
 
     # -- what the app asks of the screen --------------------------------------------------------
 
@@ -317,20 +284,13 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
-        self._open_map_flow(entry)
+        self._open_map_flow(self.navigation.show_in_tree(entry))
 
-    def clear_key_filter(self) -> None:
-        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
-        if self.jump_input.value:
-            with self.jump_input.prevent(Input.Changed):
-                self.jump_input.value = ""
-        if self.item_table.key_filter:
-            self.item_table.filter_keys("")
-            self.show_items_status()
+    def open_service_from_palette(self, service: Service) -> None:
+        self.navigation.show_service_in_tree(service)
 
     def open_key_from_palette(self, key: str) -> None:
-        self.clear_key_filter()
+        self.navigation.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
@@ -342,34 +302,14 @@ class MainScreen(Screen[None]):
     # -- actions ----------------------------------------------------------------------------------
 
     def action_save_item(self) -> None:
-        session = self.session
-        if session is None:
-            self.notify("No item is open.")
-            return
-        if self.target.read_only:
-            self.refuse_read_only("save")
-            return
-        if self.save_on_its_way():
-            return
-        self._save_flow(session)
-
-    def save_on_its_way(self) -> bool:
-        """True, said, while a save's answer travels: the flows that write through the session share
-        the save's worker group ("save", exclusive), and starting one would cancel the save's flow."""
-        session = self.session
-        if session is None or session.in_flight is None:
-            return False
-        self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
-        return True
+        session = self.editing.idle_session(saving=True)
+        if session is not None:
+            self._save_flow(session)
 
     def action_review_server_version(self) -> None:
-        session = self.session
-        if session is None:
-            self.notify("No item is open.")
-            return
-        if self.save_on_its_way():
-            return
-        self._review_flow(session)
+        session = self.editing.idle_session(saving=False)
+        if session is not None:
+            self._review_flow(session)
 
     def action_jump_to_key(self) -> None:
         if self.current_map is None:
@@ -404,63 +344,43 @@ class MainScreen(Screen[None]):
         self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create an item")
-            return
-        self._new_item_flow()
+        if self.writable("create an item"):
+            self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete an item")
-            return
-        self._delete_item_flow()
+        if self.writable("delete an item"):
+            self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("create a map")
-            return
-        self._new_map_flow()
+        if self.writable("create a map"):
+            self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("delete a map")
-            return
-        self._delete_map_flow()
+        if self.writable("delete a map"):
+            self._delete_map_flow()
 
     def action_show_history(self) -> None:
-        if self.save_on_its_way():
-            return
-        self._history_flow(picking=False)
+        if not self.editing.saving_now():
+            self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("restore a version")
-            return
-        if self.save_on_its_way():
-            return
-        self._history_flow(picking=True)
+        if self.writable("restore a version") and not self.editing.saving_now():
+            self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a save")
-            return
-        if self.save_on_its_way():
-            return
-        self._undo_save_flow()
+        if self.writable("undo a save") and not self.editing.saving_now():
+            self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("undo a delete")
-            return
-        self._undo_delete_flow()
+        if self.writable("undo a delete"):
+            self._undo_delete_flow()
+
     def action_export_map(self) -> None:
         self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.target.read_only:
-            self.refuse_read_only("import into a map")
-            return
-        self._import_flow()
+        if self.writable("import into a map"):
+            self._import_flow()
 
     def action_focus_items(self) -> None:
         self.item_table.focus()
@@ -562,6 +482,7 @@ class MainScreen(Screen[None]):
     @flow("Undoing the delete", exclusive=True, group="open")
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
+
     @flow("Exporting the map", exclusive=True, group="transfer")
     async def _export_map_flow(self) -> None:
         await self.transfer.export_map()

@@ -23,7 +23,7 @@ import pytest
 
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.cli import LISTENING
-from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.type_ahead import TYPE_AHEAD_GUARD_SECONDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLUMNS, ROWS = 80, 24

@@ -18,7 +18,7 @@ from textual.widgets import Button, OptionList, Static
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.errors import ItemNotFound
-from syncmap_tui.ui.app import TYPE_AHEAD_GUARD_SECONDS
+from syncmap_tui.ui.type_ahead import TYPE_AHEAD_GUARD_SECONDS
 from syncmap_tui.ui.dialogs.base import ChoiceButton
 from syncmap_tui.ui.dialogs.conflict import REVERTED_SIGN, ConflictDialog, DeletedDialog
 from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice

@@ -164,3 +164,14 @@ async def test_save_to_file_suggests_a_private_folder_and_says_the_full_path(bui
     assert written.read_text(encoding="utf-8") == '{"kept": 1}'
     assert oct(written.parent.stat().st_mode & 0o777) == "0o700"
     assert any(str(written.resolve()) in message for message in told), told
+
+
+async def test_the_draft_dialog_names_the_service_and_the_map(build_app, other_writer):
+    """Issue #15: the dialog showed the SIDs of the service and the map, which have names."""
+    await draft_for(other_writer, "order-0057", '{"kept": 1}', "0", {})
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await wait_for_screen(pilot, RecoverDraftDialog)
+        fields = str(dialog.query_one("#draft-fields").render())
+        assert "map: orders" in fields and "service: Demo Store" in fields, fields
+        assert "MP" not in fields and "IS" not in fields, fields

@@ -22,7 +22,7 @@ from syncmap_tui.sync.client import NO_RETRY, SyncClient
 from syncmap_tui.ui.app import make_app
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.launch import DeepLink
-from syncmap_tui.ui.flows.copy import SavePathDialog
+from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.flows.find import FindDialog
 
 from .conftest import EMULATOR_URL
@@ -60,7 +60,7 @@ async def test_typing_in_the_jump_field_filters_the_loaded_rows_and_clearing_sho
         expected = [key for key in loaded if "sku-0001" in key]
         assert shown_keys(table) == expected and 0 < len(expected) < len(loaded)
         assert table.window.pending is None and list(table.items) == loaded  # no page loaded meanwhile
-        assert "sku-0001" in str(main.query_one("#items-status").render())
+        assert str(main.query_one("#items-status").render()) == f"filter 'sku-0001': 10 of {len(loaded)} loaded"
         main.jump_input.value = ""
         await settle(pilot)
         assert shown_keys(table)[: len(loaded)] == loaded
@@ -277,7 +277,7 @@ async def test_save_item_json_to_a_file_asks_before_replacing_one(build_app, tmp
         main = main_screen(pilot)
         path = tmp_path / "order.json"
         await main.run_action("save_item_json")
-        dialog = await wait_for_screen(pilot, SavePathDialog)
+        dialog = await wait_for_screen(pilot, FilePathDialog)
         dialog.query_one(Input).value = str(path)
         await pilot.press("enter")
         await settle(pilot)
@@ -287,7 +287,7 @@ async def test_save_item_json_to_a_file_asks_before_replacing_one(build_app, tmp
         path.write_text("someone else's file")
         for replace, expected in ((False, "someone else's file"), (True, main.editor.text + "\n")):
             await main.run_action("save_item_json")
-            dialog = await wait_for_screen(pilot, SavePathDialog)
+            dialog = await wait_for_screen(pilot, FilePathDialog)
             dialog.query_one(Input).value = str(path)
             await pilot.press("enter")
             await answer(pilot, ConfirmDialog, replace)
@@ -361,4 +361,30 @@ async def test_no_page_loads_while_filtering_and_paging_resumes_when_the_filter_
         main.jump_input.value = ""
         await settle(pilot)
         assert table.current_item.key == "sku-00099"
-        assert len(table.items) > loaded  # the page after came
+        # The page after comes once the filter is cleared (waited for: under load it lands after a settle).
+        await wait_until(pilot, lambda: len(table.items) > loaded, what="the page after the last loaded row")
+
+
+async def test_the_watch_reads_the_rows_the_filter_shows_and_never_marks_a_hidden_one(build_app, other_writer, monkeypatch):
+    from dataclasses import replace
+
+    from syncmap_tui.ui.flows import watch as watch_flow
+
+    from .conftest import EMBEDDED
+
+    monkeypatch.setattr(watch_flow, "PAGE_INTERVAL", 0.3)
+    app = build_app(SERVICE, "orders", target=replace(EMBEDDED, watch=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        table = main.item_table
+        await pilot.press("ctrl+f", *"0090")
+        await pilot.pause()
+        assert shown_keys(table) == ["order-0090"]
+        table.focus()
+        sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={"hidden": True}, if_match=None)
+        await other_writer.update_item(SERVICE, sid, "order-0090", data={"shown": True}, if_match=None)
+        await wait_until(pilot, lambda: "•" in str(table.get_cell("order-0090", "revision")), rounds=150,
+                         what="the row shown to be marked")
+        assert main.app.screen is main  # no error dialog: the hidden row was not drawn on

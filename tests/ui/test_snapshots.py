@@ -1,4 +1,4 @@
-"""The look of each screen state that matters, at 80×24 and 120×40, as SVG snapshots.
+"""The look of each screen state that matters, at 80×24 and 200×50, as SVG snapshots.
 
 The data is the seeded demo at a pinned clock (tests/ui/conftest.py), the editor does not blink,
 and every snapshot is taken once the workers are done, so the same code draws the same SVG.
@@ -18,7 +18,9 @@ from textual.pilot import Pilot
 
 from syncmap_tui.config import Target
 from syncmap_tui.sync.validation import MAX_DATA_BYTES, encode_data
+from syncmap_tui.ui.dialogs.confirm import ConfirmDialog, UnsavedChangesDialog
 from syncmap_tui.ui.dialogs.conflict import ConflictDialog, DeletedDialog
+from syncmap_tui.ui.dialogs.create import NewItemDialog, NewMapDialog
 from syncmap_tui.ui.dialogs.merge import MergeDialog
 from syncmap_tui.ui.help_screen import HelpScreen
 
@@ -27,7 +29,7 @@ from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait
 RunBefore = Callable[[Pilot], Awaitable[None]]
 
 
-@pytest.fixture(params=[(80, 24), (120, 40)], ids=lambda size: f"{size[0]}x{size[1]}")
+@pytest.fixture(params=[(80, 24), (200, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
 def terminal_size(request) -> tuple[int, int]:
     return request.param
 
@@ -156,3 +158,151 @@ def test_header_of_a_read_only_production_target_with_a_long_name(build_app, sna
         read_only=True, production=True,
     )
     assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size, run_before=settle)
+
+
+def test_find_in_values_with_matches(snapshot_of):
+    """The find dialog once its scan is done: the progress line and matches whose keys and values
+    look like markup, shown as typed."""
+
+    async def find_key(pilot: Pilot) -> None:
+        from syncmap_tui.ui.flows.find import FindDialog
+
+        await pilot.press("ctrl+g")
+        dialog = await wait_for_screen(pilot, FindDialog)
+        await pilot.press(*"key", "enter")
+        await settle(pilot)
+        assert dialog.results.state == "done"
+
+    assert snapshot_of((SERVICE, "edge-cases"), find_key)
+# -- issue #15: the layout of each task, every dialog, the palette and each TTL message ------------
+
+
+def test_choosing_a_map_gives_the_table_the_room(snapshot_of):
+    """A map just opened, no item: the table has the focus (its bar shows) and most of the rows."""
+    assert snapshot_of((SERVICE, "orders"))
+
+
+def test_keys_that_differ_invisibly(snapshot_of, other_writer):
+    """NFC and NFD `café`, a trailing space, the characters `\\x0a` and a line feed: four rows that
+    read differently, and the tree as wide as its names allow."""
+
+    async def add_look_alike_keys(pilot: Pilot) -> None:
+        import unicodedata
+
+        sync_map = await other_writer.fetch_map(SERVICE, "empty")
+        for key in (unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café"), "sku", "sku ",
+                    "a\\x0ab", "a\nb"):
+            await other_writer.create_item(SERVICE, sync_map.sid, key, {"k": 1})
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snapshot_of((SERVICE, "empty"), add_look_alike_keys)
+
+
+def test_delete_confirmation(snapshot_of):
+    async def delete_the_row(pilot: Pilot) -> None:
+        main_screen(pilot).item_table.focus()
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmDialog)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), delete_the_row)
+
+
+def test_unsaved_changes_dialog(snapshot_of):
+    async def quit_with_an_edit(pilot: Pilot) -> None:
+        set_editor_json(pilot, {"edited": True})
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, UnsavedChangesDialog)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), quit_with_an_edit)
+
+
+def test_new_item_dialog(snapshot_of):
+    async def new_item(pilot: Pilot) -> None:
+        await pilot.press("ctrl+n")
+        await wait_for_screen(pilot, NewItemDialog)
+
+    assert snapshot_of((SERVICE, "orders"), new_item)
+
+
+def test_new_map_dialog(snapshot_of):
+    async def new_map(pilot: Pilot) -> None:
+        main_screen(pilot).navigator.focus()
+        await pilot.press("m")
+        await wait_for_screen(pilot, NewMapDialog)
+
+    assert snapshot_of((SERVICE, "orders"), new_map)
+
+
+def test_command_palette(snapshot_of):
+    async def open_palette(pilot: Pilot) -> None:
+        from textual.command import CommandPalette
+
+        await pilot.press("ctrl+p")
+        await wait_for_screen(pilot, CommandPalette)
+        await pilot.press(*"orders")
+        await settle(pilot)
+        await pilot.pause(0.3)  # the palette searches after a short debounce
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), open_palette)
+
+
+@pytest.mark.parametrize(
+    "field, typed",
+    [
+        ("item_ttl", "abc"),
+        ("item_ttl", "99999999999"),
+        ("item_ttl", "2h"),
+        ("item_ttl", "0"),
+        ("collection_ttl", "7d"),
+    ],
+    ids=["not-a-ttl", "too-long", "expires", "never", "map-ttl-alone"],
+)
+def test_ttl_messages(snapshot_of, field, typed):
+    async def type_a_ttl(pilot: Pilot) -> None:
+        ttl_field = getattr(main_screen(pilot).editor, field)
+        ttl_field.input.focus()
+        await pilot.press(*typed)
+        await pilot.pause()
+
+    assert snapshot_of((SERVICE, "carts", "cart-2"), type_a_ttl)
+
+
+def test_production_delete_asks_to_type_the_key(build_app, snap_compare, terminal_size):
+    """The confirmation says it is the key that must be typed, and shows it as display_key does."""
+    target = Target(label="acme-prod", base_url=None, credentials=None, production=True)
+
+    async def delete_the_row(pilot: Pilot) -> None:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmDialog)
+
+    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size,
+                        run_before=delete_the_row)
+
+
+def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snap_compare, terminal_size, emulator):
+    """A draft of an earlier run: the key, the map and the service by name, when it was typed."""
+    import json as json_module
+
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.drafts import Draft, DraftStore
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+
+    from .conftest import PINNED_NOW
+
+    sync_map = emulator.store.get_map(DEFAULT_ACCOUNT_SID, SERVICE, "orders")
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=sync_map.service_sid, map_sid=sync_map.sid, key="order-0007", base_revision="0",
+        text='{"kept": true}', item_ttl="", collection_ttl="", base_data=json_module.dumps({}), saved_at=PINNED_NOW,
+    ))
+
+    async def wait_for_the_offer(pilot: Pilot) -> None:
+        await wait_for_screen(pilot, RecoverDraftDialog)  # not settle(): the flow waits on the dialog
+        await pilot.pause(0.2)
+
+    assert snap_compare(build_app(), terminal_size=terminal_size, run_before=wait_for_the_offer)

@@ -161,3 +161,14 @@ async def test_the_history_hook_sees_loaded_saved_and_conflict_versions(world, c
     prompter.conflicts.append("back")
     await session.save()
     assert seen == [("0", "loaded", None), ("1", "saved", "0"), ("2", "conflict", None)]
+
+
+async def test_undo_of_a_save_that_set_an_expiry_takes_the_expiry_back(world, client) -> None:
+    item = await world.fetch(KEY)
+    session, buffer, prompter = open_session(world, client, item)
+    buffer.item_ttl = "60"  # a TTL-only save: the item would vanish in a minute
+    assert await session.save()
+    assert (await world.fetch(KEY)).date_expires is not None
+    assert await session.write_version(item.data, session.base, "Undo last save", item_ttl=0)
+    server = await world.fetch(KEY)
+    assert server.date_expires is None and server.data == item.data and server.revision == "2"

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button
 from textual.widgets.button import ButtonVariant
 
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.type_ahead import TYPE_AHEAD_GUARD_SECONDS
 
 
@@ -126,5 +126,5 @@ def field_lines(fields: list[tuple[str, str]]) -> Text:
         if index:
             text.append("\n")
         text.append(f"{name}: ", style="bold")
-        text.append_text(literal(value))
+        text.append_text(key_text(value))  # keys, names, revisions: what tells them apart shows
     return text

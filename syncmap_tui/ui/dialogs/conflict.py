@@ -19,7 +19,8 @@ from syncmap_tui.sync.session import ConflictChoice, DeletedChoice
 from syncmap_tui.sync.validation import escape_unprintable
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import format_duration, format_time_left, format_when
-from syncmap_tui.ui.literal import literal, visible
+from syncmap_tui.ui.display import key_text
+from syncmap_tui.ui.literal import visible
 from syncmap_tui.ui.dialogs.base import Dialog
 
 
@@ -37,7 +38,7 @@ class DeletedDialog(Dialog[DeletedChoice]):
         with Vertical(classes="dialog", id="deleted"):
             yield Label("The item expired" if self.expired else "The item was deleted", classes="dialog-title")
             message = Text()
-            message.append_text(literal(self.key, "bold"))
+            message.append_text(key_text(self.key, "bold"))
             if self.expired:
                 message.append(" reached its expiry while you were editing it: the server no longer has it.")
             else:
@@ -153,7 +154,7 @@ class ConflictDialog(Dialog[ConflictChoice]):
 
     def _summary(self) -> Text:
         view = self.view
-        summary = literal(view.theirs.key, "bold")
+        summary = key_text(view.theirs.key, "bold")
         summary.no_wrap = False
         summary.append(
             f": you loaded revision {visible(view.base.revision)}; the server now has revision {visible(view.theirs.revision)}"

@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from syncmap_tui.sync.validation import ValidationError, check_data, check_key, parse_ttl
-from syncmap_tui.ui.literal import literal, literal_block
+from syncmap_tui.ui.display import key_text
+from syncmap_tui.ui.literal import literal_block
 from syncmap_tui.ui.dialogs.base import Dialog
 
 
@@ -110,7 +111,7 @@ class NewMapDialog(Dialog["NewMapRequest | None"]):
         with Vertical(classes="dialog"):
             yield Label("New map", classes="dialog-title")
             where = Text("in service ")
-            where.append_text(literal(self.service_name, "bold"))
+            where.append_text(key_text(self.service_name, "bold"))
             yield Static(where)
             yield Label("Unique name (optional)")
             yield Input(id="map-name", compact=True)

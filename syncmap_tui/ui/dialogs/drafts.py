@@ -22,12 +22,16 @@ RecoveryChoice = Literal["open", "export", "discard", "later"]
 class RecoverDraftDialog(Dialog[RecoveryChoice]):
     """An edit from an earlier session that was never saved: open it, save it to a file, or drop it."""
 
-    def __init__(self, draft: Draft, position: int, count: int, *, read_only: bool = False) -> None:
+    def __init__(
+        self, draft: Draft, position: int, count: int, *, read_only: bool = False, names: tuple[str, str] | None = None
+    ) -> None:
         super().__init__(back_answer="later")
         self.draft = draft
         self.position = position
         self.count = count
         self.read_only = read_only
+        self.service_name, self.map_name = names or (draft.service_sid, draft.map_sid)
+        """The names the draft's service and map have now (their SIDs where none is known)."""
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -38,8 +42,8 @@ class RecoverDraftDialog(Dialog[RecoveryChoice]):
                 field_lines(
                     [
                         ("key", draft.key),
-                        ("map", draft.map_sid),
-                        ("service", draft.service_sid),
+                        ("map", self.map_name),
+                        ("service", self.service_name),
                         ("based on revision", draft.base_revision or "(new item)"),
                         ("last typed", format_when(draft.saved_at)),
                     ]

@@ -14,12 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
-from textual.widgets import Button, Input, Label, Static
 
 from syncmap_tui.drafts import json_file_name
 from syncmap_tui.private_files import create_new, write_atomically
@@ -34,8 +29,8 @@ from syncmap_tui.sync.shell_commands import (
 )
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 from syncmap_tui.ui.clipboard import copied_message, osc52_note, tmux_set_clipboard
-from syncmap_tui.ui.dialogs.base import ChoiceButton, Dialog
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -73,33 +68,6 @@ class CopySource:
             self.service_sid, self.map_sid, self.item.key, self.item.revision, checked.value,
             parse_optional_ttl(self.item_ttl_text), parse_optional_ttl(self.collection_ttl_text),
         )
-
-
-class SavePathDialog(Dialog["str | None"]):
-    """Where to save the item's JSON."""
-
-    GUARDED = False  # opened by the user to type into
-
-    def __init__(self, suggested: str) -> None:
-        super().__init__(back_answer=None)
-        self.suggested = suggested
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Save the item's JSON to a file", classes="dialog-title")
-            yield Input(self.suggested, id="save-path", compact=True)
-            yield Static(Text("An existing file is replaced only if you say so. The file is readable by you alone.", style="dim"))
-            with Horizontal(classes="dialog-buttons"):
-                yield self.choice("Cancel", None, id="cancel")
-                yield ChoiceButton("Save", "primary", id="save")
-
-    def on_mount(self) -> None:
-        self.query_one("#save-path", Input).focus()
-
-    @on(Button.Pressed, "#save")
-    @on(Input.Submitted, "#save-path")
-    def _save(self) -> None:
-        self.dismiss(self.query_one("#save-path", Input).value.strip() or None)
 
 
 class CopyFlows:
@@ -192,7 +160,11 @@ class CopyFlows:
         """Ask where, then write the JSON (0600, whole or not at all); an existing file only if the user says so."""
         screen = self.screen
         suggested = str(Path.cwd() / json_file_name(source.key, "item"))
-        answer = await screen.app.push_screen_wait(SavePathDialog(suggested))
+        answer = await screen.app.push_screen_wait(FilePathDialog(
+            suggested,
+            title="Save the item's JSON to a file",
+            note="An existing file is replaced only if you say so. The file is readable by you alone.",
+        ))
         if answer is None:
             return
         path = Path(answer).expanduser()

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.session import EditSession, Kept
+from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept
+from syncmap_tui.sync.validation import ValidationError
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.formatting import expiry_after, format_expiry
 
-# Each dialog module is imported where its dialog is first shown, off the first frame: by
-# -X importtime (least of three runs) 1.5 ms for their base, then 1.3-2.5 ms each, ~11 ms for all.
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
 
@@ -43,7 +45,11 @@ class EditingFlows:
         editor.show_read_only(READ_ONLY_REASON if screen.target.read_only else None)
         editor.changed()
         screen.show_location()
-        editor.json_area.focus()
+        screen.body.show_editor()  # a maximised table would hide the item just opened
+        # At once, not as `focus()` does (after the messages queued so far): keys typed as soon as
+        # the item shows must reach the JSON, and the frame showing it can go out before a
+        # deferred focus lands (a pty test lost its first key to the tree, ~1 start in 4).
+        screen.set_focus(editor.json_area)
         screen.watching.item_opened()
         return session
 
@@ -99,7 +105,7 @@ class EditingFlows:
             )
         )
         if choice == "save":
-            if session is None or not await session.save():
+            if session is None or not await self.confirm_map_ttl() or not await self._save(session):
                 return False
             if session.discarded:  # the item was deleted, and the user dropped the edit
                 keeper.discard()
@@ -120,10 +126,84 @@ class EditingFlows:
         changed = (editor is not None and editor.modified) or (session is not None and session.in_flight is not None)
         return not changed or await self.confirm_leave(doing)
 
+    def saving_now(self) -> bool:
+        """A save travels: a flow of its worker group ("save": a review, a restore, an undo) would
+        cancel it; say so instead."""
+        session = self.screen.session
+        if session is None or session.in_flight is None:
+            return False
+        self.screen.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        return True
+
+    def idle_session(self, *, saving: bool) -> EditSession | None:
+        """The open item's session if a save (`saving`) or a review may start now; else None, said why."""
+        screen = self.screen
+        session = screen.session
+        if session is None:
+            screen.notify("No item is open.")
+            return None
+        if saving and not screen.writable("save"):
+            return None
+        return None if self.saving_now() else session
+
     async def save(self, session: EditSession) -> None:
-        if await session.save() and not session.discarded:
-            self.screen.item_table.update_item(session.base)
+        if await self.confirm_map_ttl():
+            await self._save(session)
         self.after_session_flow(session)
+
+    async def _save(self, session: EditSession) -> bool:
+        screen = self.screen
+        editor = screen.editor
+        map_ttl_sent = bool(editor.collection_ttl.value.strip())
+        saved = await session.save()
+        if saved and not session.discarded:
+            screen.item_table.update_item(session.base)
+            if map_ttl_sent:
+                await self._show_new_map_expiry()
+        if saved and screen.focused is not None and screen.focused in editor.query_one("#editor-ttls").walk_children():
+            editor.json_area.focus()  # a TTL field, emptied by the save, is no place to type on
+        return saved
+
+    async def confirm_map_ttl(self) -> bool:
+        """A typed map TTL (CollectionTtl) changes when the whole map expires, every item with it:
+        ask first, saying what it is now and what it becomes. True when nothing is typed there, or
+        a typo that the save itself refuses."""
+        screen = self.screen
+        editor = screen.editor
+        entry = screen.current_map
+        try:
+            seconds = parse_optional_ttl(editor.collection_ttl.value)
+        except ValidationError:
+            return True
+        if seconds is None or entry is None:
+            return True
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+        now = formatting.now_utc()
+        fields = [
+            ("map", entry.sync_map.display_name),
+            ("now", format_expiry(entry.sync_map.date_expires, now)),
+            ("after the save", format_expiry(expiry_after(seconds, now), now)),
+        ]
+        if editor.map_ttl_alone:
+            fields.append(("note", COLLECTION_TTL_RULE))
+        confirmed = await screen.app.push_screen_wait(
+            ConfirmDialog("Change when the whole map expires?", fields, confirm_label="Save, map TTL too")
+        )
+        return confirmed
+
+    async def _show_new_map_expiry(self) -> None:
+        screen = self.screen
+        entry = screen.current_map
+        if entry is None or screen.client is None:
+            return
+        try:
+            sync_map = await screen.client.fetch_map(entry.service.sid, entry.sync_map.sid)
+        except STORAGE_ERRORS as error:
+            screen.fail("Reading the map's new expiry", error)
+            return
+        entry.sync_map = sync_map  # the tree's entry too: it is the same object
+        screen.editor.show_map_expiry(sync_map.date_expires)
 
     async def review(self, session: EditSession) -> None:
         await session.review()

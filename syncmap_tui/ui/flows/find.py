@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 FIND_GROUP = "find"
 EXCERPT_WIDTH = 48
+KEY_WIDTH = 32
 
 
 @dataclass
@@ -52,7 +53,9 @@ class FindDialog(Dialog["str | None"]):
     GUARDED = False  # opened by the user to type into
     BINDINGS = [Binding("escape", "stop_or_close", "Stop the scan, or close", id="find-stop-or-close")]
     DEFAULT_CSS = """
-    FindDialog #find-results { height: 1fr; min-height: 3; border: round $panel-lighten-2; }
+    FindDialog #find-results {
+        height: 1fr; min-height: 3; border: round $panel-lighten-2; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     FindDialog #find-progress { height: 1; }
     """
 
@@ -98,7 +101,8 @@ class FindDialog(Dialog["str | None"]):
 
     @staticmethod
     def _option(key: str, shown: str) -> Option:
-        prompt = literal(key, "bold")
+        # One line a match (the list does not wrap): a long key is cut so that its excerpt shows too.
+        prompt = literal(key if len(key) <= KEY_WIDTH else key[: KEY_WIDTH - 1] + "…", "bold")
         prompt.append("  ")
         prompt.append_text(literal(shown, "dim"))
         return Option(prompt)
@@ -213,7 +217,7 @@ class FindFlows:
         if screen.current_map is None:
             return
         table = screen.item_table
-        screen.clear_key_filter()
+        screen.navigation.clear_key_filter()
         if key not in table.items and not await screen.navigation.load_first_page(from_key=key):
             return
         item = table.items.get(key)

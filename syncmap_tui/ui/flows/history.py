@@ -11,10 +11,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
 from syncmap_tui.history import HistoryStore, ItemRef, Version
+from syncmap_tui.sync.errors import AlreadyExists
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session_parts import Seen, SeenHow
+from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
 from syncmap_tui.ui import formatting
 
+# Dialogs are imported where they are first shown, off the first frame (see ui/dialogs/__init__.py).
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
 
@@ -113,6 +116,7 @@ class HistoryFlow:
         saved, previous = pair
         if screen.session is not session:
             return
+        item_ttl = self._expiry_back(saved, previous)
         base = session.base
         # The editor's base when it is that save (its url and author are the server's), else the history's.
         shown = (base.revision, base.date_created) == (saved.revision, saved.date_created)
@@ -125,20 +129,30 @@ class HistoryFlow:
                 f"editor does not show (it shows revision {base.revision}). Nothing is written unless you "
                 "choose it in the conflict view.", severity="warning", markup=False,
             )
-        if await session.write_version(previous.data, made_on, "Undo last save", ask=not shown) and not session.discarded:
+        # The session says what was written ("Saved …"), or why nothing was.
+        if await session.write_version(
+            previous.data, made_on, "Undo last save", item_ttl=item_ttl, ask=not shown
+        ) and not session.discarded:
             screen.item_table.update_item(session.base)
-            screen.notify(
-                f"Undone: {session.key!r} holds revision {previous.revision}'s data again "
-                f"(now revision {session.base.revision}).", markup=False,
-            )
+
+    def _expiry_back(self, saved: Version, previous: Version) -> int | None:
+        """The ItemTtl that gives back the expiry your save changed (0: it had none); None when the
+        save left it alone, or when the earlier expiry has passed (said: the expiry stays)."""
+        from syncmap_tui.sync.undo import ExpiredMeanwhile, remaining_ttl
+
+        if saved.date_expires == previous.date_expires:
+            return None
+        try:
+            return remaining_ttl(previous.date_expires, formatting.now_utc()) or 0
+        except ExpiredMeanwhile:
+            self.screen.notify("The expiry it had before has passed: undo puts the data back and leaves the expiry.",
+                               severity="warning", markup=False)
+            return None
 
     async def undo_delete(self) -> None:
         """Bring back the item you deleted last in this map, with its data and the TTL it had left.
         If the key holds an item again, nothing is written: that item opens, and the conflict view
         shows it against the deleted version."""
-        from syncmap_tui.sync.errors import AlreadyExists
-        from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
-
         screen = self.screen
         entry, client = screen.current_map, screen.client
         if entry is None or client is None:

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
@@ -16,7 +16,7 @@ from syncmap_tui.sync.session import STORAGE_ERRORS, describe
 from syncmap_tui.sync.validation import LOOKS_LIKE_SID
 from syncmap_tui.tree_cache import CachedTree, TreeCache
 from syncmap_tui.ui.literal import literal_block
-from syncmap_tui.ui.widgets.navigator import MapEntry
+from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -67,6 +67,8 @@ class NavigationFlows:
         self.cached_tree: CachedTree | None = None
         """The last listing of this account's tree, shown until the server's replaces it."""
         self._cache_writes: set[asyncio.Task[None]] = set()
+        self.listed_maps: dict[str, list[SyncMap]] = {}
+        """Maps of services not expanded in the tree, by service SID, listed for the palette."""
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -103,6 +105,7 @@ class NavigationFlows:
             services = listed
             screen.set_activity()
             self.show_services(listed)
+            self.listed_maps.clear()
             screen.show_items_status()
             # The link's requests travel while the editor mounts.
             early = await self.link_fetches_for_listed_service(listed, early)
@@ -236,6 +239,62 @@ class NavigationFlows:
         }.get(self.screen.target.source, "the credentials")
         return f"the server refused the credentials (HTTP 401). Check {where}."
 
+    async def list_maps_for_palette(self) -> None:
+        """List the maps of the services whose maps the tree has not loaded, so that the palette
+        finds `orders` before its service is expanded. Once per service and connection (a refresh
+        of the services forgets them); failures leave those maps out, said in the palette's help."""
+        screen = self.screen
+        if screen.client is None:
+            return
+        for node in list(screen.navigator.root.children):
+            entry = node.data
+            if not isinstance(entry, ServiceEntry) or entry.maps_loaded or entry.service.sid in self.listed_maps:
+                continue
+            maps = await self.list_maps(entry.service.sid)
+            if not isinstance(maps, SyncError):
+                self.listed_maps[entry.service.sid] = maps
+
+    def show_palette_maps(self, service: Service) -> bool:
+        """Show in the tree the maps the palette listed for `service`. False if it listed none."""
+        maps = self.listed_maps.get(service.sid)
+        node = self.screen.navigator.service_node(service.sid)
+        if maps is None or node is None or not isinstance(node.data, ServiceEntry) or node.data.maps_loaded:
+            return False
+        self.screen.navigator.show_maps(service.sid, maps)
+        return True
+
+    def show_in_tree(self, entry: MapEntry) -> MapEntry:
+        """Select a map the palette found in the tree, even of a service not expanded there; the
+        tree's own entry when it has one (it changes with a later update of the map)."""
+        navigator = self.screen.navigator
+        self.show_palette_maps(entry.service)
+        node = navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data
+            navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        return entry
+
+    def show_service_in_tree(self, service: Service) -> None:
+        """Move to a service the palette found, with its maps (listed by the palette, or loading)."""
+        navigator = self.screen.navigator
+        node = navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.show_palette_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        navigator.move_cursor(node)
+        navigator.focus()
+
+    def clear_key_filter(self) -> None:
+        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
+        screen = self.screen
+        if screen.jump_input.value:
+            with screen.jump_input.prevent(Input.Changed):
+                screen.jump_input.value = ""
+        if screen.item_table.key_filter:
+            screen.item_table.filter_keys("")
+            screen.show_items_status()
+
     async def list_maps(self, service_sid: str) -> list[SyncMap] | SyncError:
         """A service's maps from the server (remembered in the tree cache), or the error."""
         client = self.screen.client
@@ -276,6 +335,7 @@ class NavigationFlows:
             return
         await self.open_map(entry)
         self.screen.item_table.focus()
+        self.screen.notify("The item table has the focus: ↑ ↓ choose, enter opens, tab moves on.", timeout=3)
 
     async def open_map(self, entry: MapEntry, from_key: str | None = None) -> None:
         await self.prepare_map(entry)
@@ -288,8 +348,9 @@ class NavigationFlows:
         screen.current_map = entry
         screen.editing.leave_session()
         editor.clear_item()
+        editor.show_map_expiry(entry.sync_map.date_expires)
         screen.show_location()
-        screen.show_webhook_notice()
+        screen.header.show_webhook_notice(entry.service)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
         """Load the map's items from the start, or from `from_key` on. False if it failed or a
@@ -374,6 +435,7 @@ class NavigationFlows:
                 screen.fail("Refreshing", error)
                 return
             self.show_services(services)
+            self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
             return
         table = screen.item_table

@@ -19,6 +19,8 @@ from syncmap_tui.private_files import ensure_private_dir, replacing_atomically
 from syncmap_tui.sync.session import STORAGE_ERRORS
 from syncmap_tui.ui import formatting
 
+# `transfer` is imported where it is used: it brings the client and httpx (~40 ms by -X importtime),
+# which the first frame goes without. Dialogs: see ui/dialogs/__init__.py.
 if TYPE_CHECKING:
     from syncmap_tui.transfer import ExportHeader, ImportSummary
     from syncmap_tui.ui.main_screen import MainScreen

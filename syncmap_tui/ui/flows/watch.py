@@ -18,6 +18,7 @@ from syncmap_tui.sync.errors import ItemNotFound, NetworkError, RateLimited, Req
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session_parts import revision_number, same_item
 from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
+from syncmap_tui.ui.widgets.header import Severity
 
 if TYPE_CHECKING:
     from syncmap_tui.ui.main_screen import MainScreen
@@ -43,7 +44,7 @@ class WatchFlow:
             self.policy, {Poll.ITEM: self.poll_item, Poll.PAGE: self.poll_page},
             on_failure=self._failed, on_recovered=self._recovered,
         )
-        self._shown: dict[str, tuple[str, str]] = {}
+        self._shown: dict[str, tuple[str, Severity]] = {}
         """What the header shows, by notice source: a notice is drawn again only when its text changes."""
         self._suspended = False
         self._task: asyncio.Task[None] | None = None
@@ -129,14 +130,19 @@ class WatchFlow:
         table = screen.item_table
         if entry is None or client is None or table.page_pending:
             return False
-        keys = list(table.items)
+        keys = table.shown_keys  # the rows on the table: the jump field's filter may hide some loaded ones
         top = int(table.scroll_y)
         visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
         if not visible:
             return False
         read_by, base = screen.session, screen.session.base if screen.session is not None else None
+        # Under a key filter the rows on the screen are some of the loaded ones: read all that lie
+        # between the first and the last (one page at most), so that each is read.
+        loaded = list(table.items)
+        span = loaded.index(visible[-1]) - loaded.index(visible[0]) + 1
         page = await client.list_item_page(
-            entry.service.sid, entry.sync_map.sid, page_size=len(visible), from_key=visible[0], retry=NO_RETRY,
+            entry.service.sid, entry.sync_map.sid, page_size=min(MAX_VISIBLE_ROWS, span), from_key=visible[0],
+            retry=NO_RETRY,
         )
         if screen.current_map is not entry:
             return True
@@ -196,11 +202,11 @@ class WatchFlow:
     def _recovered(self) -> None:
         self._notice(WATCH_NOTICE, "watch on")
 
-    def _notice(self, source: str, text: str, severity: str = "information") -> None:
+    def _notice(self, source: str, text: str, severity: Severity = "information") -> None:
         if self._shown.get(source) == (text, severity):
             return
         self._shown[source] = (text, severity)
-        self.screen.header.show_notice(source, text, severity)  # type: ignore[arg-type]
+        self.screen.header.show_notice(source, text, severity)
 
     def _clear(self, source: str) -> None:
         if self._shown.pop(source, None) is not None:

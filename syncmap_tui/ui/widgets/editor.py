@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -14,7 +15,6 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static, TextArea
 
-from syncmap_tui.sync.editing import COLLECTION_TTL_RULE
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.session import EditSession, Mine
@@ -29,6 +29,7 @@ from syncmap_tui.sync.validation import (
     wire_size,
 )
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.formatting import (
     format_expiry,
     format_when,
@@ -76,8 +77,11 @@ class ItemEditor(Vertical):
         Binding("f2", "format_json", "Format", id="format-json"),
         Binding("f3", "minify_json", "Minify", show=False, id="minify-json"),
         Binding("f4", "restore_mine", "Restore mine", show=False, id="restore-mine"),
+        Binding("alt+e", "show_json_error", "The whole JSON error (its line is cut to fit)", show=False, id="show-json-error"),
         Binding("escape", "screen.cancel_or_back", "Cancel / back", show=False, id="leave-editor"),
     ]
+    ALLOW_MAXIMIZE = True
+    """F10 (Body) and the palette's Maximize show the whole editor: the JSON, its status, the TTLs."""
 
     open_item: reactive[OpenItem | None] = reactive(None, init=False)
     """The item being edited; None shows the empty state."""
@@ -113,6 +117,10 @@ class ItemEditor(Vertical):
         self._sizes_add_up = True
         """False once the full check has disagreed with a size worked out from an edit (a repeated
         key): every edit of this item is then checked in full at once."""
+        self.map_expires: datetime | None = None
+        """When the open item's map expires, as last fetched (`show_map_expiry`)."""
+        self._ttl_countdown: Timer | None = None
+        """The TTL hints' 1 s timer, running only while the open item or its map expires."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
@@ -124,8 +132,9 @@ class ItemEditor(Vertical):
                 yield Static("", id="validation")
                 yield SizeMeter("", id="size-meter")
             with Vertical(id="editor-ttls"):
-                yield TtlField("ItemTtl", id="item-ttl")
-                yield TtlField("CollectionTtl", id="collection-ttl")
+                yield TtlField("item TTL", id="item-ttl")
+                # Twilio's CollectionTtl: it sets when the whole map expires, every item with it.
+                yield TtlField("map TTL", id="collection-ttl", subject="whole map")
 
     def on_mount(self) -> None:
         self.query_one("#editor-body").display = False
@@ -357,7 +366,7 @@ class ItemEditor(Vertical):
     def _show_heading(self) -> None:
         if self.open_item is None:
             return
-        heading = Text.assemble(literal(self.open_item.key, "bold"), "  ")
+        heading = Text.assemble(key_text(self.open_item.key, "bold"), "  ")
         heading.append(f"rev {visible(self.open_item.loaded_revision)}", style="dim")
         session = self.session
         if self.is_dirty and self._formatting_only:
@@ -407,15 +416,40 @@ class ItemEditor(Vertical):
         status.set_class(check.error is not None, "-error")
         self.query_one(SizeMeter).show(check)
 
+    def show_map_expiry(self, expires: datetime | None) -> None:
+        """The open map's expiry as the server last said it, shown beside the map TTL field."""
+        self.map_expires = expires
+        self._show_ttl_hints()
+
     def _show_ttl_hints(self) -> None:
         if self.open_item is None:
+            self._watch_ttl_countdown()
             return
-        expires = self.open_item.item.date_expires
-        self.item_ttl.show_hint(f"now: {format_expiry(expires, formatting.now_utc())}")
-        note = ""
-        if self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text:
-            note = f"({COLLECTION_TTL_RULE})"
-        self.collection_ttl.show_hint("map: unchanged", note)
+        now = formatting.now_utc()
+        self.item_ttl.show_hint(f"now: {format_expiry(self.open_item.item.date_expires, now)}")
+        # Twilio's rule for a map TTL sent alone is said by the save's question (ConfirmDialog):
+        # here it made the hint five lines long at 80 columns.
+        self.collection_ttl.show_hint(f"now: map {format_expiry(self.map_expires, now)}", "(data goes too)" if self.map_ttl_alone else "")
+        self._watch_ttl_countdown()
+
+    @property
+    def map_ttl_alone(self) -> bool:
+        """A map TTL is typed with nothing else to send: Twilio takes it only with a data or
+        ItemTtl change, so the save sends the data with it, unchanged (COLLECTION_TTL_RULE)."""
+        return bool(self.collection_ttl.value.strip() and not self.item_ttl.value.strip() and self.text == self.saved_text)
+
+    def _watch_ttl_countdown(self) -> None:
+        """Count the hints' `(in 52m 10s)` down once a second, only while the open item or its map
+        expires: with nothing expiring no timer runs (idle stays 0 B/s), and a tick whose hints
+        read the same repaints nothing (show_if_changed)."""
+        expiring = self.open_item is not None and (
+            self.open_item.item.date_expires is not None or self.map_expires is not None
+        )
+        if expiring and self._ttl_countdown is None:
+            self._ttl_countdown = self.set_interval(1, self._show_ttl_hints)
+        elif not expiring and self._ttl_countdown is not None:
+            self._ttl_countdown.stop()
+            self._ttl_countdown = None
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -436,6 +470,13 @@ class ItemEditor(Vertical):
             self.notify("Fix the JSON first: " + (self.check.error.message if self.check.error else ""), severity="warning")
             return
         self.replace_text(format_data(self.check.value, compact=True))
+
+    def action_show_json_error(self) -> None:
+        error = self._shown.error
+        if error is None:
+            self.notify("The JSON is valid.")
+            return
+        self.notify(error.message, title="Invalid JSON", severity="warning", timeout=15)
 
     def action_restore_mine(self) -> None:
         if self.session is None:

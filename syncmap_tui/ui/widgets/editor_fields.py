@@ -58,19 +58,22 @@ def show_if_changed(static: Static, content: str | Text) -> None:
 
 
 class TtlField(Horizontal):
-    """A TTL input that takes seconds or 90s/15m/2h/7d and says when the item would expire."""
+    """A TTL input that takes seconds or 90s/15m/2h/7d and says when the item (or the map) would
+    expire. The hint wraps (up to three lines) rather than being cut: at 80 columns it has ~38."""
 
     DEFAULT_CSS = """
-    TtlField { height: 1; width: 1fr; }
-    TtlField Label { width: 14; }
-    TtlField Input { width: 10; }
-    TtlField .ttl-hint { width: 1fr; padding: 0 1; color: $text-muted; }
+    TtlField { height: auto; width: 1fr; }
+    TtlField Label { width: 9; }
+    TtlField Input { width: 9; }
+    TtlField .ttl-hint { width: 1fr; height: auto; max-height: 3; padding: 0 0 0 1; color: $text-muted; }
     TtlField.-invalid .ttl-hint { color: $error; }
     """
 
-    def __init__(self, label: str, *, id: str) -> None:
+    def __init__(self, label: str, *, id: str, subject: str = "") -> None:
         super().__init__(id=id)
         self.label = label
+        self.subject = subject
+        """What a typed TTL makes expire, in the hint: "" for the item, "whole map" for the map."""
 
     def compose(self) -> ComposeResult:
         yield Label(self.label)
@@ -96,14 +99,15 @@ class TtlField(Horizontal):
             seconds = parse_optional_ttl(self.value)
         except ValidationError as exc:
             self.add_class("-invalid")
-            hint.update(Text(exc.message))
+            show_if_changed(hint, Text(exc.message))
             return
         self.remove_class("-invalid")
+        subject = f"{self.subject} " if self.subject else ""
         if seconds is None:
             text = unchanged
         elif seconds == 0:
-            text = "→ never expires"
+            text = f"→ {subject}never expires"
         else:
             now = formatting.now_utc()
-            text = f"→ expires {format_expiry(expiry_after(seconds, now), now)}"
-        hint.update(Text(" ".join(part for part in (text, note) if part)))
+            text = f"→ {subject}expires {format_expiry(expiry_after(seconds, now), now)}"
+        show_if_changed(hint, Text(" ".join(part for part in (text, note) if part)))

@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
-from textual.coordinate import Coordinate
+from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from syncmap_tui.sync.find import smart_case_contains
 from syncmap_tui.sync.models import MapItem
 from syncmap_tui.sync.paging import KEEP_ROWS, MAX_ROWS, ItemWindow, PageRequest, WindowChange, fetch_page
 from syncmap_tui.sync.validation import encode_data, wire_size
 from syncmap_tui.ui import formatting
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.flow_errors import flow
 from syncmap_tui.ui.formatting import format_short_when, format_time_left
 from syncmap_tui.ui.literal import literal
@@ -69,14 +71,39 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown: dict[str, MapItem] = {}
         """The item each row's cells were made from: a rebuild keeps the cells of unchanged rows."""
         self._rebuilding = False
+        self._countdown: Timer | None = None
+        """The 1 s timer of the `expires` column, running only while a loaded item expires."""
+        self._with_year = True
+        """The `updated` column shows the year (see `on_resize`)."""
         self.key_filter = ""
         """Typed in the jump field: only loaded rows whose key holds it show (smart case), and no page
         is loaded meanwhile (the filter is of what is loaded; enter jumps on the server)."""
         self._filter_match = smart_case_contains("")
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=self.CELL_PADDING, **kwargs)
 
-    FIXED_COLUMNS = (("rev", "revision", 5), ("bytes", "size", 6), ("updated (UTC)", "updated", 16), ("expires", "expires", 9))
-    MIN_KEY_WIDTH = 12
+    UPDATED_WITH_YEAR, UPDATED_WITHOUT_YEAR = 16, 11
+    """`2026-01-15 12:00`, `01-15 12:00` (see `on_resize`)."""
+    FIXED_COLUMNS = (
+        ("rev", "revision", 5), ("bytes", "size", 6), ("updated UTC", "updated", UPDATED_WITH_YEAR), ("expires", "expires", 11)
+    )
+    """`expires` fits `in 364d 23h`."""
+    MIN_KEY_WIDTH = 10
+    """`order-0001`; longer keys are cut with an ellipsis, the editor's heading shows them whole."""
+    CELL_PADDING = 1
+    BORDER_AND_SCROLLBAR = 2
+    """The focus bar's column on the left (app.tcss) and the vertical scrollbar's on the right."""
+
+    @classmethod
+    def _fixed_width(cls, *, with_year: bool) -> int:
+        """The columns other than the key, with every column's padding."""
+        widths = [cls.UPDATED_WITHOUT_YEAR if key == "updated" and not with_year else width for _, key, width in cls.FIXED_COLUMNS]
+        return sum(widths) + 2 * cls.CELL_PADDING * (len(cls.FIXED_COLUMNS) + 1)
+
+    @classmethod
+    def least_width(cls) -> int:
+        """Columns the table needs to show every column whole: the key at MIN_KEY_WIDTH, the dates
+        without their year."""
+        return cls.MIN_KEY_WIDTH + cls._fixed_width(with_year=False) + cls.BORDER_AND_SCROLLBAR
 
     def on_mount(self) -> None:
         # Text labels: a str label is parsed as Rich markup, and that first parse imports Rich's
@@ -86,15 +113,33 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             self.add_column(Text(label), key=key, width=width)
 
     def on_resize(self) -> None:
-        # The key column takes whatever the fixed columns leave, so keys stay readable at 80 columns.
-        fixed = sum(width for _, _, width in self.FIXED_COLUMNS)
-        padding = 2 * self.cell_padding * (len(self.FIXED_COLUMNS) + 1)
-        available = self.scrollable_content_region.width - fixed - padding
-        column = self.columns.get("key")  # type: ignore[call-overload]
-        if column is not None:
-            column.width = max(self.MIN_KEY_WIDTH, available)
-            self._require_update_dimensions = True
-            self.refresh()
+        # The key column takes whatever the fixed columns leave, so keys stay readable at 80
+        # columns; where the key would get less than MIN_KEY_WIDTH, the dates drop their year.
+        room = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            # Kept for the scrollbar the rows will bring: sized to the full width, the columns
+            # overflowed by one once it came, and a horizontal scrollbar took a row.
+            room -= self.styles.scrollbar_size_vertical
+        with_year = room - self._fixed_width(with_year=True) >= self.MIN_KEY_WIDTH
+        key_column = self.columns.get("key")  # type: ignore[call-overload]
+        updated_column = self.columns.get("updated")  # type: ignore[call-overload]
+        if key_column is None or updated_column is None:
+            return
+        if with_year != self._with_year:
+            self._with_year = with_year
+            updated_column.width = self.UPDATED_WITH_YEAR if with_year else self.UPDATED_WITHOUT_YEAR
+            self._shown = {}  # every row's `updated` cell reads differently now
+            self._rebuild()
+        key_column.width = max(self.MIN_KEY_WIDTH, room - self._fixed_width(with_year=with_year))
+        self._require_update_dimensions = True
+        self.refresh()
+        # A table that grows (laid out after its first page came, as a deep link opening before the
+        # first frame does) may now show the last loaded row: ask for the next page as scrolling would.
+        self._check_needs_more()
+        if self.row_count:
+            # The table shrinks when an item opens (Body gives the editor the rows): the row just
+            # opened stays in sight.
+            self.call_after_refresh(self.move_cursor, animate=False)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row (500 Rich measurements per page, ~40 ms)
@@ -138,6 +183,11 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             return
         self._rebuild()
 
+    @property
+    def shown_keys(self) -> list[str]:
+        """The keys of the rows on the table, in row order: the loaded ones the filter lets through."""
+        return list(self._shown)
+
     def _shows(self, key: str) -> bool:
         return not self.key_filter or self._filter_match(key)
 
@@ -176,23 +226,25 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
         self._shown[item.key] = item
         for column, cell in zip(("key", "revision", "size", "updated", "expires"), self._cells(item)):
             self.update_cell(item.key, column, cell)
+        self._watch_expiries()
 
     def mark_changed(self, key: str) -> None:
         """The watch saw the server change this row's item since it was shown: a `•` after its
         revision, until the row is shown anew (opening the item, a refresh)."""
-        item = self.items.get(key)
+        item = self._shown.get(key)  # a row the filter hides has no cell to mark
         if item is not None:
             self.update_cell(key, "revision", Text.assemble(literal(item.revision), ("•", "bold")))
 
     def mark_gone(self, key: str) -> None:
         """The watch found this row's item deleted (or expired): `✖` for its revision; opening it
         says so and removes the row."""
-        if key in self.items:
+        if key in self._shown:
             self.update_cell(key, "revision", Text("✖", style="bold"))
 
     def remove_item(self, key: str) -> None:
         if self.window.remove(key) and self._shown.pop(key, None) is not None:
             self.remove_row(key)
+            self._watch_expiries()
 
     @flow("Loading more items", group=PAGES_GROUP)
     async def _load_page(self, request: PageRequest) -> None:
@@ -212,12 +264,48 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
 
     def _cells(self, item: MapItem) -> list[Text]:
         return [
-            literal(item.key),
+            key_text(item.key),
             literal(item.revision),
             Text(f"{item_size(item):,}", justify="right"),
-            Text(format_short_when(item.date_updated)),
-            Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—"),
+            Text(format_short_when(item.date_updated, with_year=self._with_year)),
+            self._expires_cell(item),
         ]
+
+    @staticmethod
+    def _expires_cell(item: MapItem) -> Text:
+        return Text(format_time_left(item.date_expires, formatting.now_utc()) if item.date_expires else "—")
+
+    # -- the countdown ---------------------------------------------------------------------------
+
+    def _watch_expiries(self) -> None:
+        """Run the countdown's 1 s timer while a loaded item expires, and only then: with nothing
+        expiring the table wakes no timer and writes nothing (idle stays 0 B/s)."""
+        expiring = any(item.date_expires is not None for item in self.window.items.values())
+        if expiring and self._countdown is None:
+            self._countdown = self.set_interval(1, self._count_down)
+        elif not expiring and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def _count_down(self) -> None:
+        """Update the `expires` cells of the rows on screen whose text changed: `in 23h 50m` changes
+        once a minute, `in 42s` every second, and a cell that reads the same is not repainted."""
+        top = int(self.scroll_y)
+        for row in self.ordered_rows[top : top + self.scrollable_content_region.height]:
+            key = row.key.value
+            item = self.window.items.get(key) if key is not None else None
+            if key is None or item is None or item.date_expires is None:
+                continue
+            cell = self._expires_cell(item)
+            if self.get_cell(key, "expires").plain != cell.plain:
+                self._show_expires(key, cell)
+
+    def _show_expires(self, key: str, cell: Text) -> None:
+        """`update_cell` that repaints only the cell: update_cell repaints the whole table, and
+        with one row counting down that wrote ~700 B a second at 80×24 (measured in a pty)."""
+        self._data[RowKey(key)][ColumnKey("expires")] = cell
+        self._update_count += 1  # DataTable's row render caches are keyed on it
+        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index("expires")))
 
     def _show(self, change: WindowChange) -> None:
         if change.rebuilt:
@@ -225,6 +313,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
             return
         if not change.appended:
             return
+        self._watch_expiries()
         # Each added row moves the watchers, which would ask for yet another page while the
         # table is still shorter than the window.
         self._rebuilding = True
@@ -263,6 +352,7 @@ class ItemTable(SteadyScrollbars, DataTable[Text]):
                 self.move_cursor(row=0, scroll=False)
         finally:
             self._rebuilding = False
+        self._watch_expiries()
         self._check_needs_more()
 
     @property

@@ -11,12 +11,13 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from syncmap_tui.sync.models import Service, SyncMap
-from syncmap_tui.ui.literal import literal
+from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.widgets.steady_scrollbars import SteadyScrollbars
 
 
@@ -39,6 +40,11 @@ REFRESHING = "refreshing…"
 """The leaf under a listing that came from the cache, until the server's replaces it."""
 NOT_REFRESHED = "not refreshed"
 """The same leaf once the server's listing failed: what shows is the last listing, still."""
+
+MIN_WIDTH = 16
+MAX_SHARE = 0.4
+"""The tree takes the width of its longest line, up to this share of the screen and what the
+workspace leaves (`fit_width`'s bound)."""
 
 
 class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
@@ -69,6 +75,39 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         """Services whose maps are on their way: expanding one again asks for nothing more."""
         self._refreshing_leaves: dict[str | None, TreeNode[NavigatorEntry]] = {}
         """The "refreshing…" leaf under the cached services (key None) and under cached maps (by service SID)."""
+        self.width_offset = 0
+        """Columns added to (or taken from) the fitted width from the keyboard (`resize`)."""
+        self._bound = 22
+        """The most columns the fitted width may take (see `fit_width`)."""
+
+    # -- width ---------------------------------------------------------------------------------
+
+    def fitted_width(self, bound: int) -> int:
+        """The longest shown line with its border and scrollbar, within MIN_WIDTH and `bound`,
+        moved by the user's `width_offset` (which may go past the bound)."""
+        chrome = self.styles.gutter.width + 1  # the border, and the vertical scrollbar's column
+        fitted = max(MIN_WIDTH, min(self.virtual_size.width + chrome, bound))
+        return max(MIN_WIDTH, fitted + self.width_offset)
+
+    def fit_width(self, bound: int | None = None) -> None:
+        """Take the width of the content within `bound` columns (the last bound given when None)."""
+        if bound is not None:
+            self._bound = max(MIN_WIDTH, min(bound, int(self.screen.size.width * MAX_SHARE)))
+        width = self.fitted_width(self._bound)
+        if self.styles.width is None or self.styles.width.cells != width:
+            self.styles.width = width
+
+    def resize(self, columns: int, most: int) -> None:
+        """Widen (or, negative, narrow) the tree by `columns` from the keyboard, to `most` at most."""
+        before = self.fitted_width(self._bound)
+        after = max(MIN_WIDTH, min(before + columns, most))
+        self.width_offset += after - before  # no credit for steps past a bound
+        self.fit_width()
+
+    def watch_virtual_size(self, size: Size) -> None:
+        # The widest label shown changes as services expand and collapse.
+        if self.is_mounted:
+            self.fit_width()
 
     def show_services(self, services: list[Service], *, cached: bool = False) -> None:
         """Show `services`: the server's listing, or (`cached`) the last one, marked refreshing.
@@ -92,7 +131,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         self._refreshing_leaves.clear()
         self.refreshing = cached
         for service in services:
-            node = self.root.add(literal(service.display_name), ServiceEntry(service), allow_expand=True)
+            node = self.root.add(key_text(service.display_name), ServiceEntry(service), allow_expand=True)
             if service.sid in shown_maps:
                 maps, current = shown_maps[service.sid]
                 self._fill_maps(node, maps, cached=not current)
@@ -169,7 +208,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         assert isinstance(node.data, ServiceEntry)
         node.remove_children()
         for sync_map in maps:
-            node.add_leaf(literal(sync_map.display_name), MapEntry(node.data.service, sync_map))
+            node.add_leaf(key_text(sync_map.display_name), MapEntry(node.data.service, sync_map))
         if not maps:
             node.add_leaf(Text("no maps (m: new map)", style="dim italic"))
         self._refreshing_leaves.pop(node.data.service.sid, None)
