@@ -219,11 +219,11 @@ class ItemFlows:
             screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
         )
 
-        def landed(done: asyncio.Future[None]) -> None:
+        def landed(sent: asyncio.Future[None]) -> None:
             """The deleted version goes to the history for undo delete whenever the delete lands, even
             after this flow was cut short (escape, or another row opened: one such flow at a time):
             an item only listed, never opened, is nowhere else."""
-            if done.cancelled() or done.exception() is not None:
+            if sent.cancelled() or sent.exception() is not None:
                 return
             screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)
             if screen.current_map is entry:
