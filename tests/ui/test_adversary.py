@@ -515,3 +515,50 @@ async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app,
         assert any("is on its way" in message for message in told), told
         assert session.base.revision == "1" and not screen.editor.is_dirty
         assert json.loads(screen.editor.text) == {"mine": 1}
+
+
+async def test_an_undo_delete_cut_short_after_it_landed_is_not_taken_for_someone_elses_create(
+    build_app, emulator, other_writer
+):
+    """u, then F5 while the recreate's answer travels (refresh cancels it: one 'open' flow at a
+    time). The item is back on the server; the history must say so, so that u again does not claim
+    that someone else created the key and offer their 'item' (yours) against your deleted version."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    from .helpers import record_notifications
+
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        told = record_notifications(app)
+        screen = main_screen(pilot)
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0005")
+        await pilot.press("d")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        history = screen.history
+        base_url = history.ref("", "", "").base_url
+        await wait_until(pilot, lambda: history.store.deleted_items(base_url, table.items["order-0006"].service_sid, sid),
+                         what="the deleted version in the history")
+        emulator.faults.update({"latency": 0.6, "methods": WRITE_METHODS, "after_commit": True})
+        table.focus()
+        await pilot.press("u")
+        for _ in range(100):
+            try:
+                await other_writer.fetch_item(SERVICE, sid, "order-0005")
+                break
+            except ItemNotFound:
+                await pilot.pause(0.01)
+        await pilot.press("f5")  # while the recreate's answer is still on its way
+        await settle(pilot)
+        await pilot.pause(1.0)  # the recreate's answer lands
+        emulator.faults.reset()
+        told.clear()
+        table.focus()
+        await pilot.press("u")
+        await settle(pilot)
+        assert not any("someone created it" in message for message in told), told

@@ -166,9 +166,19 @@ class HistoryFlow:
         key, version = latest.ref.key, latest.version
         try:
             ttl = remaining_ttl(version.date_expires, formatting.now_utc())
-            created = await recreate_deleted(
+            request = asyncio.ensure_future(recreate_deleted(
                 client, entry.service.sid, entry.sync_map.sid, key, version.data, version.date_expires, formatting.now_utc(),
-            )
+            ))
+
+            def landed(sent: asyncio.Future[MapItem]) -> None:
+                """The item is back whenever the create lands, even after this flow was cut short
+                (escape, a refresh: one such flow at a time): the history says so, or the next u
+                would take it for someone else's item under the key."""
+                if not sent.cancelled() and sent.exception() is None:
+                    self._write(self.store.record, latest.ref, sent.result(), "saved", by_you=True)
+
+            request.add_done_callback(landed)
+            created = await asyncio.shield(request)
         except ExpiredMeanwhile:
             screen.notify(f"{key!r} would have expired by now: it is not brought back.", severity="warning", markup=False)
             return
@@ -179,7 +189,6 @@ class HistoryFlow:
             )
             await self._offer_conflict_view(key, version.data)
             return
-        self._write(self.store.record, latest.ref, created, "saved", by_you=True)
         screen.item_table.insert_item(created)
         left = f", expiring in {formatting.format_duration(ttl)} as before" if ttl is not None else ""
         screen.notify(f"Brought back {key!r} with its data{left}.", markup=False)
