@@ -131,6 +131,14 @@ async def wait_until(pilot, condition, what: str) -> None:
         await pilot.pause(0.002)
 
 
+async def settle(app) -> None:
+    """Until no worker runs; a worker waiting on a dialog nobody answers would hang the bench."""
+    try:
+        await asyncio.wait_for(app.workers.wait_for_complete(), WAIT_LIMIT_S)
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"workers still running; the screen is {app.screen!r}") from None
+
+
 def main_screen(app) -> MainScreen:
     return next(s for s in app.screen_stack if isinstance(s, MainScreen))
 
@@ -155,7 +163,7 @@ async def measure_path(pilot, recorder: RoundTripRecorder, figures: Figures, act
     await act()
     await wait_until(pilot, done, what)
     shown = time.perf_counter()
-    await pilot.app.workers.wait_for_complete()  # what the path still sends is its own, not the next path's
+    await settle(pilot.app)  # what the path still sends is its own, not the next path's
     figures.add(shown - began, recorder.round_trips_until(mark, shown), len(recorder.since(mark)))
 
 
@@ -179,7 +187,7 @@ async def startup_path(rig: Rig, latency: float, figures: dict[str, Figures], *,
         shown = time.perf_counter()
         await wait_until(pilot, lambda: fresh_services_shown(screen), "the server's listing")
         fresh = time.perf_counter()
-        await app.workers.wait_for_complete()
+        await settle(app)
         requests = len(recorder.since(mark))
         if cached:
             figures["start-up, cached tree"].add(shown - began, recorder.round_trips_until(mark, shown), requests)
@@ -197,7 +205,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
         await wait_until(pilot, lambda: fresh_services_shown(screen), "the server's listing")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
 
         navigator = screen.navigator
@@ -222,7 +230,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         shown = time.perf_counter()
         await wait_until(pilot, fresh_maps_shown, "the server's maps")
         fresh = time.perf_counter()
-        await app.workers.wait_for_complete()
+        await settle(app)
         requests = len(recorder.since(mark))
         figures["expand a service"].add(shown - began, recorder.round_trips_until(mark, shown), requests)
         figures["  then the server's maps"].add(fresh - began, recorder.round_trips_until(mark, fresh), requests)
@@ -283,8 +291,15 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
         await wait_until(pilot, lambda: isinstance(app.screen, ConflictDialog), "the conflict dialog")
         shown = time.perf_counter()
         figures["conflict"].add(shown - began, recorder.round_trips_until(mark, shown), len(recorder.since(mark)))
-        await pilot.press("escape")
+        # Overwrite, as a user would once the dialog takes keys, so that no edit is left unsaved:
+        # its draft would be offered at the next start.
+        dialog = app.screen
+        await wait_until(pilot, lambda: dialog.keys_accepted_from < float("inf") and not dialog.has_class("-guarded"),
+                         "the dialog to take keys")
+        dialog.query_one("#overwrite").focus()
         await pilot.pause()
+        await pilot.press("enter")
+        await settle(app)
         app.exit()
 
 
@@ -300,7 +315,7 @@ async def deep_link_path(rig: Rig, latency: float, figures: Figures, *, cached: 
         screen = main_screen(app)
         await wait_until(pilot, lambda: item_shown(screen, KEY), "the deep-linked item")
         shown = time.perf_counter()
-        await app.workers.wait_for_complete()
+        await settle(app)
         figures.add(shown - began, recorder.round_trips_until(mark, shown), len(recorder.since(mark)))
         app.exit()
 
@@ -314,7 +329,7 @@ async def paging_path(rig: Rig, latency: float, items: int, size: tuple[int, int
         screen = main_screen(app)
         table = screen.item_table
         await wait_until(pilot, lambda: screen.current_map is not None and table.row_count > 0, "the first page")
-        await app.workers.wait_for_complete()
+        await settle(app)
         table.focus()
         table.move_cursor(row=0)
         await pilot.pause()

@@ -11,6 +11,8 @@ waits for the server, as without a cache.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -24,6 +26,8 @@ from syncmap_tui.sync.models import Service, SyncMap, format_datetime
 
 CACHE_FILE_NAME = "tree-cache.json"
 FORMAT_VERSION = 1
+MAX_CACHE_BYTES = 16 * 1024 * 1024
+"""A larger file is no cache: 20 trees of 1,000 maps each take about 10 MB."""
 MAX_TREES = 20
 """Decision: the trees of this many servers and accounts are kept, the most recently listed. An
 emulator on a new port each run is a new server: without a bound the file would grow for ever."""
@@ -62,13 +66,25 @@ class TreeCache:
 
     def _read_all(self) -> dict[str, Any]:
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
+            document = json.loads(self._read_bytes())
         except (OSError, ValueError):
             return {}
         if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
             return {}
         accounts = document.get("accounts")
         return accounts if isinstance(accounts, dict) else {}
+
+    def _read_bytes(self) -> bytes:
+        """The file's bytes; OSError for anything but a regular file of a sane size. Non-blocking:
+        a FIFO in its place would otherwise hold the connecting worker for ever."""
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{self.path} is not a regular file")
+            raw = file.read(MAX_CACHE_BYTES + 1)
+        if len(raw) > MAX_CACHE_BYTES:
+            raise OSError(f"{self.path} is larger than {MAX_CACHE_BYTES:,} bytes")
+        return raw
 
     def load(self, base_url: str, account_sid: str) -> CachedTree | None:
         """The account's last listing, or None if there is none (or it cannot be read)."""

@@ -160,7 +160,10 @@ class ItemWindow:
         """The page to ask for, if any, when `rows_above` loaded rows lie above the view (or the
         cursor) and `rows_below` below it: the page after the window before the page before it,
         each once fewer than `read_ahead_rows` are left that way."""
-        ahead = read_ahead_rows(view_height)
+        # Capped at a third of what a trim keeps besides the view, so that after a trim the rows on
+        # both sides of the view cannot both be within reach: else each page trims the rows the
+        # other side then asks for again, back and forth for ever.
+        ahead = min(read_ahead_rows(view_height), max(0, (self.keep_rows - view_height) // 3))
         request = self.request_after() if rows_below <= ahead else None
         if request is None and rows_above <= ahead:
             request = self.request_before()

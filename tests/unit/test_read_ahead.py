@@ -47,3 +47,29 @@ def test_nothing_is_asked_for_past_the_ends_of_the_map():
     first = window.restart()
     window.apply(first, [item("a"), item("b")], more=False)
     assert window.request_near(rows_above=0, rows_below=0, view_height=60) is None
+
+
+def test_a_view_taller_than_the_window_can_hold_both_ways_does_not_load_back_and_forth():
+    """A tall view with both ends near: the page after trims rows above, which then called for the
+    page before, which trimmed rows below... for ever. The read-ahead leaves room in the window."""
+    keys = [f"k{n:05d}" for n in range(10_000)]
+    window = ItemWindow(max_rows=250, keep_rows=150)
+    window.apply(window.restart("k05000"), [item(k) for k in keys[5000:5100]], more=True)
+    window.high, window.low = "k05099", "k05000"  # more both ways
+    view_top_key, height = "k05060", 40
+    requests = 0
+    for _ in range(100):
+        loaded = list(window.items)
+        top = loaded.index(view_top_key) if view_top_key in loaded else 0
+        request = window.request_near(top, len(loaded) - (top + height), height)
+        if request is None:
+            break
+        requests += 1
+        if request.direction == "after":
+            start = keys.index(request.from_key) + 1
+            page = keys[start : start + 100]
+        else:
+            end = keys.index(request.from_key)
+            page = list(reversed(keys[max(0, end - 100) : end]))
+        window.apply(request, [item(k) for k in page], more=True)
+    assert requests < 10, "pages went on loading both ways"

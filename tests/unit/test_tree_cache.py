@@ -106,3 +106,24 @@ def test_only_the_most_recently_listed_trees_are_kept(tmp_path):
     assert cache.load("http://127.0.0.1:9001", ACCOUNT) is None
     assert cache.load(f"http://127.0.0.1:{9000 + MAX_TREES + 4}", ACCOUNT) is not None
     assert len(json.loads(cache.path.read_text())["accounts"]) == MAX_TREES
+
+
+def test_a_fifo_or_a_huge_file_in_place_of_the_cache_is_no_cache_at_once(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    import syncmap_tui.tree_cache as tree_cache
+
+    cache = TreeCache(tmp_path / "tree-cache.json")
+    os.mkfifo(cache.path, 0o600)
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(cache.load(URL, ACCOUNT)), daemon=True)
+    reader.start()
+    reader.join(5)
+    assert not reader.is_alive(), "reading the cache hung on a FIFO"
+    assert outcome == [None]
+
+    cache.path.unlink()
+    cache.save_services(URL, ACCOUNT, [service("a", "shop")])
+    monkeypatch.setattr(tree_cache, "MAX_CACHE_BYTES", 10)
+    assert cache.load(URL, ACCOUNT) is None
