@@ -43,7 +43,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -53,7 +52,15 @@ from typing import Any
 from syncmap_tui.config import state_dir
 
 from syncmap_tui.instances import is_live, lock_path
-from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, fsync_directory, write_atomically, write_new
+from syncmap_tui.private_files import (
+    STALE_TEMP_SECONDS,
+    TEMP_SUFFIX,
+    ensure_private_dir,
+    fsync_directory,
+    remove_if_stale_temp,
+    write_atomically,
+    write_new,
+)
 
 __all__ = [
     "DRAFT_FORMAT",
@@ -76,7 +83,6 @@ DRAFT_FORMAT = "syncmap-tui draft"
 DRAFT_VERSION = 2
 """2 added instance, slot and base_created; format 1 files still read."""
 DRAFT_SUFFIX = ".json"
-STALE_TEMP_SECONDS = 60.0
 MAX_DRAFT_FILE_BYTES = 256 * 1024 * 1024  # far beyond any edit buffer; guards against reading junk
 _ID_HEX_CHARS = 32  # 128 bits of sha256
 _DRAFT_NAME_RE = re.compile(rf"[0-9a-f]{{{_ID_HEX_CHARS}}}\.json")
@@ -387,7 +393,7 @@ class DraftStore:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 if entry.name.endswith(TEMP_SUFFIX):
-                    self._remove_if_stale(entry, now)
+                    remove_if_stale_temp(entry, now)
                 continue
             if not entry.name.endswith(DRAFT_SUFFIX):
                 continue
@@ -413,15 +419,6 @@ class DraftStore:
             st = os.stat(self.directory)
             if st.st_mode & 0o077 and st.st_uid == os.getuid():
                 os.chmod(self.directory, 0o700)
-
-    @staticmethod
-    def _remove_if_stale(entry: os.DirEntry[str], now: float) -> None:
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
-                os.unlink(entry.path)
-        except OSError:
-            pass
 
 
 def _read_limited(path: Path) -> bytes:

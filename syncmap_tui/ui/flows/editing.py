@@ -118,6 +118,14 @@ class EditingFlows:
             return True
         return False
 
+    async def confirm_leave_again(self, doing: str) -> bool:
+        """After a wait since confirm_leave said yes (a request on its way): keys typed into the open
+        item meanwhile, or a save started, are asked about like any other edit, never replaced."""
+        session = self.screen.session
+        editor = self.screen.editor_if_mounted
+        changed = (editor is not None and editor.modified) or (session is not None and session.in_flight is not None)
+        return not changed or await self.confirm_leave(doing)
+
     def saving_now(self) -> bool:
         """A save travels: a flow of its worker group ("save": a review, a restore, an undo) would
         cancel it; say so instead."""

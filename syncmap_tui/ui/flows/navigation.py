@@ -394,6 +394,8 @@ class NavigationFlows:
         except STORAGE_ERRORS as error:
             screen.fail("Opening the item", error)
             return
+        if screen.current_map is not entry or not await screen.editing.confirm_leave_again("open another item"):
+            return
         screen.item_table.update_item(fresh)
         screen.editing.show_item(fresh)
 
@@ -442,6 +444,7 @@ class NavigationFlows:
         # The open item may lie beyond the first page: it is looked at alongside the page (one
         # round trip for both), so that the editor says whether it is behind.
         looked_at = None
+        base = session.base if session is not None else None
         if session is not None and session.in_flight is None:
             looked_at = asyncio.create_task(screen.client.fetch_item(session.service_sid, session.map_sid, session.key))
         try:
@@ -458,10 +461,13 @@ class NavigationFlows:
         try:
             latest = await looked_at
         except ItemNotFound:
-            if session.in_flight is None:  # a save under way settles what became of the item
+            # A save under way settles what became of the item; one made since the read left (a
+            # recreate) makes its 404 old news.
+            if session.in_flight is None and session.base is base:
                 session.gone = True
                 screen.editor.changed()
         except STORAGE_ERRORS as error:
             screen.fail("Refreshing the open item", error)
         else:
-            session.learn(latest)
+            if session.base is base:
+                session.learn(latest)
