@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.errors import ItemNotFound, NetworkError, RateLimited, RequestTimedOut
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.session_parts import revision_number, same_item
+from syncmap_tui.sync.session_parts import is_later_version, same_item
 from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
 from syncmap_tui.ui.widgets.header import Severity
 
@@ -167,7 +167,7 @@ class WatchFlow:
         for item in items:
             shown = table.items.get(item.key)
             # Not older than the row either: a save may have landed while the poll's answer travelled.
-            if shown is None or (same_item(shown, item) and revision_number(item.revision) <= revision_number(shown.revision)):
+            if shown is None or (same_item(shown, item) and not is_later_version(item, shown)):
                 continue
             table.update_item(item)
             table.mark_changed(item.key)
