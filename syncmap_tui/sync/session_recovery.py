@@ -73,15 +73,27 @@ class RecoveryFlows:
         if self.modified():
             self.prompter.tell(f"Save or undo your changes first: {doing} puts another version in the editor.", "warning")
             return False
+        current: MapItem | None
         try:
             current = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
         except ItemNotFound:
-            self._rebase(made_on, Mine(format_data(data), _ttl_field(item_ttl)))
-            return await self._deleted(expired=False)
+            current = None
         except STORAGE_ERRORS as error:
             self.prompter.tell(f"{doing} failed: nothing was written. {describe(error)}", "error")
             return False
-        self.seen(current, "seen")
+        if current is not None:
+            self.seen(current, "seen")
+        if self.modified() or self.in_flight is not None:
+            # Typed (or saved) while the fetch travelled: putting the version in the editor now
+            # would wipe that text, so the user's latest word wins and nothing is written.
+            self.prompter.tell(
+                f"{doing} stopped: the editor changed while the server was asked. Nothing was written; "
+                "your text stays.", "warning",
+            )
+            return False
+        if current is None:
+            self._rebase(made_on, Mine(format_data(data), _ttl_field(item_ttl)))
+            return await self._deleted(expired=False)
         if same_item(made_on, current) and json_equal(current.data, data) and item_ttl is None:
             self._rebase(current, Mine(format_data(current.data)))
             self.prompter.tell(f"The server already holds that data, at revision {current.revision}: nothing to write.")
