@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from .helpers import SERVICE, main_screen, set_editor_json, settle, wait_until
 
 SIZE = (120, 40)
@@ -50,3 +52,59 @@ async def test_typing_while_undo_last_save_fetches_is_not_wiped(build_app, other
         )
     current = await other_writer.fetch_item(SERVICE, session.map_sid, "order-0001")
     assert current.data["status"] == "saved"
+
+
+async def test_typing_while_a_recovered_drafts_maps_are_listed_is_not_wiped(build_app, other_writer, monkeypatch):
+    """A deep-linked item is open, unmodified; the user opens a dead instance's draft, and types on
+    into the item still shown while the draft's maps are listed (a slow network). Opening the
+    draft must then ask about that edit, not clear it away with the map."""
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.drafts import Draft, DraftStore
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+    from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+
+    from .helpers import answer, wait_for_screen
+
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    service = await other_writer.fetch_service(SERVICE)
+    current = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=current.revision,
+        text='{"recovered": true}', item_ttl="", collection_ttl="", base_data=json.dumps(current.data),
+    ))
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, RecoverDraftDialog)
+        screen = main_screen(pilot)
+        navigation = screen.navigation
+        real_list_maps = navigation.list_maps
+        slow_answer = asyncio.Event()
+        asked: list[str] = []
+
+        async def list_maps(*args, **kwargs):
+            maps = await real_list_maps(*args, **kwargs)
+            asked.append("maps")
+            await slow_answer.wait()
+            return maps
+
+        monkeypatch.setattr(navigation, "list_maps", list_maps)
+        await answer(pilot, RecoverDraftDialog, "open")
+        await wait_until(pilot, lambda: asked, what="the draft's maps to be asked for")
+        editor = screen.editor
+        assert editor.open_item is not None and editor.open_item.key == "order-0001"
+        editor.json_area.focus()
+        set_editor_json(pilot, {"typed": "while the draft's maps travelled"})
+        await pilot.pause()
+        slow_answer.set()
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if isinstance(app.screen, UnsavedChangesDialog):
+                break
+            if editor.open_item is None or editor.open_item.key != "order-0001":
+                pytest.fail("opening the draft cleared the edit typed while its maps were listed, unasked")
+        await answer(pilot, UnsavedChangesDialog, "cancel")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0001"
+        assert json.loads(editor.text) == {"typed": "while the draft's maps travelled"}

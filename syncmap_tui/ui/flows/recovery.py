@@ -120,9 +120,10 @@ class DraftRecovery:
         except STORAGE_ERRORS as error:
             screen.fail("Opening the draft's map", error)
             return
+        await navigation.load_maps(service)
+        # Last wait before the open item is left (open_map clears it): keys typed until now are asked about.
         if not await screen.editing.confirm_leave_again("open the draft"):
             return
-        await navigation.load_maps(service)
         screen.navigator.select_map(service.sid, sync_map.sid)
         await navigation.open_map(MapEntry(service, sync_map))
         try:
