@@ -103,6 +103,8 @@ class EditSession(RecoveryFlows):
         """The item is known to be deleted (a 404 while the user kept their edit)."""
         self.discarded = False
         """The user chose to drop the edit of the deleted item: the screen closes it."""
+        self.left = False
+        """Another item (or map) took the editor: a flow still running for this one must leave it alone."""
         seen(item, "loaded")
 
     @property

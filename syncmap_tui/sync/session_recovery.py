@@ -43,6 +43,7 @@ class RecoveryFlows:
     kept: Kept | None
     gone: bool
     discarded: bool
+    left: bool
 
     if TYPE_CHECKING:
         @property
@@ -83,6 +84,11 @@ class RecoveryFlows:
             return False
         if current is not None:
             self.seen(current, "seen")
+        if self.left:
+            # Another item took the editor while the fetch travelled (opening one runs beside this).
+            self.prompter.tell(f"{doing} of {self.key!r} stopped: another item was opened. Nothing was written.",
+                               "warning")
+            return False
         if self.modified() or self.in_flight is not None:
             # Typed (or saved) while the fetch travelled: putting the version in the editor now
             # would wipe that text, so the user's latest word wins and nothing is written.

@@ -57,6 +57,8 @@ class EditingFlows:
         """The open item is left (confirm_leave said so): its kept edit waits for it to be opened
         again, and its drafts stay on disk as they are."""
         session = self.screen.session
+        if session is not None:
+            session.left = True
         if session is not None and session.kept is not None:
             self._kept_edits[(session.map_sid, session.key)] = session.kept
         self.screen.draft_keeper.forget()
