@@ -188,6 +188,14 @@ class EditSession(RecoveryFlows):
         self.buffer.rebased(item, mine)
         self.buffer.changed()
 
+    def left_meanwhile(self, doing: str) -> bool:
+        """After a wait: another item took the editor (opening one runs beside a save-group flow),
+        so the buffer holds that item's text, which is no edit of this one. Said, and True."""
+        if self.left:
+            self.prompter.tell(f"{doing} of {self.key!r} stopped: another item was opened. Nothing was written.",
+                               "warning")
+        return self.left
+
     def _refuse_write(self) -> bool:
         if self.read_only:
             self.prompter.tell("This session is read-only: nothing is sent to the server.", "warning")
@@ -519,6 +527,8 @@ class EditSession(RecoveryFlows):
         try:
             theirs = await self.client.fetch_item(self.service_sid, self.map_sid, self.key)
         except ItemNotFound:
+            if self.left_meanwhile("Review"):
+                return False
             self.gone = True
             self.buffer.changed()
             self.prompter.tell(f"{self.key!r} is no longer on the server: ctrl+s offers to recreate it.", "warning")
@@ -531,6 +541,8 @@ class EditSession(RecoveryFlows):
         """The server has `theirs` under the key (fetched just now): bring the editor up to it,
         asking when the user has an edit. True when the editor is then on `theirs`."""
         self.seen(theirs, "seen")
+        if self.left_meanwhile("Review"):
+            return False
         if same_item(self.base, theirs) and theirs.revision == self.base.revision:
             self.newer = None
             self.buffer.changed()

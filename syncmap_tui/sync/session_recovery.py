@@ -49,6 +49,7 @@ class RecoveryFlows:
         @property
         def key(self) -> str: ...
         def modified(self, mine: Mine | None = None) -> bool: ...
+        def left_meanwhile(self, doing: str) -> bool: ...
         def _rebase(self, item: MapItem, mine: Mine | None = None) -> None: ...
         def _refuse_write(self) -> bool: ...
         def _refuse_write_after_dialog(self) -> bool: ...
@@ -84,10 +85,7 @@ class RecoveryFlows:
             return False
         if current is not None:
             self.seen(current, "seen")
-        if self.left:
-            # Another item took the editor while the fetch travelled (opening one runs beside this).
-            self.prompter.tell(f"{doing} of {self.key!r} stopped: another item was opened. Nothing was written.",
-                               "warning")
+        if self.left_meanwhile(doing):
             return False
         if self.modified() or self.in_flight is not None:
             # Typed (or saved) while the fetch travelled: putting the version in the editor now

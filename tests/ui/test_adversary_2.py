@@ -155,3 +155,50 @@ async def test_opening_another_item_while_undo_last_save_fetches_leaves_the_new_
         sid = screen.session.map_sid
     order_2 = await other_writer.fetch_item(SERVICE, sid, "order-0002")
     assert order_2.data == shown
+
+
+async def test_opening_another_item_while_f6_fetches_leaves_both_items_alone(build_app, other_writer):
+    """F6 on a slow network, then enter on another row before its fetch answers (the review and
+    opening an item run side by side). The review of the first item must not show the second
+    item's text as "mine" against the first item's server version, nor load the first item into
+    the editor: a conflict view there would offer to write the second item's text over the first."""
+    from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        sid = screen.session.map_sid
+        first = screen.session.base.data
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={**first, "status": "theirs"}, if_match="0")
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        asked: list[str] = []
+
+        async def fetch_item(*args, **kwargs):
+            item = await real_fetch(*args, **kwargs)
+            if item.key == "order-0001":
+                asked.append(item.key)
+                await slow_answer.wait()
+            return item
+
+        client.fetch_item = fetch_item
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: asked, what="the review's fetch to be sent")
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0002")
+        await pilot.press("enter")
+        editor = screen.editor
+        await wait_until(pilot, lambda: editor.open_item is not None and editor.open_item.key == "order-0002",
+                         what="order-0002 to open")
+        shown = json.loads(editor.text)
+        slow_answer.set()
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if isinstance(app.screen, ConflictDialog):
+                pytest.fail("F6 of order-0001 opened a conflict view with order-0002's text as the edit")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0002"
+        assert json.loads(editor.text) == shown
