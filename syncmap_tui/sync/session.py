@@ -400,6 +400,8 @@ class EditSession(RecoveryFlows):
         moving, so that every write goes out on a version the user was shown."""
         for _ in range(MAX_CONFLICT_ROUNDS):
             self.seen(theirs, "conflict")
+            if self.left_meanwhile("Saving" if saving else "Showing the conflict"):
+                return False
             mine = self.buffer.mine()
             view = self._three_way(theirs, mine)
             if view is None:

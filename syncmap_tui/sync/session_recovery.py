@@ -152,6 +152,8 @@ class RecoveryFlows:
     # -- deleted -----------------------------------------------------------------------------
 
     async def _deleted(self, *, expired: bool) -> bool:
+        if self.left_meanwhile("Saving"):
+            return False
         self.gone = True
         self.buffer.changed()
         choice = await self.prompter.ask_deleted(self.key, expired)

@@ -202,3 +202,64 @@ async def test_opening_another_item_while_f6_fetches_leaves_both_items_alone(bui
         await settle(pilot)
         assert editor.open_item.key == "order-0002"
         assert json.loads(editor.text) == shown
+
+
+async def test_opening_another_item_while_a_refused_save_looks_at_the_server_leaves_it_alone(build_app, other_writer):
+    """ctrl+s meets a 412 and fetches the server's version (a slow network); meanwhile the user opens
+    another row and discards the edit when asked. The refused save must not then open its
+    conflict view with the other item's text as the edit: Overwrite there would write it over
+    the first item."""
+    from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
+    from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+
+    from .helpers import answer
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        sid = screen.session.map_sid
+        first = screen.session.base.data
+        await other_writer.update_item(SERVICE, sid, "order-0001", data={**first, "status": "theirs"}, if_match="0")
+        set_editor_json(pilot, {**first, "status": "mine"})
+        client = screen.client
+        real_fetch = client.fetch_item
+        slow_answer = asyncio.Event()
+        asked: list[str] = []
+
+        async def fetch_item(*args, **kwargs):
+            item = await real_fetch(*args, **kwargs)
+            if item.key == "order-0001":
+                asked.append(item.key)
+                await slow_answer.wait()
+            return item
+
+        client.fetch_item = fetch_item
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: asked, what="the refused save's fetch to be sent")
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0002")
+        await pilot.press("enter")
+        await answer(pilot, UnsavedChangesDialog, "discard")
+        editor = screen.editor
+        for _ in range(100):  # asked again once order-0002 has arrived: the edit is still there
+            await pilot.pause(0.01)
+            if isinstance(app.screen, UnsavedChangesDialog):
+                await answer(pilot, UnsavedChangesDialog, "discard")
+                break
+            if editor.open_item.key == "order-0002":
+                break
+        await wait_until(pilot, lambda: editor.open_item is not None and editor.open_item.key == "order-0002",
+                         what="order-0002 to open")
+        shown = json.loads(editor.text)
+        slow_answer.set()
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if isinstance(app.screen, ConflictDialog):
+                pytest.fail("the refused save of order-0001 opened its conflict view with order-0002's text as the edit")
+        await settle(pilot)
+        assert editor.open_item.key == "order-0002"
+        assert json.loads(editor.text) == shown
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+    assert current.data["status"] == "theirs"
