@@ -44,8 +44,14 @@ if TYPE_CHECKING:
     from syncmap_tui.ui.flows.find import FindFlows
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
+CANCELLABLE_GROUPS = {"connect", "open", "write", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
+WRITE_GROUP = "write"
+"""Create, delete (item or map) and undo delete. Not in the "open" group that getting around
+replaces: a refresh, a jump or an opened row must never cut short a write whose request may have
+been sent (its result would not show). Getting around waits for it instead (`writes_settled`)."""
+WRITE_POLL_SECONDS = 0.05
+"""How often getting around looks whether a write has finished (see `writes_settled`)."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -234,6 +240,28 @@ class MainScreen(Screen[None]):
             return False
         return True
 
+    def write_may_start(self, doing: str) -> bool:
+        """Whether a write flow (WRITE_GROUP) may start now: not read-only, and no other write on its way
+        (said, not cancelled: its request may have been sent). It replaces getting around in progress
+        (nothing is written there), as when both shared one group."""
+        if not self.writable(doing):
+            return False
+        if self.write_running():
+            self.notify(f"Another change is on its way: wait for its answer, then {doing}.", markup=False)
+            return False
+        self.app.workers.cancel_group(self, "open")
+        return True
+
+    def write_running(self) -> bool:
+        return any(worker.node is self and worker.group == WRITE_GROUP and not worker.is_finished for worker in self.app.workers)
+
+    async def writes_settled(self) -> None:
+        """Return once no write flow runs: getting around waits for a create or a delete to show its
+        result rather than cut it short. Polled, not `Worker.wait()`: cancelling a task that awaits
+        the write's task would cancel the write's task too (a newer refresh replacing this one)."""
+        while self.write_running():
+            await asyncio.sleep(WRITE_POLL_SECONDS)
+
     # -- what the app asks of the screen --------------------------------------------------------
 
     async def confirm_leave(self, doing: str, *, can_save: bool = True) -> bool:
@@ -344,19 +372,19 @@ class MainScreen(Screen[None]):
         self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.writable("create an item"):
+        if self.write_may_start("create an item"):
             self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.writable("delete an item"):
+        if self.write_may_start("delete an item"):
             self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.writable("create a map"):
+        if self.write_may_start("create a map"):
             self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.writable("delete a map"):
+        if self.write_may_start("delete a map"):
             self._delete_map_flow()
 
     def action_show_history(self) -> None:
@@ -372,7 +400,7 @@ class MainScreen(Screen[None]):
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.writable("undo a delete"):
+        if self.write_may_start("undo a delete"):
             self._undo_delete_flow()
 
     def action_export_map(self) -> None:
@@ -424,18 +452,22 @@ class MainScreen(Screen[None]):
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
+        await self.writes_settled()
         await self.navigation.leave_for_map(entry)
 
     @flow("Opening the item", exclusive=True, group="open")
     async def _open_item_flow(self, item: MapItem) -> None:
+        await self.writes_settled()
         await self.navigation.open_item(item)
 
     @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
+        await self.writes_settled()
         await self.navigation.jump(prefix)
 
     @flow("Opening the item found", exclusive=True, group="open")
     async def _open_found_flow(self, key: str) -> None:
+        await self.writes_settled()
         await self.finding.open_found(key)
 
     @flow("Saving the item's JSON", group="save-file")
@@ -444,6 +476,7 @@ class MainScreen(Screen[None]):
 
     @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
+        await self.writes_settled()
         await self.navigation.refresh()
 
     @flow("Saving", exclusive=True, group="save")
@@ -454,19 +487,19 @@ class MainScreen(Screen[None]):
     async def _review_flow(self, session: EditSession) -> None:
         await self.editing.review(session)
 
-    @flow("Creating the item", exclusive=True, group="open")
+    @flow("Creating the item", group=WRITE_GROUP)
     async def _new_item_flow(self) -> None:
         await self.item_flows.new_item()
 
-    @flow("Deleting the item", exclusive=True, group="open")
+    @flow("Deleting the item", group=WRITE_GROUP)
     async def _delete_item_flow(self) -> None:
         await self.item_flows.delete_item()
 
-    @flow("Creating the map", exclusive=True, group="open")
+    @flow("Creating the map", group=WRITE_GROUP)
     async def _new_map_flow(self) -> None:
         await self.item_flows.new_map()
 
-    @flow("Deleting the map", exclusive=True, group="open")
+    @flow("Deleting the map", group=WRITE_GROUP)
     async def _delete_map_flow(self) -> None:
         await self.item_flows.delete_map()
 
@@ -479,7 +512,7 @@ class MainScreen(Screen[None]):
     async def _undo_save_flow(self) -> None:
         await self.history.undo_last_save()
 
-    @flow("Undoing the delete", exclusive=True, group="open")
+    @flow("Undoing the delete", group=WRITE_GROUP)
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
 

@@ -172,8 +172,8 @@ class HistoryFlow:
 
             def landed(sent: asyncio.Future[MapItem]) -> None:
                 """The item is back whenever the create lands, even after this flow was cut short
-                (escape, a refresh: one such flow at a time): the history says so, or the next u
-                would take it for someone else's item under the key."""
+                (escape; a refresh waits for it): the history says so, or the next u would take it
+                for someone else's item under the key."""
                 if not sent.cancelled() and sent.exception() is None:
                     self._write(self.store.record, latest.ref, sent.result(), "saved", by_you=True)
 
