@@ -125,3 +125,78 @@ async def test_a_delete_in_flight_finishes_and_shows_despite_a_jump(build_app, e
         emulator.faults.reset()
         assert "Deleted 'order-0005' (u brings it back)." in told, told
         assert "order-0005" not in table.items
+
+
+OTHER_WINDOW = "b" * 16
+
+
+def other_window_history():
+    """Another running instance sharing HOME: its history (the same files) and its instance lock."""
+    from syncmap_tui.drafts import DraftStore
+    from syncmap_tui.history import HistoryStore
+    from syncmap_tui.instances import InstanceLock
+
+    lock = InstanceLock(DraftStore(), OTHER_WINDOW)
+    lock.acquire()
+    return HistoryStore(instance=OTHER_WINDOW), lock
+
+
+async def test_u_asks_before_bringing_back_an_item_another_window_deleted(build_app, other_writer):
+    """Another window deletes order-0005 (its history, shared, records the delete as "yours"). u in
+    this window used to recreate it unasked; it must say whose delete it was and ask, and cancel
+    writes nothing."""
+    from syncmap_tui.history import ItemRef
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        deleted = await other_writer.fetch_item(SERVICE, sid, "order-0005")
+        other, lock = other_window_history()
+        try:
+            await other_writer.delete_item(SERVICE, sid, "order-0005", if_match=deleted.revision)
+            other.record_deleted(ItemRef(screen.history.ref("", "", "").base_url, deleted.service_sid, sid, "order-0005"), deleted)
+            screen.item_table.focus()
+            await pilot.press("u")
+            dialog = await wait_for_screen(pilot, ConfirmDialog)
+            shown = " ".join(str(line) for line in dialog.fields)
+            assert "another window of syncmap-tui" in shown and "order-0005" in shown
+            await answer(pilot, ConfirmDialog, False)
+            await settle(pilot)
+        finally:
+            lock.release()
+    assert not await _arrived(other_writer, sid, "order-0005"), "u brought back another window's delete unasked"
+
+
+async def test_undo_last_save_asks_about_another_windows_save_this_editor_shows(build_app, other_writer):
+    """Another window saved order-0001 (its history calls the save "yours"); this window opens the
+    item at that revision. F9 used to put back the earlier data blind (the editor showed the save);
+    the save is not this window's: the conflict view asks, and going back writes nothing."""
+    from syncmap_tui.history import ItemRef
+    from syncmap_tui.ui.dialogs.conflict import ConflictDialog
+
+    sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
+    before = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+    theirs = await other_writer.update_item(
+        SERVICE, sid, "order-0001", data={**before.data, "status": "other window's save"}, if_match=before.revision
+    )
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        assert screen.session.base.revision == theirs.revision
+        other, lock = other_window_history()
+        try:
+            ref = ItemRef(screen.history.ref("", "", "").base_url, theirs.service_sid, sid, "order-0001")
+            other.record(ref, before, "loaded")
+            other.record(ref, theirs, "saved", by_you=True, replaced=before.revision)
+            await pilot.press("f9")
+            await wait_for_screen(pilot, ConflictDialog)
+            await answer(pilot, ConflictDialog, "back")
+            await settle(pilot)
+        finally:
+            lock.release()
+    current = await other_writer.fetch_item(SERVICE, sid, "order-0001")
+    assert current.data["status"] == "other window's save", "F9 undid another window's save unasked"
