@@ -404,11 +404,20 @@ class MainScreen(Screen[None]):
             self._undo_delete_flow()
 
     def action_export_map(self) -> None:
-        self._export_map_flow()
+        if self.no_transfer_running("export the map"):
+            self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.writable("import into a map"):
+        if self.writable("import into a map") and self.no_transfer_running("import into a map"):
             self._import_flow()
+
+    def no_transfer_running(self, doing: str) -> bool:
+        """An export or an import runs in the exclusive "transfer" group: a second one would cut short
+        an import whose writes are on their way. Escape stops one; starting another does not."""
+        if any(worker.node is self and worker.group == "transfer" and not worker.is_finished for worker in self.app.workers):
+            self.notify(f"An export or import is on its way: wait for it (escape stops it), then {doing}.", markup=False)
+            return False
+        return True
 
     def action_focus_items(self) -> None:
         self.item_table.focus()

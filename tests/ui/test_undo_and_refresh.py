@@ -200,3 +200,36 @@ async def test_undo_last_save_asks_about_another_windows_save_this_editor_shows(
             lock.release()
     current = await other_writer.fetch_item(SERVICE, sid, "order-0001")
     assert current.data["status"] == "other window's save", "F9 undid another window's save unasked"
+
+
+async def test_an_import_under_way_is_not_cut_short_by_an_export_or_navigation(build_app, emulator, tmp_path, other_writer):
+    """Export map… (or another import) while an import writes used to replace it (one "transfer"
+    flow at a time): it is refused instead, and a refresh or a jump runs beside it. Every item lands."""
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+    from textual.widgets import Static
+
+    from .test_transfer_palette import give_path
+
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(f'{{"key":"k{n:03}","data":{{"n":{n}}}}}\n' for n in range(200)))
+    app = build_app(SERVICE, "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        told = record_notifications(app)
+        await settle(pilot)
+        screen = main_screen(pilot)
+        await screen.run_action("import_into_map")
+        await give_path(pilot, path)
+        emulator.faults.update({"latency": 0.02, "methods": ["POST"]})
+        await answer(pilot, ConfirmDialog, True)
+        await wait_until(pilot, lambda: "importing" in str(screen.header.query_one("#activity", Static).render()),
+                         what="the import under way")
+        await screen.run_action("export_map")
+        await pilot.press("ctrl+r")
+        screen.jump_from_palette("k0")
+        await settle(pilot)
+        emulator.faults.reset()
+        assert not any(message.startswith("Cancelled") for message in told), told
+        assert any("on its way" in message for message in told), told
+    empty = await other_writer.fetch_map(SERVICE, "empty")
+    written = [item.key async for item in other_writer.list_items(empty.service_sid, empty.sid)]
+    assert len(written) == 200
