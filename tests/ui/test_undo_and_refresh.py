@@ -233,3 +233,28 @@ async def test_an_import_under_way_is_not_cut_short_by_an_export_or_navigation(b
     empty = await other_writer.fetch_map(SERVICE, "empty")
     written = [item.key async for item in other_writer.list_items(empty.service_sid, empty.sid)]
     assert len(written) == 200
+
+
+async def test_a_map_delete_in_flight_finishes_and_shows_despite_a_refresh(build_app, emulator, other_writer):
+    """Delete map on a slow network, then ctrl+r while the answer travels: the refresh waits, the
+    map closes and "Deleted map" shows (it used to be cut short: the deleted map stayed open)."""
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    app = build_app(SERVICE, "empty")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        told = record_notifications(app)
+        screen = main_screen(pilot)
+        assert screen.navigator.current_map is not None
+        assert screen.navigator.current_map.sync_map.display_name == "empty"
+        await screen.run_action("delete_map")
+        emulator.faults.update({"latency": 0.6, "methods": WRITE_METHODS, "after_commit": True})
+        await answer(pilot, ConfirmDialog, True)
+        await wait_until(pilot, screen.write_running, what="the delete on its way")
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        emulator.faults.reset()
+        assert "Deleted map 'empty'." in told, told
+        assert screen.current_map is None
