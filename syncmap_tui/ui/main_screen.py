@@ -255,6 +255,18 @@ class MainScreen(Screen[None]):
     def write_running(self) -> bool:
         return any(worker.node is self and worker.group == WRITE_GROUP and not worker.is_finished for worker in self.app.workers)
 
+    def navigation_may_start(self) -> bool:
+        """Getting around replaces the "open" flow running, at once: not while a save travels that no
+        "save" flow owns. That is the save chosen on leaving an edit (in the opening's own flow, or a
+        write's): replacing its flow would cut it short. Said, not done. ctrl+s's save runs in the
+        "save" group, which getting around leaves alone."""
+        session = self.session
+        if session is None or session.in_flight is None:
+            return True
+        if any(worker.node is self and worker.group == "save" and not worker.is_finished for worker in self.app.workers):
+            return True
+        return not self.editing.saving_now()
+
     async def writes_settled(self) -> None:
         """Return once no write flow runs: getting around waits for a create or a delete to show its
         result rather than cut it short. Polled, not `Worker.wait()`: cancelling a task that awaits
@@ -281,7 +293,8 @@ class MainScreen(Screen[None]):
 
     @on(Navigator.MapChosen)
     def _on_map_chosen(self, event: Navigator.MapChosen) -> None:
-        self._open_map_flow(event.entry)
+        if self.navigation_may_start():
+            self._open_map_flow(event.entry)
 
     @on(ItemTable.PageLoaded)
     def _on_page_loaded(self, event: ItemTable.PageLoaded) -> None:
@@ -291,7 +304,7 @@ class MainScreen(Screen[None]):
     @on(ItemTable.RowSelected)
     def _on_row_selected(self, event: ItemTable.RowSelected) -> None:
         item = self.item_table.current_item
-        if item is not None:
+        if item is not None and self.navigation_may_start():
             self._open_item_flow(item)
 
     @on(Input.Changed, "#jump")
@@ -301,6 +314,8 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#jump")
     def _on_jump_submitted(self, event: Input.Submitted) -> None:
+        if not self.navigation_may_start():
+            return
         # The listing from the key replaces the filter of what was loaded (paging is off while it holds).
         self.item_table.filter_keys("")
         self._jump_flow(event.value)
@@ -312,17 +327,22 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self._open_map_flow(self.navigation.show_in_tree(entry))
+        if self.navigation_may_start():
+            self._open_map_flow(self.navigation.show_in_tree(entry))
 
     def open_service_from_palette(self, service: Service) -> None:
         self.navigation.show_service_in_tree(service)
 
     def open_key_from_palette(self, key: str) -> None:
+        if not self.navigation_may_start():
+            return
         self.navigation.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
     def jump_from_palette(self, prefix: str) -> None:
+        if not self.navigation_may_start():
+            return
         with self.jump_input.prevent(Input.Changed):  # a jump, not typing: no filter of the loaded rows
             self.jump_input.value = prefix
         self._jump_flow(prefix)
@@ -349,7 +369,8 @@ class MainScreen(Screen[None]):
         self.finding.open_dialog()
 
     def open_found_key(self, key: str) -> None:
-        self._open_found_flow(key)
+        if self.navigation_may_start():
+            self._open_found_flow(key)
 
     def action_copy_item_json(self) -> None:
         self.copying.copy_item_json()
@@ -369,7 +390,8 @@ class MainScreen(Screen[None]):
             self._save_item_json_flow(source)
 
     def action_refresh(self) -> None:
-        self._refresh_flow()
+        if self.navigation_may_start():
+            self._refresh_flow()
 
     def action_new_item(self) -> None:
         if self.write_may_start("create an item"):

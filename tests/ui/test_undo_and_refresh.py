@@ -258,3 +258,38 @@ async def test_a_map_delete_in_flight_finishes_and_shows_despite_a_refresh(build
         emulator.faults.reset()
         assert "Deleted map 'empty'." in told, told
         assert screen.current_map is None
+
+
+async def test_a_save_asked_for_on_leaving_is_not_cut_short_by_a_refresh(build_app, emulator, other_writer):
+    """Enter on another row with unsaved keys, Save, then ctrl+r while that save travels: the save
+    runs in the opening's flow, which the refresh used to replace (the save cut short, the other row
+    never opened). The refresh is refused instead; the save lands and the row opens."""
+    import json
+
+    from syncmap_tui.emulator.faults import WRITE_METHODS
+    from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
+
+    from .helpers import set_editor_json
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        told = record_notifications(app)
+        screen = main_screen(pilot)
+        set_editor_json(pilot, {"mine": "before leaving"})
+        await pilot.pause()
+        table = screen.item_table
+        table.focus()
+        assert table.select_key("order-0002")
+        await pilot.press("enter")
+        emulator.faults.update({"latency": 0.6, "methods": WRITE_METHODS, "after_commit": True})
+        await answer(pilot, UnsavedChangesDialog, "save")
+        session = screen.session
+        await wait_until(pilot, lambda: session.in_flight is not None, what="the save on its way")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        emulator.faults.reset()
+        assert screen.open_item.key == "order-0002", told
+        assert any("on its way" in message for message in told), told
+    saved = await other_writer.fetch_item(SERVICE, session.map_sid, "order-0001")
+    assert saved.data == {"mine": "before leaving"}
