@@ -520,8 +520,9 @@ async def test_an_undo_delete_cut_short_after_it_landed_is_not_taken_for_someone
     build_app, emulator, other_writer
 ):
     """u, then F5 while the recreate's answer travels (refresh cancelled it: one 'open' flow at a
-    time; since then it waits). The item is back on the server; the history must say so, so that u again does not claim
-    that someone else created the key and offer their 'item' (yours) against your deleted version."""
+    time; since then it waits). The item is back on the server; the history must say so, so that u
+    again does not claim that someone else created the key and offer their 'item' (yours) against
+    your deleted version."""
     from syncmap_tui.emulator.faults import WRITE_METHODS
     from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 

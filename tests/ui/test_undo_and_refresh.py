@@ -264,8 +264,6 @@ async def test_a_save_asked_for_on_leaving_is_not_cut_short_by_a_refresh(build_a
     """Enter on another row with unsaved keys, Save, then ctrl+r while that save travels: the save
     runs in the opening's flow, which the refresh used to replace (the save cut short, the other row
     never opened). The refresh is refused instead; the save lands and the row opens."""
-    import json
-
     from syncmap_tui.emulator.faults import WRITE_METHODS
     from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
 

@@ -227,12 +227,13 @@ class HistoryFlow:
         screen = self.screen
         entry = screen.current_map
         assert entry is not None
-        return bool(await screen.app.push_screen_wait(ConfirmDialog(
+        confirmed: bool = await screen.app.push_screen_wait(ConfirmDialog(
             "Undo delete: not deleted in this window",
             [("key", key), ("deleted by", self._who(version)), ("revision", version.revision),
              ("map", entry.sync_map.display_name)],
             confirm_label="Bring it back",
-        )))
+        ))
+        return confirmed
 
     async def _offer_conflict_view(self, key: str, data: dict[str, Any]) -> None:
         screen = self.screen
