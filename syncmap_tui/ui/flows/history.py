@@ -97,7 +97,8 @@ class HistoryFlow:
             screen.notify(f"No earlier version of {session.key!r} is kept yet.", markup=False)
             return
         chosen: Version | None = await screen.app.push_screen_wait(
-            HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking)
+            HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking,
+                          is_mine=self.store.is_mine)
         )
         if chosen is None or screen.session is not session:
             return
