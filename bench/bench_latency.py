@@ -273,7 +273,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
                            lambda: screen.open_item.loaded_revision != saved_from and not screen.editor.is_dirty, "saved")
 
         # Conflict: another writer changes the item, then the user saves an edit of the old one.
-        from syncmap_tui.ui.dialogs import ConflictDialog
+        from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
         async with rig.other_writer() as other:
             item = screen.open_item.item
