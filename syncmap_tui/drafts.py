@@ -2,8 +2,9 @@
 
 Every edit buffer is checkpointed to disk shortly after typing stops, so a crash, a SIGKILL or a
 dropped SSH session never loses the text. The UI builds a `Draft` on each change and hands it to a
-`Checkpointer`, which debounces the writes; on start-up it lists `DraftStore().load_all_with_problems()`
-and offers to recover, export (`DraftStore.export`) or discard (`DraftStore.remove`) each draft.
+`Checkpointer` (`syncmap_tui.checkpoints`), which debounces the writes; on start-up it lists
+`DraftStore().load_all_with_problems()` and offers to recover, export (`DraftStore.export`) or
+discard (`DraftStore.remove`) each draft.
 
 Storage
 -------
@@ -26,9 +27,9 @@ has no URL, the UI should pass a stable stand-in such as ``"embedded:" + str(emb
 
 Instances. Each running app writes its own drafts (`Draft.instance`, a random id per run), so that
 two instances editing one item never share, replace or delete each other's file. Each holds an
-`InstanceLock` (``<drafts>/instances/<id>.lock``, flock'ed for its lifetime): a later start tells
-the drafts of an instance that died (kill -9, a dropped SSH session) from those of one still
-running (`DraftStore.is_live`), and offers only the former. `slot` tells the edit in the editor
+`InstanceLock` (`syncmap_tui.instances`: ``<drafts>/instances/<id>.lock``, flock'ed for its
+lifetime): a later start tells the drafts of an instance that died (kill -9, a dropped SSH
+session) from those of one still running (`DraftStore.is_live`), and offers only the former. `slot` tells the edit in the editor
 ("edit") from the edit kept after "take theirs" ("kept"): both must survive a crash.
 Format 1 drafts (no instance, no slot) still read, as a dead instance's "edit".
 
@@ -42,29 +43,30 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import stat
-import threading
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from syncmap_tui.config import state_dir
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
-from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, fsync_directory, write_atomically, write_new
+from syncmap_tui.instances import is_live, lock_path
+from syncmap_tui.private_files import (
+    STALE_TEMP_SECONDS,
+    TEMP_SUFFIX,
+    ensure_private_dir,
+    fsync_directory,
+    remove_if_stale_temp,
+    write_atomically,
+    write_new,
+)
 
 __all__ = [
     "DRAFT_FORMAT",
     "DRAFT_VERSION",
     "MAX_DRAFT_FILE_BYTES",
     "STALE_TEMP_SECONDS",
-    "Checkpointer",
     "Draft",
     "DraftError",
     "DraftExportError",
@@ -81,7 +83,6 @@ DRAFT_FORMAT = "syncmap-tui draft"
 DRAFT_VERSION = 2
 """2 added instance, slot and base_created; format 1 files still read."""
 DRAFT_SUFFIX = ".json"
-STALE_TEMP_SECONDS = 60.0
 MAX_DRAFT_FILE_BYTES = 256 * 1024 * 1024  # far beyond any edit buffer; guards against reading junk
 _ID_HEX_CHARS = 32  # 128 bits of sha256
 _DRAFT_NAME_RE = re.compile(rf"[0-9a-f]{{{_ID_HEX_CHARS}}}\.json")
@@ -291,38 +292,11 @@ class DraftStore:
     # -- paths
 
     def lock_path(self, instance: str) -> Path:
-        if not _INSTANCE_RE.fullmatch(instance):
-            raise ValueError("an instance id is 16 lowercase hex digits")
-        return self.directory / INSTANCES_DIR / f"{instance}.lock"
+        return lock_path(self.directory, instance)
 
     def is_live(self, instance: str) -> bool:
-        """Whether the instance that wrote a draft still runs (holds its lock). Format-1 drafts and
-        instances without a lock file are dead; a stale lock file is removed."""
-        if not _INSTANCE_RE.fullmatch(instance):
-            return False
-        path = self.lock_path(instance)
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        except OSError:
-            return True  # cannot tell: never take drafts from under a running app
-        try:
-            if fcntl is None:
-                return True
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return True
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-            return False
-        finally:
-            os.close(fd)
+        """Whether the instance that wrote a draft still runs (see `syncmap_tui.instances`)."""
+        return is_live(self.directory, instance)
 
     def path_for(self, draft_id: str) -> Path:
         if not re.fullmatch(rf"[0-9a-f]{{{_ID_HEX_CHARS}}}", draft_id):
@@ -419,7 +393,7 @@ class DraftStore:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 if entry.name.endswith(TEMP_SUFFIX):
-                    self._remove_if_stale(entry, now)
+                    remove_if_stale_temp(entry, now)
                 continue
             if not entry.name.endswith(DRAFT_SUFFIX):
                 continue
@@ -446,61 +420,6 @@ class DraftStore:
             if st.st_mode & 0o077 and st.st_uid == os.getuid():
                 os.chmod(self.directory, 0o700)
 
-    @staticmethod
-    def _remove_if_stale(entry: os.DirEntry[str], now: float) -> None:
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
-                os.unlink(entry.path)
-        except OSError:
-            pass
-
-
-INSTANCES_DIR = "instances"
-_INSTANCE_RE = re.compile(r"[0-9a-f]{16}")
-
-
-def new_instance_id() -> str:
-    """A running app's id: 64 random bits, hex."""
-    return secrets.token_hex(8)
-
-
-class InstanceLock:
-    """Held by a running app for its lifetime: ``<drafts>/instances/<id>.lock``, flock'ed.
-
-    The kernel drops a flock when its process dies however it dies, so a later start can tell a
-    dead instance's drafts (offer them) from a live one's (leave them to it). Where flock does not
-    exist, every other instance counts as live: drafts are never taken from under a running app.
-    """
-
-    def __init__(self, store: DraftStore, instance: str) -> None:
-        self.store = store
-        self.instance = instance
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        """Take the lock (creating the folders 0700); an OSError leaves drafts working without it."""
-        path = self.store.lock_path(self.instance)
-        ensure_private_dir(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.unlink(self.store.lock_path(self.instance))
-        except OSError:
-            pass
-        os.close(fd)
-
 
 def _read_limited(path: Path) -> bytes:
     with open(path, "rb") as fh:
@@ -508,127 +427,3 @@ def _read_limited(path: Path) -> bytes:
     if len(data) > MAX_DRAFT_FILE_BYTES:
         raise DraftFormatError(f"larger than {MAX_DRAFT_FILE_BYTES // (1024 * 1024)} MiB; not a draft")
     return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Debounced checkpoints
-
-
-@dataclass(frozen=True)
-class PendingDraft:
-    """A draft waiting to be written, with the number of the change that made it."""
-
-    draft: Draft
-    version: int
-
-
-@dataclass
-class DraftWrites:
-    """What `Checkpointer.write` did: the drafts it wrote (stamped, with their paths) and the first error."""
-
-    written: list[tuple[PendingDraft, Draft, Path]] = field(default_factory=list)
-    error: OSError | None = None
-
-
-class Checkpointer:
-    """Debounces draft writes for the UI, with no thread or timer of its own.
-
-    The UI calls `changed(draft)` on every edit and, from a timer (every 0.25 s is plenty),
-    `write(due())` in a thread, then `settle(...)` with the result; it calls `flush()` directly
-    when leaving an editor or quitting, and `discard(id)` after a successful save to Sync or when
-    the user drops the edit. A draft is due `delay` seconds after its last change, or `max_wait`
-    seconds after its first unsaved change even if typing goes on, so with the defaults and a
-    0.25 s timer the text is on disk within a second of typing stopping.
-
-    Pending drafts are kept per item (switching items never drops one). Every change is numbered;
-    a write never replaces a newer version of the draft, nor brings back a discarded one, in
-    whatever order the thread and `flush` or `discard` reach the disk. `changed`, `due`, `settle`,
-    `flush` and `discard` belong to one thread (the UI's); only `write` may run in another. A
-    written draft is stamped with `saved_at` = now (UTC). A change that only repeats what is
-    already on disk is not rewritten. A failed write leaves the draft pending, to be retried.
-    """
-
-    def __init__(self, store: DraftStore, delay: float = 0.5, clock: Callable[[], float] = time.monotonic,
-                 *, max_wait: float = 2.0) -> None:
-        self.store = store
-        self.delay = delay
-        self.max_wait = max_wait
-        self._clock = clock
-        # draft_id -> (newest change, time of first unsaved change, time of last change)
-        self._pending: dict[str, tuple[PendingDraft, float, float]] = {}
-        self._on_disk: dict[str, Draft] = {}
-        self._changes = 0
-        self._disk_lock = threading.Lock()
-        self._disk_versions: dict[str, int] = {}
-        """draft_id -> the newest version written or discarded; guarded by _disk_lock."""
-
-    @property
-    def has_pending(self) -> bool:
-        return bool(self._pending)
-
-    def changed(self, draft: Draft) -> None:
-        """Remember `draft` as the newest state of its item. No I/O."""
-        draft_id = draft.draft_id
-        now = self._clock()
-        previous = self._pending.get(draft_id)
-        written = self._on_disk.get(draft_id)
-        if previous is None and written is not None and written.same_content(draft):
-            return
-        first = previous[1] if previous is not None else now
-        self._changes += 1
-        self._pending[draft_id] = (PendingDraft(draft, self._changes), first, now)
-
-    def due(self, now: float | None = None) -> list[PendingDraft]:
-        """The pending drafts to write now (all of them once one is due), oldest change first."""
-        now = self._clock() if now is None else now
-        if not any(now - last >= self.delay or now - first >= self.max_wait for _, first, last in self._pending.values()):
-            return []
-        return self._all_pending()
-
-    def _all_pending(self) -> list[PendingDraft]:
-        return [pending for pending, _first, _last in sorted(self._pending.values(), key=lambda entry: entry[2])]
-
-    def write(self, drafts: list[PendingDraft]) -> DraftWrites:
-        """Write `drafts` (any thread), skipping one that a newer version or a discard overtook."""
-        result = DraftWrites()
-        for pending in drafts:
-            draft_id = pending.draft.draft_id
-            with self._disk_lock:
-                if self._disk_versions.get(draft_id, 0) >= pending.version:
-                    continue
-                stamped = replace(pending.draft, saved_at=_utc_now())
-                try:
-                    path = self.store.save(stamped)
-                except OSError as exc:
-                    result.error = result.error or exc
-                    continue
-                self._disk_versions[draft_id] = pending.version
-            result.written.append((pending, stamped, path))
-        return result
-
-    def settle(self, writes: DraftWrites) -> Path | None:
-        """Take in what `write` did (UI thread): a draft changed since it was taken stays pending.
-        The path of the most recently changed draft written, or None; the first error is raised."""
-        newest: Path | None = None
-        for pending, stamped, path in writes.written:
-            draft_id = pending.draft.draft_id
-            current = self._pending.get(draft_id)
-            if current is not None and current[0].version == pending.version:
-                del self._pending[draft_id]
-                self._on_disk[draft_id] = stamped
-            newest = path
-        if writes.error is not None:
-            raise writes.error
-        return newest
-
-    def flush(self) -> Path | None:
-        """Write every pending draft now; the path of the most recently changed one, or None if none."""
-        return self.settle(self.write(self._all_pending()))
-
-    def discard(self, draft_id: str) -> None:
-        """Forget any pending change of the item and delete its draft file."""
-        self._pending.pop(draft_id, None)
-        self._on_disk.pop(draft_id, None)
-        with self._disk_lock:
-            self._disk_versions[draft_id] = self._changes
-            self.store.remove(draft_id)

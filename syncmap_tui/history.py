@@ -18,7 +18,8 @@ Bounds (documented in the README too):
 * `MAX_VERSIONS_PER_ITEM` (50) versions per item, and `MAX_ITEM_BYTES` (1 MiB) per file: the
   oldest versions go first;
 * `MAX_TOTAL_BYTES` (32 MiB) over all items: after a write that passes it, the files written
-  longest ago are removed whole.
+  longest ago are removed whole;
+* the temp files a kill -9 leaves behind go at the next write, once `STALE_TEMP_SECONDS` old.
 
 Nothing here logs or prints item data; an unreadable file reads as no history.
 """
@@ -29,6 +30,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from syncmap_tui.config import state_dir
-from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, write_atomically
+from syncmap_tui.private_files import TEMP_SUFFIX, ensure_private_dir, remove_if_stale_temp, write_atomically
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.models import MapItem, format_datetime, parse_datetime
 
@@ -273,6 +275,7 @@ class HistoryStore:
         write_atomically(path, body)
 
     def _bound_total(self) -> None:
+        self._remove_stale_temps()
         entries = []
         for path in self._files():
             try:
@@ -292,6 +295,17 @@ class HistoryStore:
             self._last.pop(path.stem, None)
 
     # -- files ---------------------------------------------------------------------------------
+
+    def _remove_stale_temps(self) -> None:
+        """A kill -9 between a temp file's write and its rename leaves the temp (up to
+        MAX_ITEM_BYTES, outside MAX_TOTAL_BYTES): each run of them would grow the folder for ever."""
+        now = time.time()
+        try:
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    remove_if_stale_temp(entry, now)
+        except OSError:
+            pass
 
     def _files(self) -> list[Path]:
         try:

@@ -7,11 +7,15 @@ a crash leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 TEMP_SUFFIX = ".tmp"
+STALE_TEMP_SECONDS = 60.0
+"""A temp file older than this was left by a crash (kill -9 between its write and its rename): no
+running instance takes that long to write one, so it can go; a younger one may be about to be renamed."""
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -38,6 +42,18 @@ def _write_all(fd: int, data: bytes) -> None:
 def _unlink_quietly(path: Path) -> None:
     try:
         os.unlink(path)
+    except OSError:
+        pass
+
+
+def remove_if_stale_temp(entry: os.DirEntry[str], now: float) -> None:
+    """Remove `entry` if it is a temp file older than STALE_TEMP_SECONDS (see there)."""
+    if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
+        return
+    try:
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
+            os.unlink(entry.path)
     except OSError:
         pass
 

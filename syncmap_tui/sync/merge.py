@@ -1,9 +1,10 @@
 """JSON-aware diff and three-way merge of item data, by JSON path.
 
-The conflict dialog uses this after a save is refused with HTTP 412: it shows the server's data
-("theirs") against the editor's ("mine") with `diff_lines`, and merges the data as loaded
-("base"), mine and theirs with `three_way_merge`. Changes that don't overlap merge at once; for
-each overlap the user picks a side and `resolve` builds the final object. Headless: no Textual.
+The conflict view uses this after a save is refused with HTTP 412: it merges the data as loaded
+("base"), the editor's ("mine") and the server's ("theirs") with `three_way_merge`, whose lists of
+changes are the rows it shows (sync/conflict.py). Changes that don't overlap merge at once; for
+each overlap the user picks a side and `resolve` builds the final object. The history dialog shows
+a version against the current one with `diff_lines`. Headless: no Textual.
 
 The rules, each written once:
 
@@ -38,9 +39,9 @@ Decisions beyond the brief, and why:
   lists, so the dialog doesn't count them twice.
 * `resolve` also refuses choices for paths that are not conflicts of this result: a choice left
   over from an earlier merge would otherwise be silently ignored.
-* Text meant for people (`render_path`, `DiffLine`) escapes characters that don't print (control,
-  format such as bidi overrides and zero-width, lone surrogates) as JSON `\\uXXXX`, so remote
-  text cannot hide or disguise itself; other non-ASCII text shows as is.
+* Text meant for people (`render_path`, `json_text`, `DiffLine`) escapes characters that don't
+  print (control, format such as bidi overrides and zero-width, lone surrogates) as JSON
+  `\\uXXXX`, so remote text cannot hide or disguise itself; other non-ASCII text shows as is.
 
 Order is deterministic: paths in document order, with object keys in the order they first appear
 in base, then mine, then theirs (for `diff`: old, then new). Inputs are never mutated and results
@@ -203,14 +204,6 @@ def _diff_into(old: Any, new: Any, path: list[PathStep], changes: list[Change]) 
         changes.append(Change(tuple(path), _copied(old), _copied(new)))
 
 
-def apply_changes(doc: Any, changes: list[Change]) -> Any:
-    """A copy of `doc` with each change's new value put at its path (ABSENT removes the key)."""
-    result = _copied(doc)
-    for change in changes:
-        result = _put(result, change.path, _copied(change.new))
-    return result
-
-
 def _put(doc: Any, path: Path, value: Any) -> Any:
     """Put `value` at `path` in `doc`, which the caller owns; ABSENT removes. Returns the doc."""
     if not path:
@@ -260,10 +253,6 @@ class MergeResult:
     """Changes only theirs made (base → theirs), brought into `merged`."""
     agreed: list[Change] = field(default_factory=list)
     """Changes both sides made alike (base → mine), in `merged` once."""
-
-    @property
-    def clean(self) -> bool:
-        return not self.conflicts
 
 
 def three_way_merge(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> MergeResult:

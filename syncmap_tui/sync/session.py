@@ -46,7 +46,7 @@ from syncmap_tui.sync.session_parts import (
     SeenHow,
     Severity,
     draft_base,
-    revision_number,
+    is_later_version,
     same_item,
 )
 from syncmap_tui.sync.session_recovery import STORAGE_ERRORS, RecoveryFlows, describe
@@ -54,7 +54,7 @@ from syncmap_tui.sync.validation import ValidationError, check_data, format_data
 
 __all__ = [  # the parts are imported from here too: one import for a session's user
     "Buffer", "ConflictChoice", "DeletedChoice", "EditSession", "Kept", "Mine", "Prompter", "Seen", "SeenHow", "Sent", "Severity",
-    "STORAGE_ERRORS", "describe", "draft_base", "revision_number", "same_item",
+    "STORAGE_ERRORS", "describe", "draft_base", "is_later_version", "same_item",
 ]
 
 if TYPE_CHECKING:
@@ -157,10 +157,10 @@ class EditSession(RecoveryFlows):
             return
         self.seen(item, how)
         if same_item(self.base, item):
-            if revision_number(item.revision) <= revision_number(self.base.revision):
+            if not is_later_version(item, self.base):
                 return
             if self.newer is not None and same_item(self.newer, item):
-                if revision_number(item.revision) <= revision_number(self.newer.revision):
+                if not is_later_version(item, self.newer):
                     return
         elif self.newer is not None and self.newer == item:
             return
@@ -179,7 +179,7 @@ class EditSession(RecoveryFlows):
     def _rebase(self, item: MapItem, mine: Mine | None = None) -> None:
         self.base = item
         if self.newer is not None and (
-            same_item(item, self.newer) and revision_number(self.newer.revision) <= revision_number(item.revision)
+            same_item(item, self.newer) and not is_later_version(self.newer, item)
         ):
             self.newer = None
         self.gone = False
@@ -270,7 +270,7 @@ class EditSession(RecoveryFlows):
         made_on = self.base
         self.base = saved
         if self.newer is not None and same_item(saved, self.newer) and (
-            revision_number(self.newer.revision) <= revision_number(saved.revision)
+            not is_later_version(self.newer, saved)
         ):
             self.newer = None
         self.gone = False

@@ -112,6 +112,19 @@ def draft_base(current: MapItem, revision: str, base_data: str | None, base_crea
     return replace(current, revision=revision, data=data, date_created=created)
 
 
-def revision_number(revision: str) -> int:
-    """Sync revisions count up from "0"; anything else sorts first."""
-    return int(revision) if revision.isascii() and revision.isdigit() else -1
+def is_later_version(item: MapItem, than: MapItem) -> bool:
+    """Whether `item` is a later version of the same item than `than`: the one rule that orders
+    answers that may arrive out of order (a slow page after a save, a watch read before a write).
+
+    Decision (sync-api-notes.md calls a revision opaque: compare exactly, never parse): the same
+    revision is never later. Decimal revisions (the emulator's, counting up from "0") order by
+    number. Any other revision orders by `date_updated`; within one second an opaque revision gives
+    no order, so a different one counts as later. Taking an older answer for a later one can only
+    show a stale "server has revision N" until the next read corrects it: every write still goes
+    with If-Match, so no change is written over. Treating opaque revisions as never later (as a
+    parse that fails would) would hide every change the watch sees."""
+    if item.revision == than.revision:
+        return False
+    if item.revision.isascii() and item.revision.isdigit() and than.revision.isascii() and than.revision.isdigit():
+        return int(item.revision) > int(than.revision)
+    return item.date_updated >= than.date_updated

@@ -349,10 +349,6 @@ class DataCheck:
     error: ValidationError | None
 
     @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
     def near_limit(self) -> bool:
         return self.size is not None and self.size >= SIZE_WARNING_BYTES
 

@@ -8,17 +8,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from syncmap_tui.config import Target
-from syncmap_tui.drafts import PendingDraft
+from syncmap_tui.checkpoints import PendingDraft
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
@@ -32,11 +30,11 @@ from syncmap_tui.ui.flows.recovery import DraftRecovery
 from syncmap_tui.ui.flows.transfer import TransferFlows
 from syncmap_tui.ui.flows.watch import WatchFlow
 from syncmap_tui.ui.launch import ClientFactory, DeepLink
-from syncmap_tui.ui.literal import visible
-from syncmap_tui.ui.widgets import EDITOR_EMPTY_TEXT
+from syncmap_tui.ui.widgets.editor_placeholder import EditorPlaceholder
 from syncmap_tui.ui.widgets.footer import SteadyFooter
 from syncmap_tui.ui.widgets.header import HeaderBar
 from syncmap_tui.ui.widgets.item_table import ItemTable
+from syncmap_tui.ui.widgets.items_status import ItemsStatus
 from syncmap_tui.ui.widgets.navigator import MapEntry, Navigator
 from syncmap_tui.ui.widgets.panes import Body, ItemsPane
 
@@ -48,20 +46,8 @@ if TYPE_CHECKING:
 
 CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
-WEBHOOK_NOTICE = "webhook"
-"""The header notice's source for "saves call a webhook"."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
-
-
-class EditorPlaceholder(Vertical):
-    """Stands where the ItemEditor goes, looking as it does with no item open, until the first frame
-    with the services is out. Importing and composing the editor (a TextArea with tree-sitter JSON,
-    two TTL inputs) takes ~0.3 s of CPU on a 2-core machine: a third of the start-up. It says what
-    the editor says with no item open, so that the swap does not show."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(EDITOR_EMPTY_TEXT), id="editor-empty")
 
 
 class MainScreen(Screen[None]):
@@ -122,7 +108,7 @@ class MainScreen(Screen[None]):
                 with ItemsPane(id="items-pane"):
                     yield Input(placeholder="jump to key or prefix (ctrl+f)", id="jump", compact=True)
                     yield ItemTable(id="items")
-                    yield Static("", id="items-status")
+                    yield ItemsStatus("", id="items-status")
                 yield EditorPlaceholder(id="editor-placeholder")
         yield SteadyFooter()
 
@@ -169,18 +155,8 @@ class MainScreen(Screen[None]):
         return await asyncio.shield(self._editor_mount)
 
     async def _mount_editor(self) -> ItemEditor:
-        # Deferred to after the first frame: see EditorPlaceholder (~0.3 s with composing it).
-        from syncmap_tui.ui.widgets.editor import ItemEditor
-
-        placeholder = self.query_one(EditorPlaceholder)
-        editor = ItemEditor(id="editor")
-        parent = placeholder.parent
-        assert isinstance(parent, Widget)
-        with self.app.batch_update():  # one frame with the editor where the placeholder was
-            await parent.mount(editor, after=placeholder)
-            await placeholder.remove()
-        self._editor = editor
-        return editor
+        self._editor = await self.query_one(EditorPlaceholder).replace_with_editor()
+        return self._editor
 
     async def frame_shown(self) -> None:
         """Return once the screen has been refreshed with what is on it now."""
@@ -242,28 +218,10 @@ class MainScreen(Screen[None]):
             open_item.key if open_item else "",
         )
 
-    def show_webhook_notice(self) -> None:
-        """Before any save: a save in this map calls the service's webhook (issue #14)."""
-        entry = self.current_map
-        if entry is not None and entry.service.saves_call_webhook:
-            self.header.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
-        else:
-            self.header.clear_notice(WEBHOOK_NOTICE)
-
     def show_items_status(self, note: str | None = None) -> None:
         if note is not None:
             self.items_note = note
-        note = self.items_note
-        table = self.item_table
-        if self.current_map is None:
-            text = "Choose a map in the tree."
-        else:
-            text = f"{len(table.items):,} loaded" + (" · more on the server (scroll)" if table.has_more else " · all loaded")
-        if note:
-            text = f"{note} · {text}"  # first: where a jump landed is what was asked
-        if table.key_filter:
-            text = f"{text} · filter {visible(table.key_filter)!r}: {table.row_count:,} shown"
-        self.query_one("#items-status", Static).update(Text(text))
+        self.query_one(ItemsStatus).show(self.item_table, map_open=self.current_map is not None, note=self.items_note)
 
     def fail(self, doing: str, error: Exception) -> None:
         self.set_activity()
@@ -326,34 +284,13 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        """Open a map the palette found, in the tree too, even of a service not expanded there."""
-        self.navigation.show_palette_maps(entry.service)
-        node = self.navigator.map_node(entry.service.sid, entry.sync_map.sid)
-        if node is not None and isinstance(node.data, MapEntry):
-            entry = node.data  # the tree's own entry, which later changes to the map update
-            self.navigator.select_map(entry.service.sid, entry.sync_map.sid)
-        self._open_map_flow(entry)
+        self._open_map_flow(self.navigation.show_in_tree(entry))
 
     def open_service_from_palette(self, service: Service) -> None:
-        node = self.navigator.service_node(service.sid)
-        if node is None:
-            return
-        if not self.navigation.show_palette_maps(service):
-            node.expand()  # its maps load as a click on it would load them
-        self.navigator.move_cursor(node)
-        self.navigator.focus()
-
-    def clear_key_filter(self) -> None:
-        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
-        if self.jump_input.value:
-            with self.jump_input.prevent(Input.Changed):
-                self.jump_input.value = ""
-        if self.item_table.key_filter:
-            self.item_table.filter_keys("")
-            self.show_items_status()
+        self.navigation.show_service_in_tree(service)
 
     def open_key_from_palette(self, key: str) -> None:
-        self.clear_key_filter()
+        self.navigation.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
@@ -365,24 +302,14 @@ class MainScreen(Screen[None]):
     # -- actions ----------------------------------------------------------------------------------
 
     def action_save_item(self) -> None:
-        session = self.session
-        if session is None:
-            self.notify("No item is open.")
-            return
-        if not self.writable("save"):
-            return
-        if self._saving_now():
-            return
-        self._save_flow(session)
+        session = self.editing.idle_session(saving=True)
+        if session is not None:
+            self._save_flow(session)
 
     def action_review_server_version(self) -> None:
-        session = self.session
-        if session is None:
-            self.notify("No item is open.")
-            return
-        if self._saving_now():
-            return
-        self._review_flow(session)
+        session = self.editing.idle_session(saving=False)
+        if session is not None:
+            self._review_flow(session)
 
     def action_jump_to_key(self) -> None:
         if self.current_map is None:
@@ -432,24 +359,16 @@ class MainScreen(Screen[None]):
         if self.writable("delete a map"):
             self._delete_map_flow()
 
-    def _saving_now(self) -> bool:
-        """A save travels: the flows of its worker group ("save") would cancel it; say so instead."""
-        session = self.session
-        if session is None or session.in_flight is None:
-            return False
-        self.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
-        return True
-
     def action_show_history(self) -> None:
-        if not self._saving_now():
+        if not self.editing.saving_now():
             self._history_flow(picking=False)
 
     def action_restore_version(self) -> None:
-        if self.writable("restore a version") and not self._saving_now():
+        if self.writable("restore a version") and not self.editing.saving_now():
             self._history_flow(picking=True)
 
     def action_undo_last_save(self) -> None:
-        if self.writable("undo a save") and not self._saving_now():
+        if self.writable("undo a save") and not self.editing.saving_now():
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:

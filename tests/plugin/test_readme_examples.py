@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_sync_emulator_plugin import run_project
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MARKED_BLOCK = re.compile(r"^<!-- test: (?P<name>[\w-]+) -->\n```\w*\n(?P<code>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -38,8 +39,7 @@ def test_the_readme_marks_every_example_this_file_runs():
 
 def test_the_pytest_example(pytester):
     pytester.makepyfile(test_readme_example=readme_blocks()["pytest-example"])
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    run_project(pytester).assert_outcomes(passed=3)
 
 
 def example_environment(home: Path) -> dict[str, str]:

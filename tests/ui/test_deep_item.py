@@ -16,7 +16,7 @@ SIZE = (100, 30)
 
 
 def deepest(extra: str = "", inner: str = "") -> str:
-    """`{"":[[…inner…]]<extra>}` nested as deep as fits in MAX_DATA_BYTES (as in tests/test_deep_nesting.py)."""
+    """`{"":[[…inner…]]<extra>}` nested as deep as fits in MAX_DATA_BYTES (as in tests/unit/test_deep_nesting.py)."""
     depth = (MAX_DATA_BYTES - len('{"":}') - len(extra) - len(inner)) // 2
     return '{"":' + "[" * depth + inner + "]" * depth + extra + "}"
 
@@ -36,7 +36,7 @@ async def test_the_deepest_item_opens_edits_drafts_conflicts_and_merges(build_ap
         await pilot.press("space")
         editor.replace_text(editor.text.replace('"a": 1', '"a": 2'))
         await pilot.pause()
-        assert editor.is_dirty and editor.check.ok
+        assert editor.is_dirty and editor.check.error is None
         # The space and the replacement are two checkpoints: under load the first can be what is
         # on disk when we first look, so wait for the second.
         def drafted_two() -> bool:

@@ -190,3 +190,29 @@ def test_the_private_data_table_members_the_countdown_relies_on_are_there():
     table = DataTable()
     assert isinstance(table._data, dict) and isinstance(table._update_count, int)
     assert "self._update_count" in inspect.getsource(DataTable._render_line_in_row)
+
+
+async def test_a_production_delete_of_a_look_alike_key_says_to_type_the_characters_not_the_escapes(build_app, other_writer):
+    from syncmap_tui.config import Target
+    from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+    from .helpers import wait_for_screen
+
+    sync_map = await other_writer.fetch_map(SERVICE, "empty")
+    await other_writer.create_item(SERVICE, sync_map.sid, "sku ", {"k": 1})
+    target = Target(label="acme-prod", base_url=None, credentials=None, production=True)
+    app = build_app(SERVICE, "empty", target=target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("d")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        text = " ".join(str(static.render()) for static in dialog.query("Static"))
+        assert "key: sku\\x20" in text and "not the escapes" in text
+        await pilot.press(*"sku\\x20", "enter")
+        await pilot.pause()
+        assert app.screen is dialog, "the escapes are not the key"
+        dialog.query_one("#type-to-confirm").value = "sku "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "sku " not in main_screen(pilot).item_table.items

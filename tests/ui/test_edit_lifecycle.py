@@ -7,7 +7,8 @@ import json
 from datetime import timedelta
 
 from syncmap_tui.config import Target, embedded_db_path
-from syncmap_tui.drafts import KEPT_SLOT, Draft, DraftStore, InstanceLock, new_instance_id
+from syncmap_tui.drafts import KEPT_SLOT, Draft, DraftStore
+from syncmap_tui.instances import InstanceLock, new_instance_id
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
 from syncmap_tui.emulator.faults import WRITE_METHODS
 from syncmap_tui.sync.models import format_datetime

@@ -111,7 +111,7 @@ async def test_size_meter_at_the_limit(build_app, size, state):
         meter = main.editor.query_one(SizeMeter)
         assert str(meter.render()) == f"{size:,} / 16,384 bytes"
         assert meter.has_class(state)
-        assert main.editor.check.ok is (size <= MAX_DATA_BYTES)
+        assert (main.editor.check.error is None) is (size <= MAX_DATA_BYTES)
         if size > MAX_DATA_BYTES:
             await pilot.press("ctrl+s")
             await settle(pilot)

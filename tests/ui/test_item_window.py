@@ -1,6 +1,6 @@
 """The item table pages through a map with the headless ItemWindow: one walk across trims, and the
 two bugs found by hand that the window's rules fixed. The rules themselves are tested without
-Textual in tests/test_item_window_rules.py.
+Textual in tests/unit/test_item_window_rules.py.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ async def wait_until_dialog(pilot, dialog_type):
     return pilot.app.screen
 
 
-async def test_a_jump_that_lands_leaves_the_focus_with_the_next_prefix_being_typed(build_app, emulator):
+async def test_a_jump_that_lands_leaves_the_focus_with_the_next_prefix_being_typed(build_app):
     """Found by the adversary: the first jump's page landed while the next prefix was being typed,
     took the focus to the table, and the rest of the prefix and enter went to the table (enter
     opened an item instead of jumping)."""
@@ -142,12 +142,23 @@ async def test_a_jump_that_lands_leaves_the_focus_with_the_next_prefix_being_typ
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        emulator.faults.update({"latency": 0.5})
+        typed = asyncio.Event()
+        held = []
+        list_item_page = main.client.list_item_page
+
+        async def the_first_jump_held_until_the_next_prefix_is_typed(*args, **kwargs):
+            if kwargs.get("from_key") == "sku-03":
+                held.append(kwargs)
+                await typed.wait()
+            return await list_item_page(*args, **kwargs)
+
+        main.client.list_item_page = the_first_jump_held_until_the_next_prefix_is_typed
         await pilot.press("ctrl+f", *"sku-03", "enter")
         await pilot.press("ctrl+f", "ctrl+u", *"sku-0")
+        assert held, "the first jump's page is on its way"
+        typed.set()  # the first jump's page lands now, in the middle of the next prefix
         await wait_until(pilot, lambda: main.item_table.first_key is not None and main.item_table.first_key >= "sku-02", what="the first jump")
         assert app.focused is main.jump_input and main.jump_input.value == "sku-0"
-        emulator.faults.reset()
         await pilot.press("9", "enter")
         await settle(pilot)
         assert main.editor.open_item is None, "enter jumped; it opened no item"

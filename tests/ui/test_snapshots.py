@@ -267,3 +267,42 @@ def test_ttl_messages(snapshot_of, field, typed):
         await pilot.pause()
 
     assert snapshot_of((SERVICE, "carts", "cart-2"), type_a_ttl)
+
+
+def test_production_delete_asks_to_type_the_key(build_app, snap_compare, terminal_size):
+    """The confirmation says it is the key that must be typed, and shows it as display_key does."""
+    target = Target(label="acme-prod", base_url=None, credentials=None, production=True)
+
+    async def delete_the_row(pilot: Pilot) -> None:
+        await settle(pilot)
+        main_screen(pilot).item_table.focus()
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmDialog)
+
+    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size,
+                        run_before=delete_the_row)
+
+
+def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snap_compare, terminal_size, emulator):
+    """A draft of an earlier run: the key, the map and the service by name, when it was typed."""
+    import json as json_module
+
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.drafts import Draft, DraftStore
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+
+    from .conftest import PINNED_NOW
+
+    sync_map = emulator.store.get_map(DEFAULT_ACCOUNT_SID, SERVICE, "orders")
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=sync_map.service_sid, map_sid=sync_map.sid, key="order-0007", base_revision="0",
+        text='{"kept": true}', item_ttl="", collection_ttl="", base_data=json_module.dumps({}), saved_at=PINNED_NOW,
+    ))
+
+    async def wait_for_the_offer(pilot: Pilot) -> None:
+        await wait_for_screen(pilot, RecoverDraftDialog)  # not settle(): the flow waits on the dialog
+        await pilot.pause(0.2)
+
+    assert snap_compare(build_app(), terminal_size=terminal_size, run_before=wait_for_the_offer)

@@ -178,3 +178,22 @@ def test_kill_9_while_writing_leaves_a_whole_file(tmp_path: Path) -> None:
         body = json.loads(path.read_bytes())  # whole, never half
         assert body["versions"]
         assert HistoryStore(tmp_path).versions(ItemRef("u", "IS1", "MP1", "k"))
+
+
+def test_temp_files_a_kill_9_left_are_removed_once_stale(tmp_path: Path) -> None:
+    """A kill -9 between a history file's temp write and its rename leaves `.<id>.json.<hex>.tmp`
+    (up to 1 MiB, outside MAX_TOTAL_BYTES): the next write removes those older than a running
+    instance's write could be, and leaves a fresh one (another instance may be renaming it)."""
+    from syncmap_tui.private_files import STALE_TEMP_SECONDS
+
+    store = HistoryStore(tmp_path)
+    store.record(REF, item(0), "loaded")
+    stale = tmp_path / f".{REF.item_id}.json.0123456789abcdef.tmp"
+    fresh = tmp_path / f".{REF.item_id}.json.fedcba9876543210.tmp"
+    for path in (stale, fresh):
+        path.write_bytes(b'{"format":"syncmap-tui history","versions":[' + b"x" * 4096)
+    aged = time.time() - STALE_TEMP_SECONDS - 5
+    os.utime(stale, (aged, aged))
+    store.record(REF, item(1), "watch")
+    assert not stale.exists() and fresh.exists()
+    assert [v.revision for v in store.versions(REF)] == ["0", "1"]

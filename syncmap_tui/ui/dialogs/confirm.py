@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from syncmap_tui.ui.display import key_text
+from syncmap_tui.ui.display import display_key, key_text
 from syncmap_tui.ui.dialogs.base import ChoiceButton, Dialog, field_lines
 
 
@@ -40,7 +40,13 @@ class ConfirmDialog(Dialog[bool]):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(field_lines(self.fields), id="confirm-fields")
             if self.type_to_confirm is not None:
-                yield Static(Text(f"This is a production account. Type the {self.typed_what} exactly to confirm:"))
+                prompt = f"This is a production account. Type the {self.typed_what} exactly to confirm:"
+                if display_key(self.type_to_confirm) != self.type_to_confirm:
+                    # It is shown with escapes (a trailing space as \x20): what is typed is compared
+                    # with the key itself.
+                    prompt = (f"This is a production account. Type the {self.typed_what} exactly to confirm (the "
+                              "characters themselves, not the escapes it is shown with above):")
+                yield Static(Text(prompt))
                 yield Input(id="type-to-confirm", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield ChoiceButton("Cancel", id="cancel")

@@ -10,15 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncmap_tui.config import embedded_db_path
-from syncmap_tui.drafts import (
-    EDIT_SLOT,
-    Checkpointer,
-    Draft,
-    DraftStore,
-    InstanceLock,
-    PendingDraft,
-    new_instance_id,
-)
+from syncmap_tui.checkpoints import Checkpointer, PendingDraft
+from syncmap_tui.drafts import EDIT_SLOT, Draft, DraftStore
+from syncmap_tui.instances import InstanceLock, new_instance_id
 from syncmap_tui.sync.models import MapItem, format_datetime
 from syncmap_tui.sync.session import Mine
 from syncmap_tui.sync.validation import format_data
@@ -33,7 +27,7 @@ class DraftKeeper:
         self.store = DraftStore()
         self.checkpointer = Checkpointer(self.store)
         self.instance = new_instance_id()
-        """This run's id: its drafts are its own (see drafts.InstanceLock)."""
+        """This run's id: its drafts are its own (see instances.InstanceLock)."""
         self.instance_lock = InstanceLock(self.store, self.instance)
         self._draft_ids: set[str] = set()
         """The drafts of the open item (its edit, its kept edit) that this editor made."""

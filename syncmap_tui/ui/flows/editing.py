@@ -118,6 +118,34 @@ class EditingFlows:
             return True
         return False
 
+    async def confirm_leave_again(self, doing: str) -> bool:
+        """After a wait since confirm_leave said yes (a request on its way): keys typed into the open
+        item meanwhile, or a save started, are asked about like any other edit, never replaced."""
+        session = self.screen.session
+        editor = self.screen.editor_if_mounted
+        changed = (editor is not None and editor.modified) or (session is not None and session.in_flight is not None)
+        return not changed or await self.confirm_leave(doing)
+
+    def saving_now(self) -> bool:
+        """A save travels: a flow of its worker group ("save": a review, a restore, an undo) would
+        cancel it; say so instead."""
+        session = self.screen.session
+        if session is None or session.in_flight is None:
+            return False
+        self.screen.notify(f"A save of {session.key!r} is on its way; wait for its answer.", markup=False)
+        return True
+
+    def idle_session(self, *, saving: bool) -> EditSession | None:
+        """The open item's session if a save (`saving`) or a review may start now; else None, said why."""
+        screen = self.screen
+        session = screen.session
+        if session is None:
+            screen.notify("No item is open.")
+            return None
+        if saving and not screen.writable("save"):
+            return None
+        return None if self.saving_now() else session
+
     async def save(self, session: EditSession) -> None:
         if await self.confirm_map_ttl():
             await self._save(session)

@@ -217,7 +217,7 @@ class FindFlows:
         if screen.current_map is None:
             return
         table = screen.item_table
-        screen.clear_key_filter()
+        screen.navigation.clear_key_filter()
         if key not in table.items and not await screen.navigation.load_first_page(from_key=key):
             return
         item = table.items.get(key)

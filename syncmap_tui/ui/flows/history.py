@@ -119,9 +119,20 @@ class HistoryFlow:
         item_ttl = self._expiry_back(saved, previous)
         base = session.base
         # The editor's base when it is that save (its url and author are the server's), else the history's.
-        made_on = base if (base.revision, base.date_created) == (saved.revision, saved.date_created) else saved.as_item(ref)
+        shown = (base.revision, base.date_created) == (saved.revision, saved.date_created)
+        made_on = base if shown else saved.as_item(ref)
+        if not shown:
+            # A save this editor never showed (another running instance's, which the history calls
+            # yours as well) is not undone blind, even if nobody wrote since.
+            screen.notify(
+                f"Undo last save: your last save of {session.key!r} is revision {saved.revision}, which this "
+                f"editor does not show (it shows revision {base.revision}). Nothing is written unless you "
+                "choose it in the conflict view.", severity="warning", markup=False,
+            )
         # The session says what was written ("Saved …"), or why nothing was.
-        if await session.write_version(previous.data, made_on, "Undo last save", item_ttl=item_ttl) and not session.discarded:
+        if await session.write_version(
+            previous.data, made_on, "Undo last save", item_ttl=item_ttl, ask=not shown
+        ) and not session.discarded:
             screen.item_table.update_item(session.base)
 
     def _expiry_back(self, saved: Version, previous: Version) -> int | None:
@@ -155,9 +166,19 @@ class HistoryFlow:
         key, version = latest.ref.key, latest.version
         try:
             ttl = remaining_ttl(version.date_expires, formatting.now_utc())
-            created = await recreate_deleted(
+            request = asyncio.ensure_future(recreate_deleted(
                 client, entry.service.sid, entry.sync_map.sid, key, version.data, version.date_expires, formatting.now_utc(),
-            )
+            ))
+
+            def landed(sent: asyncio.Future[MapItem]) -> None:
+                """The item is back whenever the create lands, even after this flow was cut short
+                (escape, a refresh: one such flow at a time): the history says so, or the next u
+                would take it for someone else's item under the key."""
+                if not sent.cancelled() and sent.exception() is None:
+                    self._write(self.store.record, latest.ref, sent.result(), "saved", by_you=True)
+
+            request.add_done_callback(landed)
+            created = await asyncio.shield(request)
         except ExpiredMeanwhile:
             screen.notify(f"{key!r} would have expired by now: it is not brought back.", severity="warning", markup=False)
             return
@@ -168,7 +189,6 @@ class HistoryFlow:
             )
             await self._offer_conflict_view(key, version.data)
             return
-        self._write(self.store.record, latest.ref, created, "saved", by_you=True)
         screen.item_table.insert_item(created)
         left = f", expiring in {formatting.format_duration(ttl)} as before" if ttl is not None else ""
         screen.notify(f"Brought back {key!r} with its data{left}.", markup=False)
@@ -181,5 +201,7 @@ class HistoryFlow:
             return
         current = await client.fetch_item(entry.service.sid, entry.sync_map.sid, key)
         screen.item_table.update_item(current)
+        if screen.current_map is not entry or not await screen.editing.confirm_leave_again("open it"):
+            return
         session = screen.editing.show_item(current)
         await session.write_version(data, session.base, "Undo delete", ask=True)

@@ -3,6 +3,7 @@ or still open at quit is kept (in memory for `n`, and as a draft)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.errors import AlreadyExists, ItemNotFound, RevisionConflict
@@ -97,7 +98,8 @@ class ItemFlows:
             screen.item_table.insert_item(created)
             screen.show_items_status()
             screen.item_table.select_key(created.key)
-            screen.editing.show_item(created)
+            if screen.current_map is entry and await screen.editing.confirm_leave_again("open the new item"):
+                screen.editing.show_item(created)
             screen.notify(f"Created {created.key!r}.", markup=False)
             return True
         return False
@@ -211,9 +213,25 @@ class ItemFlows:
         if not confirmed:
             return
         done = f"Deleted {item.key!r} (u brings it back)."
+        # What the user agreed to drop with the item; keys typed while the delete travels are not.
+        agreed = screen.editor.mine() if is_open else None
+        request = asyncio.ensure_future(
+            screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
+        )
+
+        def landed(sent: asyncio.Future[None]) -> None:
+            """The deleted version goes to the history for undo delete whenever the delete lands, even
+            after this flow was cut short (escape, or another row opened: one such flow at a time):
+            an item only listed, never opened, is nowhere else."""
+            if sent.cancelled() or sent.exception() is not None:
+                return
+            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)
+            if screen.current_map is entry:
+                screen.item_table.remove_item(item.key)
+
+        request.add_done_callback(landed)
         try:
-            await screen.client.delete_item(entry.service.sid, entry.sync_map.sid, item.key, if_match=item.revision)
-            screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)  # for undo delete
+            await asyncio.shield(request)
         except RevisionConflict:
             screen.notify(
                 f"Not deleted: {item.key!r} changed since revision {item.revision}. Refresh and look again.",
@@ -229,10 +247,15 @@ class ItemFlows:
             screen.fail("Deleting", error)
             return
         screen.item_table.remove_item(item.key)
-        if is_open and screen.session is session:
-            screen.draft_keeper.discard()
-            screen.editor.clear_item()
-            screen.show_location()
+        if is_open and session is not None and screen.session is session:
+            if screen.editor.mine() != agreed:
+                session.learn_gone()
+                screen.watching.show_server_state()
+                done += " What you typed meanwhile stays in the editor: ctrl+s offers to recreate it."
+            else:
+                screen.draft_keeper.discard()
+                screen.editor.clear_item()
+                screen.show_location()
         screen.show_items_status()
         screen.notify(done, markup=False)
 
@@ -300,18 +323,25 @@ class ItemFlows:
         )
         if not confirmed:
             return
+        # What the user agreed to drop with the map; keys typed while the delete travels are not.
+        agreed = screen.editor.mine() if is_open and screen.editor.open_item is not None else None
+        done = f"Deleted map {name!r}."
         try:
             await screen.client.delete_map(entry.service.sid, entry.sync_map.sid)
         except STORAGE_ERRORS as error:
             screen.fail("Deleting the map", error)
             return
         if screen.current_map is not None and screen.current_map.sync_map.sid == entry.sync_map.sid:
-            screen.draft_keeper.discard()
+            if agreed is not None and screen.editor.open_item is not None and screen.editor.mine() != agreed:
+                screen.draft_keeper.flush()
+                done += " What you typed in its item meanwhile is kept in a draft: the next start offers it."
+            else:
+                screen.draft_keeper.discard()
             screen.current_map = None
             screen.item_table.reset()
             screen.editor.clear_item()
             screen.show_location()
-            screen.show_webhook_notice()
+            screen.header.show_webhook_notice(None)
             screen.show_items_status()
         await screen.navigation.load_maps(entry.service)
-        screen.notify(f"Deleted map {name!r}.", markup=False)
+        screen.notify(done, markup=False)

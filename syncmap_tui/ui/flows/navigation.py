@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
@@ -263,6 +263,38 @@ class NavigationFlows:
         self.screen.navigator.show_maps(service.sid, maps)
         return True
 
+    def show_in_tree(self, entry: MapEntry) -> MapEntry:
+        """Select a map the palette found in the tree, even of a service not expanded there; the
+        tree's own entry when it has one (it changes with a later update of the map)."""
+        navigator = self.screen.navigator
+        self.show_palette_maps(entry.service)
+        node = navigator.map_node(entry.service.sid, entry.sync_map.sid)
+        if node is not None and isinstance(node.data, MapEntry):
+            entry = node.data
+            navigator.select_map(entry.service.sid, entry.sync_map.sid)
+        return entry
+
+    def show_service_in_tree(self, service: Service) -> None:
+        """Move to a service the palette found, with its maps (listed by the palette, or loading)."""
+        navigator = self.screen.navigator
+        node = navigator.service_node(service.sid)
+        if node is None:
+            return
+        if not self.show_palette_maps(service):
+            node.expand()  # its maps load as a click on it would load them
+        navigator.move_cursor(node)
+        navigator.focus()
+
+    def clear_key_filter(self) -> None:
+        """Every loaded row again, and an empty jump field: before opening a key the filter may hide."""
+        screen = self.screen
+        if screen.jump_input.value:
+            with screen.jump_input.prevent(Input.Changed):
+                screen.jump_input.value = ""
+        if screen.item_table.key_filter:
+            screen.item_table.filter_keys("")
+            screen.show_items_status()
+
     async def list_maps(self, service_sid: str) -> list[SyncMap] | SyncError:
         """A service's maps from the server (remembered in the tree cache), or the error."""
         client = self.screen.client
@@ -318,7 +350,7 @@ class NavigationFlows:
         editor.clear_item()
         editor.show_map_expiry(entry.sync_map.date_expires)
         screen.show_location()
-        screen.show_webhook_notice()
+        screen.header.show_webhook_notice(entry.service)
 
     async def load_first_page(self, from_key: str | None = None) -> bool:
         """Load the map's items from the start, or from `from_key` on. False if it failed or a
@@ -361,6 +393,8 @@ class NavigationFlows:
             return
         except STORAGE_ERRORS as error:
             screen.fail("Opening the item", error)
+            return
+        if screen.current_map is not entry or not await screen.editing.confirm_leave_again("open another item"):
             return
         screen.item_table.update_item(fresh)
         screen.editing.show_item(fresh)
@@ -410,6 +444,7 @@ class NavigationFlows:
         # The open item may lie beyond the first page: it is looked at alongside the page (one
         # round trip for both), so that the editor says whether it is behind.
         looked_at = None
+        base = session.base if session is not None else None
         if session is not None and session.in_flight is None:
             looked_at = asyncio.create_task(screen.client.fetch_item(session.service_sid, session.map_sid, session.key))
         try:
@@ -426,10 +461,13 @@ class NavigationFlows:
         try:
             latest = await looked_at
         except ItemNotFound:
-            if session.in_flight is None:  # a save under way settles what became of the item
+            # A save under way settles what became of the item; one made since the read left (a
+            # recreate) makes its 404 old news.
+            if session.in_flight is None and session.base is base:
                 session.gone = True
                 screen.editor.changed()
         except STORAGE_ERRORS as error:
             screen.fail("Refreshing the open item", error)
         else:
-            session.learn(latest)
+            if session.base is base:
+                session.learn(latest)

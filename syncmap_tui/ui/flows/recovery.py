@@ -110,11 +110,17 @@ class DraftRecovery:
         screen = self.screen
         navigation = screen.navigation
         assert screen.client is not None
+        # An item may be open already (a deep link), with keys typed into it before this was offered.
+        if not await screen.editing.confirm_leave("open the draft"):
+            screen.notify(f"The draft of {draft.key!r} stays on disk: the next start offers it again.", markup=False)
+            return
         try:
             service = await screen.client.fetch_service(draft.service_sid)
             sync_map = await screen.client.fetch_map(draft.service_sid, draft.map_sid)
         except STORAGE_ERRORS as error:
             screen.fail("Opening the draft's map", error)
+            return
+        if not await screen.editing.confirm_leave_again("open the draft"):
             return
         await navigation.load_maps(service)
         screen.navigator.select_map(service.sid, sync_map.sid)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.errors import ItemNotFound, NetworkError, RateLimited, RequestTimedOut
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.session_parts import revision_number, same_item
+from syncmap_tui.sync.session_parts import is_later_version, same_item
 from syncmap_tui.sync.watch import ITEM_INTERVAL, MAX_BACKOFF, PAGE_INTERVAL, Poll, PollPolicy, Watcher
 from syncmap_tui.ui.widgets.header import Severity
 
@@ -105,14 +105,17 @@ class WatchFlow:
         session = screen.session
         if session is None or session.in_flight is not None or screen.client is None:
             return False
+        # An answer to a read that left before the session wrote (a save, a recreate, an undo) tells
+        # nothing of what the server holds now: a 404 from before a recreate is no delete.
+        base = session.base
         try:
             item = await screen.client.fetch_item(session.service_sid, session.map_sid, session.key, retry=NO_RETRY)
         except ItemNotFound:
-            if screen.session is session:
+            if screen.session is session and session.base is base:
                 session.learn_gone()
                 self.show_server_state()
             return True
-        if screen.session is session and session.in_flight is None:
+        if screen.session is session and session.in_flight is None and session.base is base:
             session.learn(item, "watch")
             self.mark_changed([item])
             self.show_server_state()
@@ -132,6 +135,7 @@ class WatchFlow:
         visible = keys[top: top + min(MAX_VISIBLE_ROWS, max(1, table.scrollable_content_region.height))]
         if not visible:
             return False
+        read_by, base = screen.session, screen.session.base if screen.session is not None else None
         # Under a key filter the rows on the screen are some of the loaded ones: read all that lie
         # between the first and the last (one page at most), so that each is read.
         loaded = list(table.items)
@@ -143,12 +147,17 @@ class WatchFlow:
         if screen.current_map is not entry:
             return True
         session = screen.session
-        for item in page.records:
+        # The open item's row says nothing new when it was opened, saved or recreated since the read
+        # left (as in poll_item): the answer could hold the item someone deleted, or lack a recreated one.
+        stale_key = session.key if session is not None and (session is not read_by or session.base is not base) else None
+        records = [item for item in page.records if item.key != stale_key]
+        for item in records:
             if session is not None and item.key == session.key:
                 session.learn(item, "watch")
-        self.mark_changed(page.records)
+        self.mark_changed(records)
         for key in gone_keys(visible, page.records, page.has_more):
-            table.mark_gone(key)
+            if key != stale_key:
+                table.mark_gone(key)
         self.show_server_state()
         return True
 
@@ -158,7 +167,7 @@ class WatchFlow:
         for item in items:
             shown = table.items.get(item.key)
             # Not older than the row either: a save may have landed while the poll's answer travelled.
-            if shown is None or (same_item(shown, item) and revision_number(item.revision) <= revision_number(shown.revision)):
+            if shown is None or (same_item(shown, item) and not is_later_version(item, shown)):
                 continue
             table.update_item(item)
             table.mark_changed(item.key)

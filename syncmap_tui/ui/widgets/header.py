@@ -32,10 +32,13 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from syncmap_tui.config import Target
+from syncmap_tui.sync.models import Service
 from syncmap_tui.ui.display import key_text
 from syncmap_tui.ui.literal import literal, visible
 
 Severity = Literal["information", "warning", "error"]
+WEBHOOK_NOTICE = "webhook"
+"""The notice's source for "saves call a webhook"."""
 _SEVERITY_RANK: dict[Severity, int] = {"information": 0, "warning": 1, "error": 2}
 _SEVERITY_SIGN: dict[Severity, str] = {"information": "", "warning": "⚠ ", "error": "✖ "}
 NOTICE_MAX_WIDTH = 40
@@ -116,6 +119,13 @@ class HeaderBar(Horizontal):
         self._notice_count += 1
         self._notices[source] = _Notice(text, severity, self._notice_count)
         self._show_notices()
+
+    def show_webhook_notice(self, service: Service | None) -> None:
+        """Before any save: a save in the open map calls its service's webhook (issue #14)."""
+        if service is not None and service.saves_call_webhook:
+            self.show_notice(WEBHOOK_NOTICE, "saves call a webhook", "warning")
+        else:
+            self.clear_notice(WEBHOOK_NOTICE)
 
     def clear_notice(self, source: str) -> None:
         if self._notices.pop(source, None) is not None:

@@ -2,7 +2,7 @@
 
 This is the one module that leans on Textual's private members (TextArea's highlight map, line
 cache, theme, selection watcher, document setter, paste handler; WrappedDocument's offset table):
-tests/test_textual_private_members.py checks that each one still exists in the installed
+tests/unit/test_textual_private_members.py checks that each one still exists in the installed
 Textual, so an upgrade that renames one fails there, loudly, instead of here, quietly."""
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from syncmap_tui.sync.merge import (
     Change,
     Conflict,
     UnresolvedConflictError,
-    apply_changes,
     diff,
     diff_lines,
     json_equal,
@@ -25,6 +24,8 @@ from syncmap_tui.sync.merge import (
     resolve,
     three_way_merge,
 )
+
+from json_changes import apply_changes  # the test oracle (tests/unit/json_changes.py)
 
 
 def value_at(doc, path):
@@ -119,14 +120,6 @@ def test_null_and_absent_are_different_changes():
     assert diff({"a": None}, {}) == [Change(("a",), None, ABSENT)]
 
 
-def test_apply_changes_replays_a_diff_and_copies():
-    old = {"a": 1, "b": {"c": [1, 2]}, "d": None}
-    new = {"a": True, "b": {"c": [1, 3]}, "e": {"f": []}}
-    assert as_text(apply_changes(old, diff(old, new))) == as_text({"a": True, "b": {"c": [1, 3]}, "e": {"f": []}})
-    same = apply_changes(old, [])
-    assert same == old and same is not old and same["b"] is not old["b"]
-
-
 # --- three-way merge: the rules ----------------------------------------------------------------
 
 
@@ -135,7 +128,7 @@ def test_edits_to_different_paths_merge_at_once():
     mine = {"name": "mine", "user": {"age": 1, "tags": ["x", "Y"]}, "n": 0}
     theirs = {"name": "a", "user": {"age": 2, "tags": ["X", "y"]}, "n": 0, "new": True}
     result = three_way_merge(base, mine, theirs)
-    assert result.clean
+    assert not result.conflicts
     assert result.merged == {"name": "mine", "user": {"age": 2, "tags": ["X", "Y"]}, "n": 0, "new": True}
     assert result.applied_mine == [Change(("name",), "a", "mine"), Change(("user", "tags", 1), "y", "Y")]
     assert result.applied_theirs == [
@@ -150,7 +143,7 @@ def test_the_same_edit_on_both_sides_is_not_a_conflict():
     base = {"a": 1, "b": {"c": 1}}
     both = {"a": 2, "b": {}}
     result = three_way_merge(base, both, copy.deepcopy(both))
-    assert result.clean
+    assert not result.conflicts
     assert result.merged == both
     assert result.agreed == [Change(("a",), 1, 2), Change(("b", "c"), 1, ABSENT)]
     assert result.applied_mine == result.applied_theirs == []
@@ -197,7 +190,7 @@ def test_a_change_at_a_path_overlaps_changes_below_it():
 def test_nested_additions_merge_and_clashing_additions_conflict():
     base = {"cfg": {}}
     result = three_way_merge(base, {"cfg": {"a": {"x": 1}}}, {"cfg": {"b": [1]}, "top": None})
-    assert result.clean
+    assert not result.conflicts
     assert result.merged == {"cfg": {"a": {"x": 1}, "b": [1]}, "top": None}
 
     # Both added "n" with different objects: no base to merge them against, so the user picks.
@@ -210,7 +203,7 @@ def test_arrays_merge_index_wise_only_when_all_three_have_the_same_length():
     base = {"t": [1, 2, 3]}
     assert three_way_merge(base, {"t": [0, 2, 3]}, {"t": [1, 2, 4]}).merged == {"t": [0, 2, 4]}
     assert three_way_merge(base, {"t": [1, 2, 3, 4]}, base).merged == {"t": [1, 2, 3, 4]}
-    assert three_way_merge(base, {"t": [1, 2, 3, 4]}, {"t": [1, 2, 3, 4]}).clean
+    assert not three_way_merge(base, {"t": [1, 2, 3, 4]}, {"t": [1, 2, 3, 4]}).conflicts
 
     result = three_way_merge(base, {"t": [0, 2, 3]}, {"t": [1, 2, 3, 4]})
     assert result.conflicts == [Conflict(("t",), [1, 2, 3], [0, 2, 3], [1, 2, 3, 4])]
@@ -244,7 +237,7 @@ def test_weird_keys_are_just_keys():
     mine = {key: {"v": 1} for key in WEIRD_KEYS}
     theirs = {key: {"v": 0, "w": key} for key in WEIRD_KEYS}
     result = three_way_merge(base, mine, theirs)
-    assert result.clean
+    assert not result.conflicts
     assert result.merged == {key: {"v": 1, "w": key} for key in WEIRD_KEYS}
     assert [c.path for c in result.applied_mine] == [(key, "v") for key in WEIRD_KEYS]
 
@@ -416,7 +409,7 @@ FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCh
 @given(DOCS, DOCS)
 def test_changes_only_on_mine_give_mine(base, mine):
     result = three_way_merge(base, mine, copy.deepcopy(base))
-    assert result.clean and result.applied_theirs == []
+    assert not result.conflicts and result.applied_theirs == []
     assert as_text(result.merged) == as_text(mine)  # key order too
     assert same_changes(result.applied_mine + result.agreed, diff(base, mine))
 
@@ -425,7 +418,7 @@ def test_changes_only_on_mine_give_mine(base, mine):
 @given(DOCS, DOCS)
 def test_changes_only_on_theirs_give_theirs(base, theirs):
     result = three_way_merge(base, copy.deepcopy(base), theirs)
-    assert result.clean and result.applied_mine == []
+    assert not result.conflicts and result.applied_mine == []
     assert json_equal(result.merged, theirs)
 
 
@@ -443,7 +436,7 @@ def test_merge_is_symmetric_in_mine_and_theirs(docs):
         assert json_equal([there.base, there.mine, there.theirs], [back.base, back.theirs, back.mine])
     assert same_changes(by_path(forward.applied_mine), by_path(backward.applied_theirs))
     assert same_changes(by_path(forward.agreed), by_path(backward.agreed))
-    if forward.clean:
+    if not forward.conflicts:
         assert json_equal(forward.merged, backward.merged)
 
 
@@ -490,12 +483,6 @@ def test_diff_is_empty_exactly_when_json_equal_and_replays(a, b):
     assert diff(a, copy.deepcopy(a)) == []
 
 
-@FAST
-@given(JSON)
-def test_applying_no_changes_is_identity(value):
-    assert as_text(apply_changes(value, [])) == as_text(value)
-
-
 def containers(value, found=None):
     found = [] if found is None else found
     if isinstance(value, (dict, list)):
@@ -534,7 +521,7 @@ def test_data_as_deep_as_json_loads_takes_still_merges():
     base, mine, theirs = nested(depth, [1, 1]), nested(depth, [2, 1]), nested(depth, [1, 3])
     assert json.loads(json.dumps(base)) == base
     result = three_way_merge(base, mine, theirs)
-    assert result.clean and json_equal(result.merged, nested(depth, [2, 3]))
+    assert not result.conflicts and json_equal(result.merged, nested(depth, [2, 3]))
     assert len(diff_lines(theirs, mine)) == 2
     conflicted = three_way_merge(base, mine, nested(depth, [3, 1]))
     assert [len(c.path) for c in conflicted.conflicts] == [depth + 1]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given
+from json_changes import apply_changes
 from test_merge import FAST, three_docs  # the merge tests' documents: base, mine and theirs share structure
 
 from syncmap_tui.sync.conflict import (
@@ -19,7 +20,7 @@ from syncmap_tui.sync.conflict import (
     rows,
     theirs_changed_nothing,
 )
-from syncmap_tui.sync.merge import ABSENT, Change, apply_changes, json_equal
+from syncmap_tui.sync.merge import ABSENT, Change, json_equal
 from syncmap_tui.sync.models import MapItem
 
 LOADED_AT = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)

@@ -7,12 +7,12 @@ import asyncio
 import pytest
 from datetime import timedelta
 
-from session_support import T0, Clock, World, open_session
+from session_support import T0, Clock, FakeBuffer, FakePrompter, World, open_session
 
 from syncmap_tui.emulator.faults import WRITE_METHODS
 from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.models import MapItem, format_datetime
-from syncmap_tui.sync.session import same_item
+from syncmap_tui.sync.session import EditSession, is_later_version, same_item
 from syncmap_tui.sync.validation import format_data
 
 KEY = "order-1"
@@ -363,6 +363,33 @@ def test_same_item_never_trusts_the_revision_alone():
     assert same_item(item("0", {"a": 1}), item("3", {"b": 1}))
     assert not same_item(item("0", {"a": 1}), item("0", {"b": 1}))
     assert not same_item(item("0", {"a": 1}), item("4", {"a": 1}, T0 + timedelta(seconds=1)))
+
+
+def test_versions_order_by_number_and_opaque_revisions_by_time():
+    """Revisions are opaque (sync-api-notes.md): one that is not a number must still be seen as a
+    change, or the watch and a refresh would never tell the editor that the server moved."""
+
+    def item(revision, updated=T0):
+        return MapItem("k", "AC", "IS", "MP", "u", revision, {"a": 1}, None, T0, updated, "system")
+
+    assert is_later_version(item("10"), item("9")) and not is_later_version(item("9"), item("10"))
+    assert not is_later_version(item("7"), item("7")) and not is_later_version(item("ab12"), item("ab12"))
+    later = T0 + timedelta(seconds=1)
+    assert is_later_version(item("f00d", later), item("beef")) and not is_later_version(item("beef"), item("f00d", later))
+
+
+def test_a_session_learns_a_later_version_whose_revision_is_not_a_number():
+    def item(revision, data, updated=T0):
+        return MapItem("k", "AC", "IS", "MP", "u", revision, data, None, T0, updated, "system")
+
+    base = item("rA", {"status": "new"})
+    buffer = FakeBuffer(text=format_data(base.data), base=base, saved_text=format_data(base.data))
+    session = EditSession(None, "IS", "MP", base, buffer, FakePrompter(), now=lambda: T0)  # type: ignore[arg-type]
+    theirs = item("rB", {"status": "paid"}, T0 + timedelta(seconds=2))
+    session.learn(theirs)
+    assert session.newer == theirs
+    session.learn(base)  # the older answer, arriving late, changes nothing
+    assert session.newer == theirs
 
 
 async def test_overwrite_of_a_ttl_only_edit_keeps_their_data_as_the_view_says(world, client, other):

@@ -57,18 +57,18 @@ def test_the_deepest_item_is_about_eight_thousand_levels_and_fits():
 
 def test_validation_takes_the_deepest_item_and_shows_it_small():
     check = check_data(DEEPEST_TEXT)
-    assert check.ok, check.error
+    assert check.error is None, check.error
     shown = format_data(check.value)
     # Indented at the top, one line below: about the wire size, not 134 MB.
     assert len(shown) < 2 * MAX_DATA_BYTES
     assert json.loads(shown) == check.value
-    assert check_data(shown).ok
+    assert check_data(shown).error is None
 
 
 def test_validation_in_a_fresh_thread_takes_the_deepest_item():
     # Threads get their C stack when they start: asyncio.to_thread's and the emulator's workers.
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(check_data(DEEPEST_TEXT).ok and format_data(json.loads(DEEPEST_TEXT))))
+    thread = threading.Thread(target=lambda: outcome.append(check_data(DEEPEST_TEXT).error is None and format_data(json.loads(DEEPEST_TEXT))))
     thread.start()
     thread.join()
     assert outcome and outcome[0]
@@ -76,7 +76,7 @@ def test_validation_in_a_fresh_thread_takes_the_deepest_item():
 
 def test_deeper_than_any_item_is_a_message_not_a_crash():
     check = check_data("[" * 1_000_000 + "]" * 1_000_000)
-    assert not check.ok and "deeply" in check.error.message
+    assert check.error is not None and "deeply" in check.error.message
 
 
 def test_merge_diff_resolve_and_equality_at_the_deepest_level():
@@ -88,7 +88,7 @@ def test_merge_diff_resolve_and_equality_at_the_deepest_level():
     lines = diff_lines(theirs, mine)
     assert len(lines) == 2 and all(len(line.text) < 300 for line in lines)  # the path shows its ends
     merged = three_way_merge(base, mine, theirs)
-    assert merged.clean and json_equal(merged.merged, json.loads(deepest(extra=',"a":2', inner="3")))
+    assert not merged.conflicts and json_equal(merged.merged, json.loads(deepest(extra=',"a":2', inner="3")))
     conflicted = three_way_merge(base, mine, json.loads(deepest(extra=',"a":3', inner="1")))
     (conflict,) = conflicted.conflicts
     assert json_equal(resolve(conflicted, {conflict.path: "theirs"}), json.loads(deepest(extra=',"a":3', inner="1")))

@@ -15,12 +15,11 @@ from syncmap_tui.drafts import (
     KEPT_SLOT,
     DraftFormatError,
     DraftStore,
-    InstanceLock,
     decode_draft,
     draft_id_for,
     encode_draft,
-    new_instance_id,
 )
+from syncmap_tui.instances import InstanceLock, new_instance_id
 
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="flock")
 
@@ -103,7 +102,8 @@ def test_a_killed_instance_is_dead_and_its_stale_lock_file_goes(store, tmp_path)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
-            from syncmap_tui.drafts import DraftStore, InstanceLock
+            from syncmap_tui.drafts import DraftStore
+            from syncmap_tui.instances import InstanceLock
             InstanceLock(DraftStore({str(store.directory)!r}), {instance!r}).acquire()
             print("locked", flush=True)
             time.sleep(60)
