@@ -20,6 +20,7 @@ from syncmap_tui.checkpoints import PendingDraft
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
+from syncmap_tui.ui.flows.gates import WRITE_GROUP, FlowGates
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
 from syncmap_tui.ui.flows.history import HistoryFlow
@@ -46,12 +47,6 @@ if TYPE_CHECKING:
 
 CANCELLABLE_GROUPS = {"connect", "open", "write", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
-WRITE_GROUP = "write"
-"""Create, delete (item or map) and undo delete. Not in the "open" group that getting around
-replaces: a refresh, a jump or an opened row must never cut short a write whose request may have
-been sent (its result would not show). Getting around waits for it instead (`writes_settled`)."""
-WRITE_POLL_SECONDS = 0.05
-"""How often getting around looks whether a write has finished (see `writes_settled`)."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
 
@@ -100,6 +95,7 @@ class MainScreen(Screen[None]):
         self.item_flows = ItemFlows(self)
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
+        self.gates = FlowGates(self)
         self.history = HistoryFlow(self)
         self.watching = WatchFlow(self)
         self.transfer = TransferFlows(self)
@@ -240,40 +236,6 @@ class MainScreen(Screen[None]):
             return False
         return True
 
-    def write_may_start(self, doing: str) -> bool:
-        """Whether a write flow (WRITE_GROUP) may start now: not read-only, and no other write on its way
-        (said, not cancelled: its request may have been sent). It replaces getting around in progress
-        (nothing is written there), as when both shared one group."""
-        if not self.writable(doing):
-            return False
-        if self.write_running():
-            self.notify(f"Another change is on its way: wait for its answer, then {doing}.", markup=False)
-            return False
-        self.app.workers.cancel_group(self, "open")
-        return True
-
-    def write_running(self) -> bool:
-        return any(worker.node is self and worker.group == WRITE_GROUP and not worker.is_finished for worker in self.app.workers)
-
-    def navigation_may_start(self) -> bool:
-        """Getting around replaces the "open" flow running, at once: not while a save travels that no
-        "save" flow owns. That is the save chosen on leaving an edit (in the opening's own flow, or a
-        write's): replacing its flow would cut it short. Said, not done. ctrl+s's save runs in the
-        "save" group, which getting around leaves alone."""
-        session = self.session
-        if session is None or session.in_flight is None:
-            return True
-        if any(worker.node is self and worker.group == "save" and not worker.is_finished for worker in self.app.workers):
-            return True
-        return not self.editing.saving_now()
-
-    async def writes_settled(self) -> None:
-        """Return once no write flow runs: getting around waits for a create or a delete to show its
-        result rather than cut it short. Polled, not `Worker.wait()`: cancelling a task that awaits
-        the write's task would cancel the write's task too (a newer refresh replacing this one)."""
-        while self.write_running():
-            await asyncio.sleep(WRITE_POLL_SECONDS)
-
     # -- what the app asks of the screen --------------------------------------------------------
 
     async def confirm_leave(self, doing: str, *, can_save: bool = True) -> bool:
@@ -293,7 +255,7 @@ class MainScreen(Screen[None]):
 
     @on(Navigator.MapChosen)
     def _on_map_chosen(self, event: Navigator.MapChosen) -> None:
-        if self.navigation_may_start():
+        if self.gates.navigation_may_start():
             self._open_map_flow(event.entry)
 
     @on(ItemTable.PageLoaded)
@@ -304,7 +266,7 @@ class MainScreen(Screen[None]):
     @on(ItemTable.RowSelected)
     def _on_row_selected(self, event: ItemTable.RowSelected) -> None:
         item = self.item_table.current_item
-        if item is not None and self.navigation_may_start():
+        if item is not None and self.gates.navigation_may_start():
             self._open_item_flow(item)
 
     @on(Input.Changed, "#jump")
@@ -314,7 +276,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#jump")
     def _on_jump_submitted(self, event: Input.Submitted) -> None:
-        if not self.navigation_may_start():
+        if not self.gates.navigation_may_start():
             return
         # The listing from the key replaces the filter of what was loaded (paging is off while it holds).
         self.item_table.filter_keys("")
@@ -327,21 +289,21 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        if self.navigation_may_start():
+        if self.gates.navigation_may_start():
             self._open_map_flow(self.navigation.show_in_tree(entry))
 
     def open_service_from_palette(self, service: Service) -> None:
         self.navigation.show_service_in_tree(service)
 
     def open_key_from_palette(self, key: str) -> None:
-        if not self.navigation_may_start():
+        if not self.gates.navigation_may_start():
             return
         self.navigation.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
     def jump_from_palette(self, prefix: str) -> None:
-        if not self.navigation_may_start():
+        if not self.gates.navigation_may_start():
             return
         with self.jump_input.prevent(Input.Changed):  # a jump, not typing: no filter of the loaded rows
             self.jump_input.value = prefix
@@ -369,7 +331,7 @@ class MainScreen(Screen[None]):
         self.finding.open_dialog()
 
     def open_found_key(self, key: str) -> None:
-        if self.navigation_may_start():
+        if self.gates.navigation_may_start():
             self._open_found_flow(key)
 
     def action_copy_item_json(self) -> None:
@@ -390,23 +352,23 @@ class MainScreen(Screen[None]):
             self._save_item_json_flow(source)
 
     def action_refresh(self) -> None:
-        if self.navigation_may_start():
+        if self.gates.navigation_may_start():
             self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.write_may_start("create an item"):
+        if self.gates.write_may_start("create an item"):
             self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.write_may_start("delete an item"):
+        if self.gates.write_may_start("delete an item"):
             self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.write_may_start("create a map"):
+        if self.gates.write_may_start("create a map"):
             self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.write_may_start("delete a map"):
+        if self.gates.write_may_start("delete a map"):
             self._delete_map_flow()
 
     def action_show_history(self) -> None:
@@ -422,24 +384,16 @@ class MainScreen(Screen[None]):
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.write_may_start("undo a delete"):
+        if self.gates.write_may_start("undo a delete"):
             self._undo_delete_flow()
 
     def action_export_map(self) -> None:
-        if self.no_transfer_running("export the map"):
+        if self.gates.no_transfer_running("export the map"):
             self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.writable("import into a map") and self.no_transfer_running("import into a map"):
+        if self.writable("import into a map") and self.gates.no_transfer_running("import into a map"):
             self._import_flow()
-
-    def no_transfer_running(self, doing: str) -> bool:
-        """An export or an import runs in the exclusive "transfer" group: a second one would cut short
-        an import whose writes are on their way. Escape stops one; starting another does not."""
-        if any(worker.node is self and worker.group == "transfer" and not worker.is_finished for worker in self.app.workers):
-            self.notify(f"An export or import is on its way: wait for it (escape stops it), then {doing}.", markup=False)
-            return False
-        return True
 
     def action_focus_items(self) -> None:
         self.item_table.focus()
@@ -483,22 +437,22 @@ class MainScreen(Screen[None]):
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
-        await self.writes_settled()
+        await self.gates.writes_settled()
         await self.navigation.leave_for_map(entry)
 
     @flow("Opening the item", exclusive=True, group="open")
     async def _open_item_flow(self, item: MapItem) -> None:
-        await self.writes_settled()
+        await self.gates.writes_settled()
         await self.navigation.open_item(item)
 
     @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
-        await self.writes_settled()
+        await self.gates.writes_settled()
         await self.navigation.jump(prefix)
 
     @flow("Opening the item found", exclusive=True, group="open")
     async def _open_found_flow(self, key: str) -> None:
-        await self.writes_settled()
+        await self.gates.writes_settled()
         await self.finding.open_found(key)
 
     @flow("Saving the item's JSON", group="save-file")
@@ -507,7 +461,7 @@ class MainScreen(Screen[None]):
 
     @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
-        await self.writes_settled()
+        await self.gates.writes_settled()
         await self.navigation.refresh()
 
     @flow("Saving", exclusive=True, group="save")

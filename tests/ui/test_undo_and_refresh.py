@@ -1,5 +1,5 @@
 """Getting around (refresh, jump, opening a row) while a write travels: the write finishes and
-its result shows; navigation waits for it (MainScreen.writes_settled). And "yours" in the shared
+its result shows; navigation waits for it (FlowGates.writes_settled). And "yours" in the shared
 history means this running instance, for undo delete and undo last save."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ async def test_an_undo_delete_in_flight_finishes_and_shows_despite_a_refresh(bui
             if await _arrived(other_writer, sid, "order-0005"):
                 break
             await pilot.pause(0.01)
-        assert screen.write_running(), "the recreate's answer came back too soon for the test"
+        assert screen.gates.write_running(), "the recreate's answer came back too soon for the test"
         await pilot.press("f5")
         await settle(pilot)
         emulator.faults.reset()
@@ -119,7 +119,7 @@ async def test_a_delete_in_flight_finishes_and_shows_despite_a_jump(build_app, e
             if not await _arrived(other_writer, sid, "order-0005"):
                 break
             await pilot.pause(0.01)
-        assert screen.write_running(), "the delete's answer came back too soon for the test"
+        assert screen.gates.write_running(), "the delete's answer came back too soon for the test"
         screen.jump_from_palette("order-0004")
         await settle(pilot)
         emulator.faults.reset()
@@ -251,7 +251,7 @@ async def test_a_map_delete_in_flight_finishes_and_shows_despite_a_refresh(build
         await screen.run_action("delete_map")
         emulator.faults.update({"latency": 0.6, "methods": WRITE_METHODS, "after_commit": True})
         await answer(pilot, ConfirmDialog, True)
-        await wait_until(pilot, screen.write_running, what="the delete on its way")
+        await wait_until(pilot, screen.gates.write_running, what="the delete on its way")
         await pilot.pause(0.1)
         await pilot.press("ctrl+r")
         await settle(pilot)
