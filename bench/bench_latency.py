@@ -62,6 +62,7 @@ from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 EMBEDDED = Target(label="bench", base_url=None, credentials=None, is_embedded_emulator=True, source="default")
 SIZE = (80, 24)
+EMULATOR_URL = "http://emulator.test"
 SERVICE, MAP, KEY = "demo-store", "catalog", "sku-00042"
 JUMP_PREFIX, JUMP_FIRST = "sku-05", "sku-05000"
 PAGE_DOWN_EVERY_S = 0.3
@@ -115,12 +116,12 @@ class Rig:
         recorder = self.recorder
 
         def client_factory(_target: Target) -> SyncClient:
-            return SyncClient(self.credentials, base_url="http://emulator.test", transport=recorder)
+            return SyncClient(self.credentials, base_url=EMULATOR_URL, transport=recorder)
 
         return make_app(EMBEDDED, deep_link=DeepLink(*link), client_factory=client_factory)
 
     def other_writer(self) -> SyncClient:
-        return SyncClient(self.credentials, base_url="http://emulator.test", transport=emulator_transport(self.app))
+        return SyncClient(self.credentials, base_url=EMULATOR_URL, transport=emulator_transport(self.app))
 
 
 async def wait_until(pilot, condition, what: str) -> None:
@@ -172,9 +173,20 @@ def forget_the_tree() -> None:
     TreeCache().path.unlink(missing_ok=True)
 
 
+async def tree_written() -> None:
+    """Until the app before has written the tree cache (it does so in a thread, without waiting)."""
+    deadline = time.perf_counter() + WAIT_LIMIT_S
+    while TreeCache().load(EMULATOR_URL, DEFAULT_ACCOUNT_SID) is None:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the tree cache was never written")
+        await asyncio.sleep(0.01)
+
+
 async def startup_path(rig: Rig, latency: float, figures: dict[str, Figures], *, cached: bool) -> None:
     """The app starts until the services show, and until the server's listing shows."""
-    if not cached:
+    if cached:
+        await tree_written()
+    else:
         forget_the_tree()
     app = rig.build(latency)
     recorder = rig.recorder
@@ -273,7 +285,7 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
                            lambda: screen.open_item.loaded_revision != saved_from and not screen.editor.is_dirty, "saved")
 
         # Conflict: another writer changes the item, then the user saves an edit of the old one.
-        from syncmap_tui.ui.dialogs import ConflictDialog
+        from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
         async with rig.other_writer() as other:
             item = screen.open_item.item
@@ -304,7 +316,9 @@ async def session_paths(rig: Rig, latency: float, figures: dict[str, Figures]) -
 
 
 async def deep_link_path(rig: Rig, latency: float, figures: Figures, *, cached: bool) -> None:
-    if not cached:
+    if cached:
+        await tree_written()
+    else:
         forget_the_tree()
     app = rig.build(latency, SERVICE, MAP, KEY)
     recorder = rig.recorder

@@ -88,15 +88,22 @@ class Version:
     seen_at: datetime
     how: How
     by_you: bool = False
-    """You wrote it (a save, a recreate), or you deleted it (`how` "deleted")."""
+    """You wrote it (a save, a recreate), or you deleted it (`how` "deleted"), from any running
+    instance of the app on this account of the machine: the history is theirs to share."""
     replaced: str | None = None
     """For a save of yours: the revision it was made on, which undo brings back."""
+    instance: str | None = None
+    """Which running instance (`syncmap_tui.instances`) wrote or deleted it, when `by_you`; None:
+    not known (written before instances were kept). Undo asks before acting on another's."""
 
     @classmethod
-    def of(cls, item: MapItem, how: How, seen_at: datetime, *, by_you: bool = False, replaced: str | None = None) -> Version:
+    def of(
+        cls, item: MapItem, how: How, seen_at: datetime, *, by_you: bool = False, replaced: str | None = None,
+        instance: str | None = None,
+    ) -> Version:
         return cls(
             item.revision, item.data, item.date_created, item.date_updated, item.date_expires,
-            seen_at, how, by_you, replaced,
+            seen_at, how, by_you, replaced, instance if by_you else None,
         )
 
     def same_version(self, other: Version) -> bool:
@@ -128,6 +135,7 @@ class Version:
             "how": self.how,
             "by_you": self.by_you,
             "replaced": self.replaced,
+            "instance": self.instance,
         }
 
     @classmethod
@@ -146,6 +154,7 @@ class Version:
             how=raw["how"],
             by_you=bool(raw.get("by_you")),
             replaced=raw.get("replaced"),
+            instance=raw.get("instance") if isinstance(raw.get("instance"), str) else None,
         )
 
 
@@ -163,8 +172,12 @@ def default_history_dir() -> Path:
 class HistoryStore:
     """The versions of every item, one file each. Safe to call from a worker thread."""
 
-    def __init__(self, directory: Path | None = None, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, directory: Path | None = None, *, instance: str | None = None, now: Callable[[], datetime] = _utc_now
+    ) -> None:
         self.directory = directory if directory is not None else default_history_dir()
+        self.instance = instance
+        """This running instance: what it writes or deletes is marked as its own."""
         self.now = now
         self._lock = threading.Lock()
         self._last: dict[str, Version] = {}
@@ -193,7 +206,9 @@ class HistoryStore:
         return None
 
     def deleted_items(self, base_url: str, service_sid: str, map_sid: str) -> list[DeletedItem]:
-        """Items of this map you deleted, and whose history ends there; the latest deleted first."""
+        """Items of this map you deleted, and whose history ends there: those this instance deleted
+        first, then those of other instances (running or not), each the latest deleted first. Undo
+        delete takes the first: another window's delete is never "your last delete" here."""
         found: list[DeletedItem] = []
         for path in self._files():
             ref, versions = self._read(path)
@@ -203,18 +218,23 @@ class HistoryStore:
             if last.how == "deleted" and last.by_you:
                 found.append(DeletedItem(ref, last))
         found.sort(key=lambda deleted: deleted.version.seen_at, reverse=True)
+        found.sort(key=lambda deleted: not self.is_mine(deleted.version))
         return found
+
+    def is_mine(self, version: Version) -> bool:
+        """Written or deleted by this running instance (not only by you, from any instance)."""
+        return version.by_you and self.instance is not None and version.instance == self.instance
 
     # -- writing -------------------------------------------------------------------------------
 
     def record(self, ref: ItemRef, item: MapItem, how: How, *, by_you: bool = False, replaced: str | None = None) -> bool:
         """Keep `item` as a version of `ref`; True when that wrote to disk (a new version, or a known one
         now known to be yours). Raises OSError when the disk refuses."""
-        return self._add(ref, Version.of(item, how, self.now(), by_you=by_you, replaced=replaced))
+        return self._add(ref, Version.of(item, how, self.now(), by_you=by_you, replaced=replaced, instance=self.instance))
 
     def record_deleted(self, ref: ItemRef, item: MapItem) -> bool:
         """You deleted `item` (as it was then): undo delete can bring it back."""
-        return self._add(ref, Version.of(item, "deleted", self.now(), by_you=True))
+        return self._add(ref, Version.of(item, "deleted", self.now(), by_you=True, instance=self.instance))
 
     def _add(self, ref: ItemRef, version: Version) -> bool:
         item_id = ref.item_id
@@ -253,7 +273,8 @@ class HistoryStore:
                 if earlier.by_you or not version.by_you:
                     return None
                 # Seen before the save's own answer came (a watch, a lost answer): it is yours.
-                updated = replace(earlier, how=version.how, by_you=True, replaced=version.replaced or earlier.replaced)
+                updated = replace(earlier, how=version.how, by_you=True, replaced=version.replaced or earlier.replaced,
+                                  instance=version.instance)
                 return [*versions[:index], updated]
         return [*versions, version]
 

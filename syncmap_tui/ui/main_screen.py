@@ -20,6 +20,7 @@ from syncmap_tui.checkpoints import PendingDraft
 from syncmap_tui.sync.models import MapItem, Service
 from syncmap_tui.sync.session import EditSession, describe
 from syncmap_tui.ui.flow_errors import flow
+from syncmap_tui.ui.flows.gates import WRITE_GROUP, FlowGates
 from syncmap_tui.ui.flows.drafts import DraftKeeper
 from syncmap_tui.ui.flows.editing import EditingFlows
 from syncmap_tui.ui.flows.history import HistoryFlow
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from syncmap_tui.ui.flows.find import FindFlows
     from syncmap_tui.ui.widgets.editor import ItemEditor, OpenItem
 
-CANCELLABLE_GROUPS = {"connect", "open", "save", "items", "maps", "transfer"}
+CANCELLABLE_GROUPS = {"connect", "open", "write", "save", "items", "maps", "transfer"}
 """Worker groups that wait on the network; escape cancels them."""
 DRAFT_CHECK_SECONDS = 0.25
 """How often pending drafts are looked at; the Checkpointer writes 0.5 s after typing stops."""
@@ -94,6 +95,7 @@ class MainScreen(Screen[None]):
         self.item_flows = ItemFlows(self)
         self.draft_keeper = DraftKeeper(self)
         self.recovery = DraftRecovery(self)
+        self.gates = FlowGates(self)
         self.history = HistoryFlow(self)
         self.watching = WatchFlow(self)
         self.transfer = TransferFlows(self)
@@ -253,7 +255,8 @@ class MainScreen(Screen[None]):
 
     @on(Navigator.MapChosen)
     def _on_map_chosen(self, event: Navigator.MapChosen) -> None:
-        self._open_map_flow(event.entry)
+        if self.gates.navigation_may_start():
+            self._open_map_flow(event.entry)
 
     @on(ItemTable.PageLoaded)
     def _on_page_loaded(self, event: ItemTable.PageLoaded) -> None:
@@ -263,7 +266,7 @@ class MainScreen(Screen[None]):
     @on(ItemTable.RowSelected)
     def _on_row_selected(self, event: ItemTable.RowSelected) -> None:
         item = self.item_table.current_item
-        if item is not None:
+        if item is not None and self.gates.navigation_may_start():
             self._open_item_flow(item)
 
     @on(Input.Changed, "#jump")
@@ -273,6 +276,8 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#jump")
     def _on_jump_submitted(self, event: Input.Submitted) -> None:
+        if not self.gates.navigation_may_start():
+            return
         # The listing from the key replaces the filter of what was loaded (paging is off while it holds).
         self.item_table.filter_keys("")
         self._jump_flow(event.value)
@@ -284,17 +289,22 @@ class MainScreen(Screen[None]):
     # -- the command palette ------------------------------------------------------------------
 
     def open_map_from_palette(self, entry: MapEntry) -> None:
-        self._open_map_flow(self.navigation.show_in_tree(entry))
+        if self.gates.navigation_may_start():
+            self._open_map_flow(self.navigation.show_in_tree(entry))
 
     def open_service_from_palette(self, service: Service) -> None:
         self.navigation.show_service_in_tree(service)
 
     def open_key_from_palette(self, key: str) -> None:
+        if not self.gates.navigation_may_start():
+            return
         self.navigation.clear_key_filter()
         if self.item_table.select_key(key):
             self._open_item_flow(self.item_table.items[key])
 
     def jump_from_palette(self, prefix: str) -> None:
+        if not self.gates.navigation_may_start():
+            return
         with self.jump_input.prevent(Input.Changed):  # a jump, not typing: no filter of the loaded rows
             self.jump_input.value = prefix
         self._jump_flow(prefix)
@@ -321,7 +331,8 @@ class MainScreen(Screen[None]):
         self.finding.open_dialog()
 
     def open_found_key(self, key: str) -> None:
-        self._open_found_flow(key)
+        if self.gates.navigation_may_start():
+            self._open_found_flow(key)
 
     def action_copy_item_json(self) -> None:
         self.copying.copy_item_json()
@@ -341,22 +352,23 @@ class MainScreen(Screen[None]):
             self._save_item_json_flow(source)
 
     def action_refresh(self) -> None:
-        self._refresh_flow()
+        if self.gates.navigation_may_start():
+            self._refresh_flow()
 
     def action_new_item(self) -> None:
-        if self.writable("create an item"):
+        if self.gates.write_may_start("create an item"):
             self._new_item_flow()
 
     def action_delete_item(self) -> None:
-        if self.writable("delete an item"):
+        if self.gates.write_may_start("delete an item"):
             self._delete_item_flow()
 
     def action_new_map(self) -> None:
-        if self.writable("create a map"):
+        if self.gates.write_may_start("create a map"):
             self._new_map_flow()
 
     def action_delete_map(self) -> None:
-        if self.writable("delete a map"):
+        if self.gates.write_may_start("delete a map"):
             self._delete_map_flow()
 
     def action_show_history(self) -> None:
@@ -372,14 +384,15 @@ class MainScreen(Screen[None]):
             self._undo_save_flow()
 
     def action_undo_delete(self) -> None:
-        if self.writable("undo a delete"):
+        if self.gates.write_may_start("undo a delete"):
             self._undo_delete_flow()
 
     def action_export_map(self) -> None:
-        self._export_map_flow()
+        if self.gates.no_transfer_running("export the map"):
+            self._export_map_flow()
 
     def action_import_into_map(self) -> None:
-        if self.writable("import into a map"):
+        if self.writable("import into a map") and self.gates.no_transfer_running("import into a map"):
             self._import_flow()
 
     def action_focus_items(self) -> None:
@@ -424,18 +437,22 @@ class MainScreen(Screen[None]):
 
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
+        await self.gates.writes_settled()
         await self.navigation.leave_for_map(entry)
 
     @flow("Opening the item", exclusive=True, group="open")
     async def _open_item_flow(self, item: MapItem) -> None:
+        await self.gates.writes_settled()
         await self.navigation.open_item(item)
 
     @flow("Jumping", exclusive=True, group="open")
     async def _jump_flow(self, prefix: str) -> None:
+        await self.gates.writes_settled()
         await self.navigation.jump(prefix)
 
     @flow("Opening the item found", exclusive=True, group="open")
     async def _open_found_flow(self, key: str) -> None:
+        await self.gates.writes_settled()
         await self.finding.open_found(key)
 
     @flow("Saving the item's JSON", group="save-file")
@@ -444,6 +461,7 @@ class MainScreen(Screen[None]):
 
     @flow("Refreshing", exclusive=True, group="open")
     async def _refresh_flow(self) -> None:
+        await self.gates.writes_settled()
         await self.navigation.refresh()
 
     @flow("Saving", exclusive=True, group="save")
@@ -454,19 +472,19 @@ class MainScreen(Screen[None]):
     async def _review_flow(self, session: EditSession) -> None:
         await self.editing.review(session)
 
-    @flow("Creating the item", exclusive=True, group="open")
+    @flow("Creating the item", group=WRITE_GROUP)
     async def _new_item_flow(self) -> None:
         await self.item_flows.new_item()
 
-    @flow("Deleting the item", exclusive=True, group="open")
+    @flow("Deleting the item", group=WRITE_GROUP)
     async def _delete_item_flow(self) -> None:
         await self.item_flows.delete_item()
 
-    @flow("Creating the map", exclusive=True, group="open")
+    @flow("Creating the map", group=WRITE_GROUP)
     async def _new_map_flow(self) -> None:
         await self.item_flows.new_map()
 
-    @flow("Deleting the map", exclusive=True, group="open")
+    @flow("Deleting the map", group=WRITE_GROUP)
     async def _delete_map_flow(self) -> None:
         await self.item_flows.delete_map()
 
@@ -479,7 +497,7 @@ class MainScreen(Screen[None]):
     async def _undo_save_flow(self) -> None:
         await self.history.undo_last_save()
 
-    @flow("Undoing the delete", exclusive=True, group="open")
+    @flow("Undoing the delete", group=WRITE_GROUP)
     async def _undo_delete_flow(self) -> None:
         await self.history.undo_delete()
 

@@ -440,8 +440,8 @@ async def test_undo_last_save_never_reverts_a_save_this_editor_never_showed(buil
 
 async def test_a_delete_cut_short_by_opening_another_row_can_still_be_undone(build_app, emulator, other_writer):
     """d, Delete, then enter on another row while the delete's answer travels: opening the row
-    cancels the delete's flow (one flow at a time), though the server has deleted the item. u must
-    still bring it back: its data is nowhere else (it was listed, never opened)."""
+    cancelled the delete's flow (one flow at a time; since then it waits), though the server has
+    deleted the item. u must still bring it back: its data is nowhere else (listed, never opened)."""
     from syncmap_tui.emulator.faults import WRITE_METHODS
     from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
@@ -519,9 +519,10 @@ async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app,
 async def test_an_undo_delete_cut_short_after_it_landed_is_not_taken_for_someone_elses_create(
     build_app, emulator, other_writer
 ):
-    """u, then F5 while the recreate's answer travels (refresh cancels it: one 'open' flow at a
-    time). The item is back on the server; the history must say so, so that u again does not claim
-    that someone else created the key and offer their 'item' (yours) against your deleted version."""
+    """u, then F5 while the recreate's answer travels (refresh cancelled it: one 'open' flow at a
+    time; since then it waits). The item is back on the server; the history must say so, so that u
+    again does not claim that someone else created the key and offer their 'item' (yours) against
+    your deleted version."""
     from syncmap_tui.emulator.faults import WRITE_METHODS
     from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 

@@ -285,6 +285,18 @@ def test_the_history_diff_and_list_show_remote_text_literally():
     assert "[i]0" in version_label(version).plain
 
 
+def test_the_history_list_says_which_saves_of_yours_another_window_made():
+    from datetime import datetime, timezone
+
+    from syncmap_tui.history import Version
+    from syncmap_tui.ui.dialogs.history import version_label
+
+    when = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+    saved = Version("3", {"a": 1}, when, when, None, when, "saved", by_you=True, instance="other")
+    assert version_label(saved).plain.endswith("saved by you")
+    assert version_label(saved, this_window=False).plain.endswith("saved by you, in another window")
+
+
 def test_gone_keys_are_those_the_server_passed_over():
     from syncmap_tui.ui.flows.watch import gone_keys
 

@@ -197,3 +197,25 @@ def test_temp_files_a_kill_9_left_are_removed_once_stale(tmp_path: Path) -> None
     store.record(REF, item(1), "watch")
     assert not stale.exists() and fresh.exists()
     assert [v.revision for v in store.versions(REF)] == ["0", "1"]
+
+
+def test_yours_means_this_instance_for_undo(tmp_path: Path) -> None:
+    """Two running instances share the history: each undo delete takes its own delete first, and
+    neither calls the other's save or delete its own (the adversary: u brought back an item another
+    window deleted, as 'yours')."""
+    window_a = HistoryStore(tmp_path, instance="a" * 16, now=lambda: T0)
+    window_b = HistoryStore(tmp_path, instance="b" * 16, now=lambda: T0 + timedelta(minutes=1))
+    a_deleted = ItemRef(REF.base_url, REF.service_sid, REF.map_sid, "deleted-in-a")
+    b_deleted = ItemRef(REF.base_url, REF.service_sid, REF.map_sid, "deleted-in-b")
+    window_a.record_deleted(a_deleted, item(3, key="deleted-in-a"))
+    window_b.record_deleted(b_deleted, item(4, key="deleted-in-b"))  # later, in the other window
+    in_a = window_a.deleted_items(REF.base_url, REF.service_sid, REF.map_sid)
+    assert [d.ref.key for d in in_a] == ["deleted-in-a", "deleted-in-b"]
+    assert window_a.is_mine(in_a[0].version) and not window_a.is_mine(in_a[1].version)
+    in_b = window_b.deleted_items(REF.base_url, REF.service_sid, REF.map_sid)
+    assert [d.ref.key for d in in_b] == ["deleted-in-b", "deleted-in-a"]
+    window_b.record(REF, item(0), "loaded")
+    window_b.record(REF, item(1), "saved", by_you=True, replaced="0")
+    saved, _ = window_a.last_save(REF)
+    assert saved.by_you and not window_a.is_mine(saved) and window_b.is_mine(saved)
+    assert HistoryStore(tmp_path, instance="c" * 16).versions(REF)[1].instance == "b" * 16

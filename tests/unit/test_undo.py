@@ -4,13 +4,14 @@ Undo delete brings back data and the TTL left, and never replaces an item create
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from session_support import Clock, World, open_session
 
 from syncmap_tui.emulator.store import SyncStore
-from syncmap_tui.sync.errors import AlreadyExists
+from syncmap_tui.sync.errors import AlreadyExists, ItemNotFound, ServerError
 from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
 
 KEY = "order-7"
@@ -172,3 +173,32 @@ async def test_undo_of_a_save_that_set_an_expiry_takes_the_expiry_back(world, cl
     assert await session.write_version(item.data, session.base, "Undo last save", item_ttl=0)
     server = await world.fetch(KEY)
     assert server.date_expires is None and server.data == item.data and server.revision == "2"
+
+
+async def test_undo_of_a_save_whose_item_was_deleted_since_asks_before_recreating(world, client) -> None:
+    session, buffer, prompter, before, saved = await _saved(world, client, {"status": "paid", "total": 10})
+    await client.delete_item(world.service_sid, world.map_sid, KEY, if_match=saved.revision)
+    prompter.deleted.append("back")
+    assert not await session.write_version(before.data, saved, "Undo last save")
+    assert prompter.kinds() == ["deleted"]
+    with pytest.raises(ItemNotFound):
+        await world.fetch(KEY)  # nothing was written: the user went back
+    assert json.loads(buffer.text) == before.data  # the undo's data waits in the editor
+
+
+async def test_undo_that_cannot_read_the_server_writes_nothing_and_says_so(world, client) -> None:
+    session, buffer, prompter, before, saved = await _saved(world, client, {"status": "paid", "total": 10})
+
+    async def server_down(*args, **kwargs):
+        raise ServerError("Service Unavailable", status=503)
+
+    client.fetch_item = server_down
+    assert not await session.write_version(before.data, saved, "Undo last save")
+    assert prompter.said("Undo last save failed: nothing was written")
+    assert (await world.fetch(KEY)).data == {"status": "paid", "total": 10}
+
+
+async def test_restore_of_the_data_the_server_already_holds_writes_nothing(world, client) -> None:
+    session, buffer, prompter, before, saved = await _saved(world, client, {"status": "paid", "total": 10})
+    assert await session.write_version(saved.data, saved, "Restore version")
+    assert prompter.said("nothing to write") and (await world.fetch(KEY)).revision == saved.revision

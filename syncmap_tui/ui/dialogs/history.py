@@ -4,6 +4,7 @@ one in the editor. Imported when first shown (a dialog module: off the first fra
 from __future__ import annotations
 
 from datetime import timezone
+from typing import Callable
 
 from rich.text import Text
 from textual import on
@@ -27,11 +28,13 @@ FULL_VALUE_CHARS = 100_000
 """A diff line shows the whole value (wrapped): a cut value cannot be read (issue #10)."""
 
 
-def version_label(version: Version) -> Text:
+def version_label(version: Version, *, this_window: bool = True) -> Text:
+    """`this_window`: written by this running app, not by another window of it sharing the history
+    (undo asks before acting on another window's: the label says which it is)."""
     seen = version.seen_at.astimezone(timezone.utc).strftime("%m-%d %H:%M:%S")  # UTC, as the table
     label = Text.assemble(("rev ", "dim"), literal(version.revision), f"  {seen}  {HOW_WORDS[version.how]}")
     if version.by_you:
-        label.append(" by you", style="bold")
+        label.append(" by you" if this_window else " by you, in another window", style="bold")
     return label
 
 
@@ -67,8 +70,13 @@ class HistoryDialog(Dialog["Version | None"]):
     HistoryDialog #history-diff-scroll { width: 1fr; height: 100%; padding: 0 1; }
     """
 
-    def __init__(self, key: str, current: MapItem, versions: list[Version], *, can_restore: bool, picking: bool = False) -> None:
+    def __init__(
+        self, key: str, current: MapItem, versions: list[Version], *, can_restore: bool, picking: bool = False,
+        is_mine: Callable[[Version], bool] = lambda version: True,
+    ) -> None:
         super().__init__(back_answer=None)
+        self.is_mine = is_mine
+        """Whether a version of yours was written by this window (HistoryStore.is_mine)."""
         self.picking = picking
         self.key = key
         self.current = current
@@ -80,7 +88,7 @@ class HistoryDialog(Dialog["Version | None"]):
             yield Label(Text.assemble("History of ", literal(self.key)), classes="dialog-title")
             with Horizontal(id="history-body"):
                 yield OptionList(
-                    *(Option(version_label(v), id=str(i)) for i, v in enumerate(self.versions)), id="history-versions",
+                    *(Option(version_label(v, this_window=self.is_mine(v)), id=str(i)) for i, v in enumerate(self.versions)), id="history-versions",
                 )
                 with VerticalScroll(id="history-diff-scroll"):
                     yield Static("", id="history-diff")

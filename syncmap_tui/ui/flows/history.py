@@ -26,9 +26,11 @@ class HistoryFlow:
     """Owned by MainScreen. Disk writes run on one thread, in order (a version is fsync'ed: a few ms
     that typing must not wait for); reads go through the same thread, so they see every write."""
 
-    def __init__(self, screen: MainScreen, store: HistoryStore | None = None) -> None:
+    def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
-        self.store = store if store is not None else HistoryStore()
+        # The history is shared by every running instance (and every earlier run); the instance id
+        # tells this window's saves and deletes from another's, which undo never takes as its own.
+        self.store = HistoryStore(instance=screen.draft_keeper.instance)
         self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
         self._failure_told = False
 
@@ -95,7 +97,8 @@ class HistoryFlow:
             screen.notify(f"No earlier version of {session.key!r} is kept yet.", markup=False)
             return
         chosen: Version | None = await screen.app.push_screen_wait(
-            HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking)
+            HistoryDialog(session.key, session.base, versions, can_restore=not screen.target.read_only, picking=picking,
+                          is_mine=self.store.is_mine)
         )
         if chosen is None or screen.session is not session:
             return
@@ -120,18 +123,28 @@ class HistoryFlow:
         base = session.base
         # The editor's base when it is that save (its url and author are the server's), else the history's.
         shown = (base.revision, base.date_created) == (saved.revision, saved.date_created)
+        mine = self.store.is_mine(saved)
         made_on = base if shown else saved.as_item(ref)
-        if not shown:
+        if shown and not mine:
+            # Another window's save (or an earlier run's), which this editor shows because it saw it
+            # come in: "yours" in the shared history, but not this window's to undo blind.
+            screen.notify(
+                f"Undo last save: the last save of {session.key!r} in the history (revision {saved.revision}) "
+                f"was made by {self._who(saved)}. Nothing is written unless you choose it in the conflict view.",
+                severity="warning", markup=False,
+            )
+        elif not shown:
             # A save this editor never showed (another running instance's, which the history calls
             # yours as well) is not undone blind, even if nobody wrote since.
+            whose = "your last save" if mine else f"the last save (by {self._who(saved)})"
             screen.notify(
-                f"Undo last save: your last save of {session.key!r} is revision {saved.revision}, which this "
+                f"Undo last save: {whose} of {session.key!r} is revision {saved.revision}, which this "
                 f"editor does not show (it shows revision {base.revision}). Nothing is written unless you "
                 "choose it in the conflict view.", severity="warning", markup=False,
             )
         # The session says what was written ("Saved …"), or why nothing was.
         if await session.write_version(
-            previous.data, made_on, "Undo last save", item_ttl=item_ttl, ask=not shown
+            previous.data, made_on, "Undo last save", item_ttl=item_ttl, ask=not (shown and mine)
         ) and not session.discarded:
             screen.item_table.update_item(session.base)
 
@@ -150,7 +163,8 @@ class HistoryFlow:
             return None
 
     async def undo_delete(self) -> None:
-        """Bring back the item you deleted last in this map, with its data and the TTL it had left.
+        """Bring back the item this window deleted last in this map (else, asked first, the one another
+        window or an earlier run deleted last), with its data and the TTL it had left.
         If the key holds an item again, nothing is written: that item opens, and the conflict view
         shows it against the deleted version."""
         screen = self.screen
@@ -164,6 +178,10 @@ class HistoryFlow:
             return
         latest = deleted[0]
         key, version = latest.ref.key, latest.version
+        # Another window's delete (or an earlier run's) is asked about, not refused: after a restart
+        # the history is the only place the deleted data lives, and u is the way back to it.
+        if not self.store.is_mine(version) and not await self._confirm_others_delete(key, version):
+            return
         try:
             ttl = remaining_ttl(version.date_expires, formatting.now_utc())
             request = asyncio.ensure_future(recreate_deleted(
@@ -172,8 +190,8 @@ class HistoryFlow:
 
             def landed(sent: asyncio.Future[MapItem]) -> None:
                 """The item is back whenever the create lands, even after this flow was cut short
-                (escape, a refresh: one such flow at a time): the history says so, or the next u
-                would take it for someone else's item under the key."""
+                (escape; a refresh waits for it): the history says so, or the next u would take it
+                for someone else's item under the key."""
                 if not sent.cancelled() and sent.exception() is None:
                     self._write(self.store.record, latest.ref, sent.result(), "saved", by_you=True)
 
@@ -192,6 +210,31 @@ class HistoryFlow:
         screen.item_table.insert_item(created)
         left = f", expiring in {formatting.format_duration(ttl)} as before" if ttl is not None else ""
         screen.notify(f"Brought back {key!r} with its data{left}.", markup=False)
+
+    def _who(self, version: Version) -> str:
+        """Which other instance wrote or deleted `version`, and when (UTC, as the history shows it)."""
+        when = formatting.format_short_when(version.seen_at)
+        instance = version.instance
+        if instance is None:  # kept before instances were: either
+            return f"another window or an earlier run of syncmap-tui at {when} UTC"
+        if self.screen.draft_keeper.store.is_live(instance):
+            return f"another window of syncmap-tui at {when} UTC"
+        return f"an earlier run of syncmap-tui at {when} UTC"
+
+    async def _confirm_others_delete(self, key: str, version: Version) -> bool:
+        """Undo delete of an item this window did not delete: say whose delete it was, and ask."""
+        from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
+
+        screen = self.screen
+        entry = screen.current_map
+        assert entry is not None
+        confirmed: bool = await screen.app.push_screen_wait(ConfirmDialog(
+            "Undo delete: not deleted in this window",
+            [("key", key), ("deleted by", self._who(version)), ("revision", version.revision),
+             ("map", entry.sync_map.display_name)],
+            confirm_label="Bring it back",
+        ))
+        return confirmed
 
     async def _offer_conflict_view(self, key: str, data: dict[str, Any]) -> None:
         screen = self.screen

@@ -221,8 +221,8 @@ class ItemFlows:
 
         def landed(sent: asyncio.Future[None]) -> None:
             """The deleted version goes to the history for undo delete whenever the delete lands, even
-            after this flow was cut short (escape, or another row opened: one such flow at a time):
-            an item only listed, never opened, is nowhere else."""
+            after this flow was cut short (escape; getting around waits for it): an item only listed,
+            never opened, is nowhere else."""
             if sent.cancelled() or sent.exception() is not None:
                 return
             screen.history.record_deleted(entry.service.sid, entry.sync_map.sid, item)
