@@ -162,11 +162,18 @@ async def _export(target: Target, args: argparse.Namespace, progress: Progress) 
         return EXIT_NOTHING_DONE
     client, service, sync_map = opened
     started = time.perf_counter()
+    lines_written = 0
+
+    def write(line: str) -> None:
+        nonlocal lines_written
+        file.write(line.encode("utf-8"))
+        lines_written += 1
+
     try:
         sink = replacing_atomically(args.output) if args.output is not None else nullcontext(sys.stdout.buffer)
         with sink as file:
             count = await export_map(
-                client, service, sync_map, lambda line: file.write(line.encode("utf-8")),
+                client, service, sync_map, write,
                 now=datetime.now(timezone.utc),
                 progress=lambda n: progress.show(f"exported {n:,} items…"),
             )
@@ -174,7 +181,15 @@ async def _export(target: Target, args: argparse.Namespace, progress: Progress) 
                 file.flush()
     except SyncError as exc:
         progress.done()
-        _say(f"syncmap-tui: the export stopped: {exc}" + ("; the file was left as it was." if args.output else ""))
+        if args.output:
+            kept = "; the file was left as it was."
+        elif lines_written == 0:
+            kept = "; nothing was written to standard output."
+        else:
+            # Standard output cannot be taken back, and the format has no end marker: say it is partial.
+            kept = (f"; standard output got the header and {lines_written - 1:,} items, an incomplete "
+                    "export: do not import it as the whole map.")
+        _say(f"syncmap-tui: the export stopped: {exc}{kept}")
         return EXIT_FAILURES
     except OSError as exc:
         progress.done()

@@ -62,3 +62,28 @@ def test_an_import_interrupted_by_ctrl_c_is_finished_by_running_it_again(emulato
         listed = reader.get("/v1/Services/demo-store/Maps/empty/Items", params={"PageSize": 100}).json()
         second = reader.get(listed["meta"]["next_page_url"]).json()
     assert len(listed["items"]) + len(second["items"]) == 120
+
+
+def test_an_export_to_standard_output_cut_short_says_the_output_is_incomplete(emulator):
+    """Standard output cannot be replaced atomically: when a page fails half-way, the lines already
+    written stay in the caller's file or pipe. The message must say that they are not the whole map
+    (a JSON Lines export has no end marker, so an import would take them for a complete export)."""
+    with emulator.client() as control:
+        control.post("/__emulator__/faults", json={"latency": 0.3, "methods": ["GET"]}).raise_for_status()
+    exporting = subprocess.Popen(command(emulator, "export", "demo-store", "catalog"), cwd=REPO_ROOT,
+                                 env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)  # the service, the map and a few pages of 10,000 items
+        with emulator.client() as control:
+            control.post("/__emulator__/faults", json={"latency": 0, "drop_next": 100}).raise_for_status()
+        stdout, stderr = exporting.communicate(timeout=WAIT)
+    finally:
+        if exporting.poll() is None:
+            exporting.kill()
+            exporting.wait()
+        with emulator.client() as control:
+            control.post("/__emulator__/faults", json={"drop_next": 0}).raise_for_status()
+    written = len(stdout.splitlines()) - 1
+    assert exporting.returncode != 0, stderr
+    assert 0 < written < 10_000, stderr
+    assert "incomplete" in stderr and f"{written:,} items" in stderr, stderr
