@@ -306,3 +306,67 @@ def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snap_comp
         await pilot.pause(0.2)
 
     assert snap_compare(build_app(), terminal_size=terminal_size, run_before=wait_for_the_offer)
+
+
+# -- dialogs whose content is made here: their paths and times are fixed, so the SVG repeats ------
+
+
+def test_file_path_dialog(snapshot_of):
+    async def ask_for_a_path(pilot: Pilot) -> None:
+        from syncmap_tui.ui.dialogs.file_path import FilePathDialog
+
+        pilot.app.push_screen(FilePathDialog(
+            "/home/oncall/.local/state/syncmap-tui/exported-drafts/order-0001.json",
+        ))
+        await wait_for_screen(pilot, FilePathDialog)
+        await settle(pilot)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), ask_for_a_path)
+
+
+def test_flow_error_dialog(snapshot_of):
+    """An unexpected error: what happened, shown literally (markup-like text included), and where
+    the report and the draft are."""
+
+    async def fail_a_flow(pilot: Pilot) -> None:
+        from pathlib import Path
+
+        from syncmap_tui.ui.dialogs.flow_error import FlowErrorDialog
+
+        pilot.app.push_screen(FlowErrorDialog(
+            "Saving",
+            "RuntimeError: [bold]not markup[/bold] \\x1b[2J",
+            Path("/home/oncall/.local/state/syncmap-tui/crash-20261205-232600.txt"),
+            Path("/home/oncall/.local/state/syncmap-tui/drafts/0123456789abcdef-edit.json"),
+        ))
+        await wait_for_screen(pilot, FlowErrorDialog)
+        await settle(pilot)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), fail_a_flow)
+
+
+def test_history_dialog(snapshot_of):
+    """The open item's versions, newest first, and the highlighted one's diff against the editor's."""
+
+    async def show_history(pilot: Pilot) -> None:
+        from dataclasses import replace
+        from datetime import datetime, timedelta, timezone
+
+        from syncmap_tui.history import Version
+        from syncmap_tui.ui.dialogs.history import HistoryDialog
+
+        current = main_screen(pilot).session.base
+        seen = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+        versions = [
+            Version.of(replace(current, revision="0", data={**current.data, "status": "new"}), "loaded", seen),
+            Version.of(replace(current, revision="1", data={**current.data, "status": "[red]paid"}), "watch",
+                       seen + timedelta(minutes=3)),
+            Version.of(current, "saved", seen + timedelta(minutes=5), by_you=True, instance="this"),
+        ]
+        pilot.app.push_screen(HistoryDialog(current.key, current, versions, can_restore=True,
+                                            is_mine=lambda version: version.instance == "this"))
+        await wait_for_screen(pilot, HistoryDialog)
+        await pilot.press("down")  # the watch's version: its diff shows beside
+        await settle(pilot)
+
+    assert snapshot_of((SERVICE, "orders", "order-0001"), show_history)
