@@ -272,10 +272,17 @@ def suggested_export_name(draft: Draft) -> str:
     return json_file_name(draft.key, "draft")
 
 
+def file_stem(name: str, fallback: str, *, limit: int = 100) -> str:
+    """`name` (a key, a map's name) as part of a file name: each run of characters other than ASCII
+    letters, digits, '.', '_' and '-' becomes '_', dots and underscores at either end go (no hidden
+    file, no '..'), at most `limit` characters; `fallback` if nothing is left. The one rule for
+    every file name the app suggests."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:limit] or fallback
+
+
 def json_file_name(key: str, fallback: str) -> str:
-    """`key` as a file name: unsafe characters replaced, plus ``.json`` (`fallback` if nothing is left)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._")[:100]
-    return f"{stem or fallback}.json"
+    """`key` as a file name (file_stem), plus ``.json``."""
+    return f"{file_stem(key, fallback)}.json"
 
 
 # ---------------------------------------------------------------------------------------------

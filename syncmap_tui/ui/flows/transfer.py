@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncmap_tui.config import state_dir
+from syncmap_tui.drafts import file_stem
 from syncmap_tui.private_files import ensure_private_dir, replacing_atomically
 from syncmap_tui.sync.session import STORAGE_ERRORS
 from syncmap_tui.ui import formatting
@@ -33,12 +34,10 @@ def default_map_exports_dir() -> Path:
 
 
 def suggested_name(entry: MapEntry, now: datetime) -> str:
-    """`SERVICE-MAP-YYYYMMDD-HHMMSS.jsonl`, with anything but letters, digits, '-', '_' and '.' as '_'."""
-    def safe(name: str) -> str:
-        return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)[:60] or "_"
-
+    """`SERVICE-MAP-YYYYMMDD-HHMMSS.jsonl`, each name made safe as every suggested file name is (file_stem)."""
     service = entry.service.unique_name or entry.service.sid
-    return f"{safe(service)}-{safe(entry.sync_map.display_name)}-{now:%Y%m%d-%H%M%S}.jsonl"
+    parts = (file_stem(service, "service", limit=60), file_stem(entry.sync_map.display_name, "map", limit=60))
+    return f"{parts[0]}-{parts[1]}-{now:%Y%m%d-%H%M%S}.jsonl"
 
 
 class TransferFlows:
