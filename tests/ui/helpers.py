@@ -27,12 +27,22 @@ SETTLE_SECONDS = 60
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until no worker runs. Not for flows that wait on a dialog: use wait_for_screen."""
-    try:
-        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), SETTLE_SECONDS)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"workers still running after {SETTLE_SECONDS} s; the screen is {pilot.app.screen!r}") from None
+    """Wait until no worker runs, those that workers start included. Not for flows that wait on a
+    dialog: use wait_for_screen.
+
+    The first pause lets pending mount handlers start their workers: under load (6 workers on 2
+    cores) a snapshot's settle returned at once, before the main screen's connect worker had run,
+    and found no editor. `wait_for_complete` waits only for the workers there are when it is
+    called, hence the loop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
     await pilot.pause()
+    while running := [worker for worker in pilot.app.workers if not worker.is_finished]:
+        try:
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(running), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            raise AssertionError(f"workers still running after {SETTLE_SECONDS} s: {running}; the screen is {pilot.app.screen!r}") from None
+        await pilot.pause()
 
 
 async def wait_for_screen(pilot: Pilot, screen_type: type[S], *, rounds: int = 200) -> S:
