@@ -14,6 +14,7 @@ from textual.widgets import Button, Input
 from syncmap_tui.ui.dialogs.base import Dialog
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
+from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.ui.main_screen import MainScreen
 
 S = TypeVar("S", bound=Screen)
@@ -60,6 +61,25 @@ async def wait_until(pilot: Pilot, condition, *, rounds: int = 300, what: str = 
             return
         await pilot.pause(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def hold_fetched_items(client: SyncClient, key: str | None = None) -> tuple[asyncio.Event, list[str]]:
+    """A slow network on the way back: `client.fetch_item` reaches the server at once, and its
+    answer for `key` (any key if None) waits until the returned event is set. The list gets the
+    key of each answer held, so a test can wait until the request has gone out."""
+    real_fetch = client.fetch_item
+    release = asyncio.Event()
+    asked: list[str] = []
+
+    async def fetch_item(*args, **kwargs):
+        item = await real_fetch(*args, **kwargs)
+        if key is None or item.key == key:
+            asked.append(item.key)
+            await release.wait()
+        return item
+
+    client.fetch_item = fetch_item
+    return release, asked
 
 
 def main_screen(pilot: Pilot) -> MainScreen:

@@ -16,7 +16,16 @@ from syncmap_tui.ui.dialogs.conflict import DeletedDialog
 from syncmap_tui.ui.flows import watch as watch_flow
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import (
+    SERVICE,
+    answer,
+    hold_fetched_items,
+    main_screen,
+    set_editor_json,
+    settle,
+    wait_for_screen,
+    wait_until,
+)
 
 SIZE = (120, 40)
 WATCHED = replace(EMBEDDED, watch=True)
@@ -124,18 +133,7 @@ async def test_typing_while_another_item_is_fetched_is_not_wiped_when_it_arrives
         await settle(pilot)
         screen = main_screen(pilot)
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            if item.key == "order-0002":
-                asked.append(item.key)
-                await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client, "order-0002")
         table = screen.item_table
         table.focus()
         assert table.select_key("order-0002")
@@ -217,18 +215,7 @@ async def test_typing_while_undo_delete_fetches_the_key_created_again_is_not_wip
         sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
         await other_writer.create_item(SERVICE, sid, "order-0005", {"someone": "else"})
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            if item.key == "order-0005":
-                asked.append(item.key)
-                await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client, "order-0005")
         table.focus()
         await pilot.press("u")
         await wait_until(pilot, lambda: asked, what="order-0005 to be fetched")

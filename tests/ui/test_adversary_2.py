@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .helpers import SERVICE, main_screen, set_editor_json, settle, wait_until
+from .helpers import SERVICE, hold_fetched_items, main_screen, set_editor_json, settle, wait_until
 
 SIZE = (120, 40)
 
@@ -28,17 +28,7 @@ async def test_typing_while_undo_last_save_fetches_is_not_wiped(build_app, other
         session = screen.session
         assert session.base.revision == "1"
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            asked.append(item.key)
-            await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client)
         await pilot.press("f9")
         await wait_until(pilot, lambda: asked, what="the undo's fetch to be sent")
         screen.editor.json_area.focus()
@@ -126,18 +116,7 @@ async def test_opening_another_item_while_undo_last_save_fetches_leaves_the_new_
         if same_data:  # the other item holds the same data: the editor's text alone cannot tell them apart
             await other_writer.update_item(SERVICE, screen.session.map_sid, "order-0002", data={**before, "status": "saved"}, if_match=None)
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            if item.key == "order-0001":
-                asked.append(item.key)
-                await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client, "order-0001")
         await pilot.press("f9")
         await wait_until(pilot, lambda: asked, what="the undo's fetch to be sent")
         table = screen.item_table
@@ -172,18 +151,7 @@ async def test_opening_another_item_while_f6_fetches_leaves_both_items_alone(bui
         first = screen.session.base.data
         await other_writer.update_item(SERVICE, sid, "order-0001", data={**first, "status": "theirs"}, if_match="0")
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            if item.key == "order-0001":
-                asked.append(item.key)
-                await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client, "order-0001")
         await pilot.press("f6")
         await wait_until(pilot, lambda: asked, what="the review's fetch to be sent")
         table = screen.item_table
@@ -223,18 +191,7 @@ async def test_opening_another_item_while_a_refused_save_looks_at_the_server_lea
         await other_writer.update_item(SERVICE, sid, "order-0001", data={**first, "status": "theirs"}, if_match="0")
         set_editor_json(pilot, {**first, "status": "mine"})
         client = screen.client
-        real_fetch = client.fetch_item
-        slow_answer = asyncio.Event()
-        asked: list[str] = []
-
-        async def fetch_item(*args, **kwargs):
-            item = await real_fetch(*args, **kwargs)
-            if item.key == "order-0001":
-                asked.append(item.key)
-                await slow_answer.wait()
-            return item
-
-        client.fetch_item = fetch_item
+        slow_answer, asked = hold_fetched_items(client, "order-0001")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: asked, what="the refused save's fetch to be sent")
         table = screen.item_table
