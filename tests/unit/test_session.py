@@ -7,34 +7,14 @@ import asyncio
 import pytest
 from datetime import timedelta
 
-from session_support import T0, Clock, FakeBuffer, FakePrompter, World, open_session
+from session_support import T0, FakeBuffer, FakePrompter, open_session
 
 from syncmap_tui.emulator.faults import WRITE_METHODS
-from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.models import MapItem, format_datetime
 from syncmap_tui.sync.session import EditSession, is_later_version, same_item
 from syncmap_tui.sync.validation import format_data
 
 KEY = "order-1"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(clock):
-    with SyncStore(":memory:", clock=clock) as store:
-        world = World(store, clock)
-        world.put(KEY, {"status": "new", "total": 10})
-        yield world
-
-
-@pytest.fixture
-async def client(world):
-    async with world.client() as client:
-        yield client
 
 
 @pytest.fixture

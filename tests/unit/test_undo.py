@@ -8,32 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from session_support import Clock, World, open_session
+from session_support import open_session
 
-from syncmap_tui.emulator.store import SyncStore
 from syncmap_tui.sync.errors import AlreadyExists, ItemNotFound, ServerError
 from syncmap_tui.sync.undo import ExpiredMeanwhile, recreate_deleted, remaining_ttl
 
 KEY = "order-7"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def world(clock):
-    with SyncStore(":memory:", clock=clock) as store:
-        world = World(store, clock)
-        world.put(KEY, {"status": "new", "total": 10})
-        yield world
-
-
-@pytest.fixture
-async def client(world):
-    async with world.client() as client:
-        yield client
 
 
 async def _saved(world, client, data):
