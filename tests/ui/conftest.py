@@ -88,14 +88,18 @@ def emulator(pinned_clock, seeded_demo) -> Iterator[Emulator]:
 
 @pytest.fixture
 def build_app(emulator) -> Callable[..., SyncMapApp]:
-    def build(*link: str, target: Target = EMBEDDED, dialog_guard_seconds: float = 0.0, **client_options) -> SyncMapApp:
+    def build(
+        *link: str, target: Target = EMBEDDED, dialog_guard_seconds: float = 0.0, manage_gc: bool = False,
+        **client_options,
+    ) -> SyncMapApp:
         """`dialog_guard_seconds`: 0 (keys count once a dialog is on the screen) unless a test of
-        the type-ahead guard passes the real one (TYPE_AHEAD_GUARD_SECONDS)."""
+        the type-ahead guard passes the real one (TYPE_AHEAD_GUARD_SECONDS). `manage_gc`: as the
+        real process (see SyncMapApp.manage_gc)."""
 
         def client_factory(chosen: Target) -> SyncClient:
             return emulator.client(read_only=chosen.read_only, **client_options)
 
-        app = make_app(target, deep_link=DeepLink(*link), client_factory=client_factory)
+        app = make_app(target, deep_link=DeepLink(*link), client_factory=client_factory, manage_gc=manage_gc)
         app.dialog_guard_seconds = dialog_guard_seconds
         return app
 

@@ -23,16 +23,13 @@ def test_a_headless_run_neither_freezes_nor_retunes_the_collector(build_app):
     assert gc.get_freeze_count() <= frozen  # frozen objects may die; none were added
 
 
-async def test_the_users_process_collects_nothing_during_start_up_then_freezes_it(emulator, monkeypatch):
+async def test_the_users_process_collects_nothing_during_start_up_then_freezes_it(build_app, monkeypatch):
     """What `run` does in the real process (`manage_gc`): no collection until the first frame with
     the services, then start-up frozen and collections back on with the app's thresholds."""
-    from syncmap_tui.ui.app import GC_THRESHOLDS, DeepLink, make_app
-
-    from .conftest import EMBEDDED
+    from syncmap_tui.ui.app import GC_THRESHOLDS
 
     thresholds = gc.get_threshold()
-    app = make_app(EMBEDDED, deep_link=DeepLink("demo-store", "orders"), client_factory=lambda _target: emulator.client(),
-                   manage_gc=True)
+    app = build_app("demo-store", "orders", manage_gc=True)
     seen_while_starting: list[bool] = []
     started = app.started
 
