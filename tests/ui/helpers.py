@@ -10,6 +10,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Input
+from textual.worker import WorkerCancelled, WorkerState
 
 from syncmap_tui.ui.dialogs.base import Dialog
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
@@ -43,6 +44,14 @@ async def settle(pilot: Pilot) -> None:
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(running), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             raise AssertionError(f"workers still running after {SETTLE_SECONDS} s: {running}; the screen is {pilot.app.screen!r}") from None
+        except WorkerCancelled:
+            # Nothing in these tests cancels a flow unasked: say which, and whether the app had
+            # failed (a crash cancels every worker), instead of Textual's bare "Worker was cancelled".
+            cancelled = [worker for worker in running if worker.state is WorkerState.CANCELLED]
+            raise AssertionError(
+                f"cancelled while settling: {cancelled}; the app's exception: {pilot.app._exception!r}; "
+                f"running: {pilot.app.is_running}; the screen is {pilot.app.screen!r}"
+            ) from None
         await pilot.pause()
 
 
