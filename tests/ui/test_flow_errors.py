@@ -224,13 +224,14 @@ async def meet_failure(pilot, main, flow: Flow, name: str, kind: str, all_told: 
         await settle(pilot)
     assert app._exception is None and app.is_running, kind
     if name == "connect":
-        # The failure may come before the editor is mounted: ctrl+r lists the services again,
-        # and opening a map mounts the editor (as after escape while connecting).
+        # The failure may come before the editor is mounted: ctrl+r lists the services again and
+        # follows the link (to the service, expanded), and opening a map mounts the editor (as
+        # after escape while connecting).
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert main.client is not None and main.navigator.service_node(main.navigator.current_service.sid)
-        await pilot.press("enter")  # expand the service
-        await settle(pilot)
+        service = main.navigator.current_service
+        assert main.client is not None and service is not None and service.unique_name == SERVICE
+        assert main.navigator.service_node(service.sid).is_expanded
         await pilot.press("down", "enter")  # the first map
         await settle(pilot)
         assert main.editor.open_item is None and main.current_map is not None
@@ -342,3 +343,41 @@ async def test_a_refresh_that_lists_the_services_clears_not_connected(build_app,
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert "Not connected" not in str(status.render()) and main.navigator.service_node(main.navigator.current_service.sid)
+
+
+async def test_the_ctrl_r_after_a_failed_connect_follows_the_deep_link_and_offers_the_drafts(
+    build_app, other_writer, monkeypatch
+):
+    """Found by the soak in CI, on two loaded cores: the first listing of the services timed out,
+    and ctrl+r (which "Not connected" asks for) listed them but dropped the deep link, and the
+    drafts of the crashed run were not offered until the next start."""
+    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.drafts import Draft, DraftStore
+    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+    from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    service = await other_writer.fetch_service(SERVICE)
+    left = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=left.revision,
+        text='{"left": "by a crashed run"}', item_ttl="", collection_ttl="", base_data=json.dumps(left.data),
+    ))
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        assert main.session is None and app.screen is main
+        await pilot.press("ctrl+r")
+        dialog = await wait_for_screen(pilot, RecoverDraftDialog)
+        assert main.session is not None and main.session.key == "order-0001"
+        assert main.current_map is not None and main.current_map.sync_map.sid == sync_map.sid
+        dialog.dismiss("later")
+        await settle(pilot)
+        # Once started, ctrl+r refreshes: no second offer, and the open item stays.
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.screen is main and main.session is not None and main.session.key == "order-0001"

@@ -69,6 +69,11 @@ class NavigationFlows:
         self._cache_writes: set[asyncio.Task[None]] = set()
         self.listed_maps: dict[str, list[SyncMap]] = {}
         """Maps of services not expanded in the tree, by service SID, listed for the palette."""
+        self.link_pending = bool(screen.deep_link.service)
+        """The deep link still leads somewhere: no map has opened yet, and its service was not
+        found missing. A ctrl+r that lists the services follows it again, as connecting does."""
+        self.drafts_offered = False
+        """An earlier run's drafts are offered once, after the first listing of the services."""
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -120,9 +125,20 @@ class NavigationFlows:
         screen.started()
         if services is None:
             return
-        if screen.deep_link.service:
+        await self.finish_start(services, early)
+
+    async def finish_start(self, services: list[Service], early: LinkFetches | None = None) -> None:
+        """What starting does once the services are listed: follow the deep link, then offer the
+        drafts an earlier run left. If connecting failed (a timeout at 2 a.m.), the ctrl+r that
+        the advice asks for lists the services and finishes the start: the link is not dropped,
+        and the drafts are not left unmentioned until the next run."""
+        if self.link_pending:
             await self.follow_deep_link(services, early)
-        await screen.recovery.offer_drafts()
+        elif early is not None:
+            await early.cancel()
+        if not self.drafts_offered:
+            self.drafts_offered = True
+            await self.screen.recovery.offer_drafts()
 
     def show_services(self, services: list[Service]) -> None:
         """The server's listing of the services, in the tree and in the cache."""
@@ -187,9 +203,11 @@ class NavigationFlows:
         assert screen.client is not None and link.service is not None
         service = find_service(services, link.service)
         if service is None:
+            self.link_pending = False
             screen.notify(f"No service {link.service!r} on this account.", severity="error", markup=False)
             return
         if not link.map:
+            self.link_pending = False
             await self.load_maps(service, show_cached=True)
             screen.navigator.select_service(service.sid)
             return
@@ -346,6 +364,7 @@ class NavigationFlows:
         screen = self.screen
         editor = await screen.ensure_editor()
         screen.current_map = entry
+        self.link_pending = False  # a map is open, the link's or the user's: ctrl+r refreshes it
         screen.editing.leave_session()
         editor.clear_item()
         editor.show_map_expiry(entry.sync_map.date_expires)
@@ -437,6 +456,7 @@ class NavigationFlows:
             self.show_services(services)
             self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
+            await self.finish_start(services)
             return
         table = screen.item_table
         current = table.current_item
