@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.emulator.inprocess import emulator_transport
 from syncmap_tui.sync.editing import parse_optional_ttl
 from syncmap_tui.sync.errors import AlreadyExists, TwilioCode
-from syncmap_tui.sync.validation import ValidationError, check_data
+from syncmap_tui.sync.validation import RECURSION_LIMIT, ValidationError, check_data, ensure_nesting_headroom
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMULATOR_URL
@@ -291,12 +292,26 @@ def nested(depth: int, kind: str) -> str:
     return '{"m":\n' + '[{"a":\n' * (depth // 2) + "0\n" + "}]\n" * (depth // 2) + "}"
 
 
+def with_the_apps_recursion_limit() -> None:
+    """Hypothesis runs each example under a recursion limit of its own, the stack's depth + 2,000
+    (its `ensure_free_stackframes`): 2,046 here, against the 11,192 the app runs with
+    (sync/validation.py). Under it, whether ~2,000 levels are "nested too deeply" hung on how deep
+    the stack was at the call: the editor's check, a few frames deeper than this test's, said so
+    when the test's did not (a failure in a full run). Put the app's limit back; Hypothesis then
+    leaves it, with a warning (filtered on the test)."""
+    ensure_nesting_headroom()
+    assert sys.getrecursionlimit() >= RECURSION_LIMIT
+
+
+@pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
 @settings(UI_SETTINGS, max_examples=10)
 @given(depth=st.integers(1, 3_000), kind=st.sampled_from(["arrays", "objects", "mixed"]))
-@example(depth=10_000, kind="arrays")
-@example(depth=10_000, kind="objects")
-@example(depth=10_000, kind="mixed")
+@example(depth=1_990, kind="arrays")  # at the boundary that Hypothesis's own limit drew
+@example(depth=10_000, kind="arrays")  # deeper than any item, within the limit: refused for its size
+@example(depth=20_000, kind="objects")  # beyond the limit: nested too deeply
+@example(depth=20_000, kind="mixed")
 async def test_deeply_nested_json_is_refused_clearly(session, depth, kind):
+    with_the_apps_recursion_limit()
     text = nested(depth, kind)
     await show_text(session, text)
     editor = session.main.editor
@@ -306,8 +321,10 @@ async def test_deeply_nested_json_is_refused_clearly(session, depth, kind):
         event("shallow enough to be valid")
         return
     event("refused")
-    if depth >= 10_000:
+    if depth > RECURSION_LIMIT:
         assert error.message == "JSON is nested too deeply"
+    elif depth >= 10_000:
+        assert error.message.endswith("the limit is 16,384 bytes"), error.message
     told = await refused_save(session)
     assert told == f"Not saved: {error.message}"
     assert editor.text == text
