@@ -106,104 +106,6 @@ async def test_keys_typed_before_or_just_after_the_dialog_appeared_do_not_answer
         assert app.screen is main_screen(pilot) and main_screen(pilot).editor.is_dirty
 
 
-async def test_no_printable_key_answers_the_conflict_dialog(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0102")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
-        for key in string.ascii_letters + string.digits + string.punctuation + " ":
-            await pilot.press(key)
-        await pilot.pause()
-        assert app.screen is dialog
-        server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0102")
-        assert server.data == {"theirs": 1}
-        await answer(pilot, ConflictDialog, "back")
-
-
-async def test_enter_in_the_deleted_dialog_goes_back_to_editing_and_letters_do_nothing(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0103")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sid = await orders_sid(other_writer)
-        await other_writer.delete_item(SERVICE, sid, "order-0103", if_match=None)
-        set_editor_json(pilot, {"mine": 1})
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, DeletedDialog)
-        assert "▶ Back to editing ◀" in str(dialog.query_one("#back", Button).label)
-        for key in "rdRD y":
-            await pilot.press(key)
-        assert app.screen is dialog
-        await pilot.press("enter")
-        await settle(pilot)
-        with pytest.raises(ItemNotFound):
-            await other_writer.fetch_item(SERVICE, sid, "order-0103")
-        editor = main_screen(pilot).editor
-        assert json.loads(editor.text) == {"mine": 1} and editor.is_dirty
-
-
-async def test_focus_shows_without_colour_and_arrows_move_along_the_buttons(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0104")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
-        rows = dialog.query_one("#conflict-rows", OptionList)
-        assert rows.has_focus and row_lines(dialog)[0].startswith("▶ ")
-        assert all(not line.startswith("▶") for line in row_lines(dialog)[1:])
-        buttons = list(dialog.query(ChoiceButton))
-        assert [b.id for b in buttons] == ["back", "merge", "theirs", "overwrite"]
-        assert not any("▶" in str(b.label) for b in buttons)
-        buttons[0].focus()
-        for expected in ("back", "merge", "theirs", "overwrite", "overwrite"):
-            await pilot.pause()
-            marked = [b.id for b in buttons if str(b.label).startswith("▶ ")]
-            assert marked == [expected]
-            await pilot.press("right")
-        await pilot.press("left", "left", "left", "left")
-        assert app.focused is buttons[0]
-        await answer(pilot, ConflictDialog, "back")
-
-
-# --- case 6: the merge dialog -----------------------------------------------------------------------
-
-
-async def test_merge_dialog_arrows_space_and_enter_choose_what_apply_saves(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0105")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await conflict(
-            pilot, other_writer,
-            theirs=lambda base: {**base, "status": "theirs", "total_cents": 1, "note": "t"},
-            mine=lambda base: {**base, "status": "mine", "total_cents": 2, "note": "m"},
-        )
-        await answer(pilot, ConflictDialog, "merge")
-        dialog = await wait_for_screen(pilot, MergeDialog)
-        choices = list(dialog.query(SideChoice))
-        assert [c.conflict.path for c in choices] == [("status",), ("total_cents",), ("note",)]
-        assert choices[0].has_focus and "▶ $.status" in choices[0].render().plain
-        assert "(•) mine" in choices[0].render().plain and "( ) theirs" in choices[0].render().plain
-
-        await pilot.press("down")  # the arrow chooses: what is marked is what is chosen
-        assert choices[0].side == "theirs" and "(•) theirs" in choices[0].render().plain
-        await pilot.press("enter")  # on to the next path; never Apply from a path
-        assert choices[1].has_focus and app.screen is dialog
-        await pilot.press("space")
-        assert choices[1].side == "theirs"
-        await pilot.press("space")
-        assert choices[1].side == "mine"
-        await pilot.press("enter", "right", "left", "right")
-        assert choices[2].side == "theirs"
-        apply = dialog.query_one("#apply", Button)
-        unfocused_label = str(apply.label)
-        await pilot.press("enter")
-        assert apply.has_focus and str(apply.label) != unfocused_label and "▶" in str(apply.label)
-        assert dialog.choices() == {("status",): "theirs", ("total_cents",): "mine", ("note",): "theirs"}
-        await pilot.press("enter")
-        await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0105")
-        assert (server.data["status"], server.data["total_cents"], server.data["note"]) == ("theirs", 2, "t")
-
-
 # --- case 8: the three-way view --------------------------------------------------------------------
 
 
@@ -222,75 +124,6 @@ async def test_the_view_says_who_changed_what_and_what_overwrite_reverts(build_a
         reverts = reverts_line(dialog)
         assert reverts == "Overwrite reverts 2 change(s) of theirs (↺): $.status, $.total_cents"
         await answer(pilot, ConflictDialog, "back")
-
-
-async def test_long_values_can_be_read_in_full(build_app, other_writer):
-    long_note = "".join(f"word{n} " for n in range(300)).strip()
-    app = build_app(SERVICE, "orders", "order-0107")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(
-            pilot, other_writer,
-            theirs=lambda base: {**base, "note": long_note},
-            mine=lambda base: {**base, "status": "x"},
-        )
-        rows = dialog.query_one("#conflict-rows", OptionList)
-        rows.highlighted = next(index for index, line in enumerate(row_lines(dialog)) if "$.note" in line)
-        await pilot.pause()
-        assert rows.virtual_size.height == len(row_lines(dialog))  # a row is one line, cut...
-        detail = shown(dialog.query_one("#conflict-detail-text", Static))
-        assert json.dumps(long_note) in detail  # ...and the pane below holds the value whole
-        scroll = dialog.query_one("#conflict-detail")
-        assert scroll.max_scroll_y > 0 and scroll.focusable  # which tab reaches, to scroll it
-        await answer(pilot, ConflictDialog, "back")
-
-
-async def test_a_write_that_changed_nothing_shows_nothing_of_theirs(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0108")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(
-            pilot, other_writer, theirs=lambda base: base, mine=lambda base: {**base, "status": "x"}
-        )
-        assert "They changed nothing" in shown(dialog.query_one("#conflict-summary", Static))
-        lines = row_lines(dialog)
-        assert len(lines) == 1 and " you " in lines[0] and "$.status" in lines[0]
-        assert reverts_line(dialog) == "Overwrite reverts none of their changes."
-        await answer(pilot, ConflictDialog, "back")
-
-
-# --- case 14: TTLs in the view ----------------------------------------------------------------------
-
-
-async def test_their_ttl_and_mine_are_a_conflict_row_and_overwrite_says_it_reverts_theirs(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0109")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(pilot, other_writer, their_ttl=3600, my_ttl=60)
-        summary = shown(dialog.query_one("#conflict-summary", Static))
-        assert "only the revision moved" not in summary and "changed nothing" not in summary
-        lines = row_lines(dialog)
-        assert len(lines) == 1 and " both ≠ " in lines[0] and "expiry" in lines[0]
-        assert "2026-01-15 13:00:00Z" in lines[0] and "1m after the save" in lines[0]
-        detail = shown(dialog.query_one("#conflict-detail-text", Static))
-        assert "theirs: 2026-01-15 13:00:00Z (in 1h)" in detail and "mine: 1m after the save (ItemTtl 60)" in detail
-        assert "Overwrite reverts this change of theirs." in detail
-        assert reverts_line(dialog) == "Overwrite reverts 1 change(s) of theirs (↺): expiry"
-        await answer(pilot, ConflictDialog, "back")
-
-
-async def test_their_ttl_beside_my_data_change_is_kept_by_overwrite(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0110")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await conflict(pilot, other_writer, their_ttl=3600, mine=lambda base: {**base, "status": "x"})
-        lines = row_lines(dialog)
-        assert [" you " in lines[0], " they " in lines[1] and "expiry" in lines[1]] == [True, True]
-        assert reverts_line(dialog) == "Overwrite reverts none of their changes."
-        await answer(pilot, ConflictDialog, "overwrite")
-        await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0110")
-        assert server.data["status"] == "x" and server.date_expires is not None
 
 
 # --- remote text, read-only, 80 columns ---------------------------------------------------------------
@@ -334,19 +167,6 @@ async def test_a_read_only_session_is_offered_no_write(build_app, other_writer):
         app.push_screen(DeletedDialog("order-0111", read_only=True))
         deleted = await wait_for_screen(pilot, DeletedDialog)
         assert [b.id for b in deleted.query(ChoiceButton)] == ["back", "discard"]
-
-
-@pytest.mark.parametrize("expired", [False, True])
-async def test_every_button_of_the_deleted_dialog_is_whole_at_80_columns(build_app, expired):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.push_screen(DeletedDialog("order-0001-with-a-rather-long-key-name", expired=expired))
-        dialog = await wait_for_screen(pilot, DeletedDialog)
-        box = dialog.query_one("#deleted").content_region
-        for button in dialog.query(ChoiceButton):
-            assert box.contains_region(button.region), (button.id, button.region, box)
-            assert button.region.width >= len(str(button.label)), button.id
 
 
 async def test_every_button_of_the_conflict_dialog_is_whole_at_80_by_24(build_app, other_writer):
@@ -401,24 +221,6 @@ async def test_the_header_always_shows_read_only_and_cuts_the_label_instead(buil
         header.show_activity("checking whether the save arrived…")
         await pilot.pause()
         assert header.region.contains_region(flag.region) and flag.region.width == len(" READ-ONLY ")
-
-
-async def test_header_notices_are_kept_per_source_and_the_most_severe_shows(build_app):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        header = pilot.app.screen.query_one(HeaderBar)
-        notice = header.query_one("#notice", Static)
-        header.show_notice("watch", "watching [b]orders[/b]")
-        assert shown(notice) == "watching [b]orders[/b]"
-        header.show_notice("behind-server", "server has revision 9, you have 3, and a lot more text", "warning")
-        text = shown(notice)
-        assert text.startswith("⚠ server has revision 9") and text.endswith("… +1")
-        assert len(text) <= NOTICE_MAX_WIDTH - 2 and notice.has_class("-warning")
-        header.clear_notice("behind-server")
-        assert shown(notice) == "watching [b]orders[/b]" and not notice.has_class("-warning")
-        header.clear_notice("watch")
-        assert shown(notice) == ""
 
 
 async def test_the_view_shows_what_overwrite_sends_even_if_the_editor_changed_during_the_save(
@@ -526,3 +328,185 @@ async def test_a_dialog_opened_to_type_into_takes_keys_at_once(build_app):
         await pilot.press(*"fresh-key")
         assert dialog.query_one("#new-key").value == "fresh-key"
         await pilot.press("escape")
+
+
+# --- merged scenarios: one app start for several dialogs of the same set-up ----------------------------
+# An app start costs ~0.27 s of CPU with a deep link (measured, issue #12). Each step below starts
+# from what the one before left: a conflict answered Back keeps the edit on the loaded revision, so
+# the next save meets a new conflict against the other writer's new version (which replaces the
+# data whole); each step says in its messages which behaviour it checks.
+
+
+async def test_one_item_through_the_merge_conflict_and_deleted_dialogs(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0102")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sid = await orders_sid(other_writer)
+
+        # Case 6, the merge dialog: arrows, space and enter choose what Apply saves.
+        await conflict(
+            pilot, other_writer,
+            theirs=lambda base: {**base, "status": "theirs", "total_cents": 1, "note": "t"},
+            mine=lambda base: {**base, "status": "mine", "total_cents": 2, "note": "m"},
+        )
+        await answer(pilot, ConflictDialog, "merge")
+        dialog = await wait_for_screen(pilot, MergeDialog)
+        choices = list(dialog.query(SideChoice))
+        assert [c.conflict.path for c in choices] == [("status",), ("total_cents",), ("note",)], "merge: a choice a path"
+        assert choices[0].has_focus and "▶ $.status" in choices[0].render().plain, "merge: the first path has the focus"
+        assert "(•) mine" in choices[0].render().plain and "( ) theirs" in choices[0].render().plain, "merge: mine by default"
+
+        await pilot.press("down")  # the arrow chooses: what is marked is what is chosen
+        assert choices[0].side == "theirs" and "(•) theirs" in choices[0].render().plain, "merge: down chooses theirs"
+        await pilot.press("enter")  # on to the next path; never Apply from a path
+        assert choices[1].has_focus and app.screen is dialog, "merge: enter on a path goes to the next"
+        await pilot.press("space")
+        assert choices[1].side == "theirs", "merge: space toggles to theirs"
+        await pilot.press("space")
+        assert choices[1].side == "mine", "merge: space toggles back to mine"
+        await pilot.press("enter", "right", "left", "right")
+        assert choices[2].side == "theirs", "merge: left and right choose"
+        apply = dialog.query_one("#apply", Button)
+        unfocused_label = str(apply.label)
+        await pilot.press("enter")
+        assert apply.has_focus and str(apply.label) != unfocused_label and "▶" in str(apply.label), "merge: enter on the last path focuses Apply"
+        assert dialog.choices() == {("status",): "theirs", ("total_cents",): "mine", ("note",): "theirs"}, "merge: the choices"
+        await pilot.press("enter")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0102")
+        assert (server.data["status"], server.data["total_cents"], server.data["note"]) == ("theirs", 2, "t"), "merge: Apply saves the choices"
+
+        # No printable key answers the conflict dialog.
+        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
+        for key in string.ascii_letters + string.digits + string.punctuation + " ":
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.screen is dialog, "a printable key answered the conflict dialog"
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0102")
+        assert server.data == {"theirs": 1}, "a printable key wrote over theirs"
+        await answer(pilot, ConflictDialog, "back")
+
+        # Focus shows without colour, and the arrows move along the buttons.
+        dialog = await conflict(pilot, other_writer, theirs={"theirs": 1}, mine={"mine": 1})
+        rows = dialog.query_one("#conflict-rows", OptionList)
+        assert rows.has_focus and row_lines(dialog)[0].startswith("▶ "), "the focused row is marked"
+        assert all(not line.startswith("▶") for line in row_lines(dialog)[1:]), "only the focused row is marked"
+        buttons = list(dialog.query(ChoiceButton))
+        assert [b.id for b in buttons] == ["back", "merge", "theirs", "overwrite"], "the buttons' order"
+        assert not any("▶" in str(b.label) for b in buttons), "no button is marked while the rows have the focus"
+        buttons[0].focus()
+        for expected in ("back", "merge", "theirs", "overwrite", "overwrite"):
+            await pilot.pause()
+            marked = [b.id for b in buttons if str(b.label).startswith("▶ ")]
+            assert marked == [expected], f"right along the buttons: {expected} is marked, not {marked}"
+            await pilot.press("right")
+        await pilot.press("left", "left", "left", "left")
+        assert app.focused is buttons[0], "left goes back to the first button"
+        await answer(pilot, ConflictDialog, "back")
+
+        # Case 8: a write that changed nothing shows nothing of theirs.
+        dialog = await conflict(
+            pilot, other_writer, theirs=lambda base: base, mine=lambda base: {**base, "status": "x"}
+        )
+        assert "They changed nothing" in shown(dialog.query_one("#conflict-summary", Static)), "their empty write is said"
+        lines = row_lines(dialog)
+        assert len(lines) == 1 and " you " in lines[0] and "$.status" in lines[0], f"only my row: {lines}"
+        assert reverts_line(dialog) == "Overwrite reverts none of their changes.", "nothing of theirs to revert"
+        await answer(pilot, ConflictDialog, "back")
+
+        # Long values can be read in full.
+        long_note = "".join(f"word{n} " for n in range(300)).strip()
+        dialog = await conflict(
+            pilot, other_writer,
+            theirs=lambda base: {**base, "note": long_note},
+            mine=lambda base: {**base, "status": "x"},
+        )
+        rows = dialog.query_one("#conflict-rows", OptionList)
+        rows.highlighted = next(index for index, line in enumerate(row_lines(dialog)) if "$.note" in line)
+        await pilot.pause()
+        assert rows.virtual_size.height == len(row_lines(dialog)), "a row is one line, cut"
+        detail = shown(dialog.query_one("#conflict-detail-text", Static))
+        assert json.dumps(long_note) in detail, "the pane below holds the value whole"
+        scroll = dialog.query_one("#conflict-detail")
+        assert scroll.max_scroll_y > 0 and scroll.focusable, "tab reaches the pane, to scroll it"
+        await answer(pilot, ConflictDialog, "back")
+
+        # Enter in the deleted dialog goes back to editing, and letters do nothing.
+        await other_writer.delete_item(SERVICE, sid, "order-0102", if_match=None)
+        set_editor_json(pilot, {"mine": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, DeletedDialog)
+        assert "▶ Back to editing ◀" in str(dialog.query_one("#back", Button).label), "Back has the focus"
+        for key in "rdRD y":
+            await pilot.press(key)
+        assert app.screen is dialog, "a letter answered the deleted dialog"
+        await pilot.press("enter")
+        await settle(pilot)
+        with pytest.raises(ItemNotFound):
+            await other_writer.fetch_item(SERVICE, sid, "order-0102")
+        editor = main_screen(pilot).editor
+        assert json.loads(editor.text) == {"mine": 1} and editor.is_dirty, "enter went back to the edit, kept"
+
+
+async def test_ttls_in_the_conflict_view(build_app, other_writer):
+    """Case 14: the TTLs in the view; the ItemTtl the first step types is cleared before the second."""
+    app = build_app(SERVICE, "orders", "order-0109")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        # Their TTL and mine are a conflict row, and Overwrite says it reverts theirs.
+        dialog = await conflict(pilot, other_writer, their_ttl=3600, my_ttl=60)
+        summary = shown(dialog.query_one("#conflict-summary", Static))
+        assert "only the revision moved" not in summary and "changed nothing" not in summary, summary
+        lines = row_lines(dialog)
+        assert len(lines) == 1 and " both ≠ " in lines[0] and "expiry" in lines[0], f"one expiry row: {lines}"
+        assert "2026-01-15 13:00:00Z" in lines[0] and "1m after the save" in lines[0], f"both expiries: {lines}"
+        detail = shown(dialog.query_one("#conflict-detail-text", Static))
+        assert "theirs: 2026-01-15 13:00:00Z (in 1h)" in detail and "mine: 1m after the save (ItemTtl 60)" in detail, detail
+        assert "Overwrite reverts this change of theirs." in detail, detail
+        assert reverts_line(dialog) == "Overwrite reverts 1 change(s) of theirs (↺): expiry", "the expiry is reverted"
+        await answer(pilot, ConflictDialog, "back")
+
+        # Their TTL beside my data change is kept by Overwrite.
+        main_screen(pilot).editor.item_ttl.value = ""
+        dialog = await conflict(pilot, other_writer, their_ttl=3600, mine=lambda base: {**base, "status": "x"})
+        lines = row_lines(dialog)
+        assert [" you " in lines[0], " they " in lines[1] and "expiry" in lines[1]] == [True, True], f"my row, their expiry: {lines}"
+        assert reverts_line(dialog) == "Overwrite reverts none of their changes.", "their expiry is kept"
+        await answer(pilot, ConflictDialog, "overwrite")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await orders_sid(other_writer), "order-0109")
+        assert server.data["status"] == "x" and server.date_expires is not None, "overwrite kept their expiry"
+
+
+async def test_at_80_columns_the_deleted_dialog_is_whole_and_header_notices_stack(build_app):
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        # Every button of the deleted dialog is whole at 80 columns, expired or not.
+        for expired in (False, True):
+            app.push_screen(DeletedDialog("order-0001-with-a-rather-long-key-name", expired=expired))
+            dialog = await wait_for_screen(pilot, DeletedDialog)
+            box = dialog.query_one("#deleted").content_region
+            for button in dialog.query(ChoiceButton):
+                assert box.contains_region(button.region), (expired, button.id, button.region, box)
+                assert button.region.width >= len(str(button.label)), (expired, button.id)
+            app.pop_screen()
+            await pilot.pause()
+            assert not isinstance(app.screen, DeletedDialog)
+
+        # Header notices are kept per source, and the most severe shows.
+        header = pilot.app.screen.query_one(HeaderBar)
+        notice = header.query_one("#notice", Static)
+        header.show_notice("watch", "watching [b]orders[/b]")
+        assert shown(notice) == "watching [b]orders[/b]", "a notice shows literally"
+        header.show_notice("behind-server", "server has revision 9, you have 3, and a lot more text", "warning")
+        text = shown(notice)
+        assert text.startswith("⚠ server has revision 9") and text.endswith("… +1"), f"the warning shows first: {text}"
+        assert len(text) <= NOTICE_MAX_WIDTH - 2 and notice.has_class("-warning"), f"the warning is cut: {text}"
+        header.clear_notice("behind-server")
+        assert shown(notice) == "watching [b]orders[/b]" and not notice.has_class("-warning"), "the notice under it comes back"
+        header.clear_notice("watch")
+        assert shown(notice) == "", "no notice left"

@@ -46,76 +46,9 @@ async def test_deep_link_opens_the_item_with_the_editor_focused(build_app):
         assert main.item_table.current_item.key == "sku-00002"
 
 
-async def test_successful_save_sends_if_match_and_takes_the_new_revision(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        loaded = main.editor.open_item.loaded_revision
-        data = json.loads(main.editor.text)
-        data["status"] = "refunded"
-        set_editor_json(pilot, data)
-        await pilot.pause()
-        assert main.editor.is_dirty
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0001")
-        assert server.data["status"] == "refunded"
-        assert server.revision != loaded
-        assert main.editor.open_item.loaded_revision == server.revision
-        assert not main.editor.is_dirty
-        assert main.item_table.items["order-0001"].revision == server.revision
-
-
-async def test_invalid_json_blocks_save_and_keeps_the_text(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0002")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        broken = '{\n  "status": "paid",\n  "oops"\n}'
-        main.editor.replace_text(broken)
-        await pilot.pause()
-        validation = str(main.editor.query_one("#validation").render())
-        assert "invalid JSON at 4:1" in validation
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert any("Not saved: invalid JSON at 4:1" in n for n in notifications(pilot))
-        assert main.editor.text == broken
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0002")
-        assert server.revision == "0"
-
-
-async def test_top_level_array_is_refused_with_the_reason(build_app):
-    app = build_app(SERVICE, "orders", "order-0002")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        main.editor.replace_text("[1, 2]")
-        await pilot.pause()
-        assert "the top level must be a JSON object, not an array" in str(main.editor.query_one("#validation").render())
-
-
 def data_of_wire_size(size: int) -> dict:
     overhead = len(encode_data({"v": ""}).encode())
     return {"v": "é" * ((size - overhead) // 2) + "a" * ((size - overhead) % 2)}
-
-
-@pytest.mark.parametrize("size, state", [(16_383, "-warning"), (16_384, "-warning"), (16_385, "-error")])
-async def test_size_meter_at_the_limit(build_app, size, state):
-    app = build_app(SERVICE, "orders", "order-0003")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        set_editor_json(pilot, data_of_wire_size(size))
-        await pilot.pause()
-        meter = main.editor.query_one(SizeMeter)
-        assert str(meter.render()) == f"{size:,} / 16,384 bytes"
-        assert meter.has_class(state)
-        assert (main.editor.check.error is None) is (size <= MAX_DATA_BYTES)
-        if size > MAX_DATA_BYTES:
-            await pilot.press("ctrl+s")
-            await settle(pilot)
-            assert any("Not saved: data is 16,385 bytes" in n for n in notifications(pilot))
 
 
 async def test_ttl_fields_validate_and_a_ttl_only_change_saves(build_app, other_writer):
@@ -176,57 +109,6 @@ async def start_conflict(pilot, other_writer, key: str, mine: dict, theirs: dict
     return dialog
 
 
-async def test_conflict_overwrite_saves_mine_on_their_revision(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0010")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        dialog = await start_conflict(pilot, other_writer, "order-0010", {"mine": 1}, {"theirs": 1})
-        lines = [option.prompt.plain for option in dialog.query_one("#conflict-rows", OptionList).options]
-        assert any("$.theirs" in line for line in lines) and any("$.mine" in line for line in lines)
-        await answer(pilot, ConflictDialog, "overwrite")
-        await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0010")
-        assert server.data == {"mine": 1}
-        assert main_screen(pilot).editor.open_item.loaded_revision == server.revision
-
-
-async def test_conflict_take_theirs_keeps_mine_recoverable(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0011")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await start_conflict(pilot, other_writer, "order-0011", {"mine": 1}, {"theirs": 2})
-        await answer(pilot, ConflictDialog, "theirs")
-        await settle(pilot)
-        editor = main_screen(pilot).editor
-        assert json.loads(editor.text) == {"theirs": 2}
-        assert not editor.is_dirty
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0011")
-        assert editor.open_item.loaded_revision == server.revision
-        assert server.data == {"theirs": 2}
-        await pilot.press("f4")
-        await pilot.pause()
-        # F4 brings mine back rebased on theirs (issue #10 case 15): both changes, theirs kept.
-        assert json.loads(editor.text) == {"mine": 1, "theirs": 2}
-
-
-async def test_conflict_merge_saves_at_once_when_changes_do_not_overlap(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0012")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = main_screen(pilot).editor
-        base = json.loads(editor.text)
-        mine = {**base, "status": "mine-status"}
-        theirs = {**base, "total_cents": 1}
-        await start_conflict(pilot, other_writer, "order-0012", mine, theirs)
-        await answer(pilot, ConflictDialog, "merge")
-        await settle(pilot)
-        merged = {**base, "status": "mine-status", "total_cents": 1}
-        assert json.loads(editor.text) == merged and not editor.is_dirty
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0012")
-        assert server.data == merged and editor.open_item.loaded_revision == server.revision
-        assert f"Saved 'order-0012': now revision {server.revision}." in notifications(pilot)
-
-
 async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open(build_app, other_writer):
     """A live writer moves on while the user reads the dialog: the merge goes out on the version the
     dialog showed, meets 412, and the dialog shows the newer version before anything is written
@@ -249,178 +131,6 @@ async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open
         assert server.data == {**base, "status": "mine", "beat": 2}
         assert not editor.is_dirty and editor.open_item.loaded_revision == server.revision
         assert not isinstance(app.screen, ConflictDialog)
-
-
-async def test_conflict_merge_asks_for_each_overlapping_path(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0013")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = main_screen(pilot).editor
-        base = json.loads(editor.text)
-        mine = {**base, "status": "mine", "total_cents": 5}
-        theirs = {**base, "status": "theirs", "note": "added by them"}
-        await start_conflict(pilot, other_writer, "order-0013", mine, theirs)
-        await answer(pilot, ConflictDialog, "merge")
-        dialog = await wait_for_screen(pilot, MergeDialog)
-        assert [c.path for c in dialog.conflicts] == [("status",)]
-        await answer(pilot, MergeDialog, {("status",): "theirs"})
-        await settle(pilot)
-        merged = {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
-        assert json.loads(editor.text) == merged and not editor.is_dirty
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0013")
-        assert server.data == merged
-
-
-async def test_conflict_back_leaves_the_edit_untouched(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0014")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await start_conflict(pilot, other_writer, "order-0014", {"mine": True}, {"theirs": True})
-        await answer(pilot, ConflictDialog, "back")
-        await settle(pilot)
-        editor = main_screen(pilot).editor
-        assert json.loads(editor.text) == {"mine": True}
-        assert editor.is_dirty
-        assert editor.open_item.loaded_revision == "0"
-
-
-async def test_save_after_delete_offers_recreate(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0020")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sid = await map_sid(other_writer, "orders")
-        await other_writer.delete_item(SERVICE, sid, "order-0020", if_match=None)
-        set_editor_json(pilot, {"recreated": True})
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await answer(pilot, DeletedDialog, "recreate")
-        await settle(pilot)
-        assert (await other_writer.fetch_item(SERVICE, sid, "order-0020")).data == {"recreated": True}
-        assert not main_screen(pilot).editor.is_dirty
-
-
-async def test_save_after_delete_can_discard(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0021")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sid = await map_sid(other_writer, "orders")
-        await other_writer.delete_item(SERVICE, sid, "order-0021", if_match=None)
-        set_editor_json(pilot, {"x": 1})
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await answer(pilot, DeletedDialog, "discard")
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert main.editor.open_item is None
-        assert "order-0021" not in main.item_table.items
-        with pytest.raises(ItemNotFound):
-            await other_writer.fetch_item(SERVICE, sid, "order-0021")
-
-
-async def test_lazy_paging_of_a_ten_thousand_item_map(build_app):
-    app = build_app(SERVICE, "catalog")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = main_screen(pilot).item_table
-        assert len(table.items) == 100 and table.has_more
-        await pilot.press("end")
-        await settle(pilot)
-        assert len(table.items) == 200
-        for _ in range(3):
-            await pilot.press("end")
-            await settle(pilot)
-        assert len(table.items) == 500 and table.has_more
-        assert list(table.items)[:3] == ["sku-00000", "sku-00001", "sku-00002"]
-        assert list(table.items)[-1] == "sku-00499"
-        assert "500 loaded · more on the server" in str(main_screen(pilot).query_one("#items-status").render())
-
-
-async def test_jump_to_a_key_prefix_is_done_on_the_server(build_app):
-    app = build_app(SERVICE, "catalog")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        await pilot.press("ctrl+f")
-        assert app.focused is main.jump_input
-        await pilot.press(*"sku-0750")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert main.item_table.current_item.key == "sku-07500"
-        # The rows just before it are loaded too, so that up goes on from there.
-        assert list(main.item_table.items)[:2] == ["sku-07400", "sku-07401"]
-        assert app.focused is main.item_table
-
-        main.jump_input.value = "sku-0500x"
-        await main.jump_input.action_submit()
-        await settle(pilot)
-        assert "no key starts with 'sku-0500x'" in str(main.query_one("#items-status").render())
-        assert main.item_table.current_item.key == "sku-05010"
-
-        main.jump_input.value = "sku-99"
-        await main.jump_input.action_submit()
-        await settle(pilot)
-        assert "no key at or after 'sku-99'" in str(main.query_one("#items-status").render())
-        # Nothing at or after it, but the keys before it are there: the last page of the map.
-        assert list(main.item_table.items)[-1] == "sku-09999"
-
-        main.jump_input.value = ""
-        await main.jump_input.action_submit()
-        await settle(pilot)
-        assert "sku-99" not in str(main.query_one("#items-status").render()), "an empty jump clears the last one"
-        assert main.item_table.current_item.key == "sku-00000" and not main.item_table.window.has_earlier
-
-
-async def test_delete_asks_shows_key_and_revision_and_sends_if_match(build_app, other_writer):
-    app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        sid = await map_sid(other_writer, "orders")
-        main.item_table.focus()
-        main.item_table.select_key("order-0030")
-        await pilot.press("delete")
-        dialog = await wait_for_screen(pilot, ConfirmDialog)
-        shown = str(dialog.query_one("#confirm-fields").render())
-        assert "order-0030" in shown and "revision: 0" in shown
-        await answer(pilot, ConfirmDialog, True)
-        await settle(pilot)
-        with pytest.raises(ItemNotFound):
-            await other_writer.fetch_item(SERVICE, sid, "order-0030")
-        assert "order-0030" not in main.item_table.items
-
-
-async def test_delete_of_a_changed_item_is_refused_by_if_match(build_app, other_writer):
-    app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        sid = await map_sid(other_writer, "orders")
-        await other_writer.update_item(SERVICE, sid, "order-0031", data={"changed": True}, if_match=None)
-        main.item_table.focus()
-        main.item_table.select_key("order-0031")
-        await pilot.press("delete")
-        await answer(pilot, ConfirmDialog, True)
-        await settle(pilot)
-        assert (await other_writer.fetch_item(SERVICE, sid, "order-0031")).data == {"changed": True}
-        assert any("Not deleted" in n for n in notifications(pilot))
-
-
-async def test_delete_of_an_item_someone_else_deleted_removes_its_row(build_app, other_writer):
-    """Found by the adversary: the row stayed, and the app said "Deleting failed"."""
-    app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        sid = await map_sid(other_writer, "orders")
-        await other_writer.delete_item(SERVICE, sid, "order-0032", if_match=None)
-        main.item_table.focus()
-        main.item_table.select_key("order-0032")
-        await pilot.press("delete")
-        await answer(pilot, ConfirmDialog, True)
-        await settle(pilot)
-        assert "order-0032" not in main.item_table.items
-        told = notifications(pilot)
-        assert any("was deleted already" in n for n in told) and not any("failed" in n for n in told), told
 
 
 async def test_markup_like_keys_and_escape_sequences_show_literally(build_app):
@@ -466,67 +176,6 @@ async def test_leaving_an_unsaved_edit_asks_first(build_app):
         await pilot.press("escape")
         await settle(pilot)
         assert app.is_running
-
-
-async def test_help_lists_every_binding(build_app):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f1")
-        help_screen = await wait_for_screen(pilot, HelpScreen)
-        del help_screen
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
-
-
-async def test_new_item_with_an_existing_key_gets_a_clear_message(build_app, other_writer):
-    from syncmap_tui.ui.dialogs.create import NewItemDialog
-
-    app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+n")
-        dialog = await wait_for_screen(pilot, NewItemDialog)
-        dialog.query_one("#new-key").value = "order-0001"
-        dialog.query_one("#new-data").load_text('{"a": 1}')
-        await pilot.click("#create")
-        dialog = await wait_for_screen(pilot, NewItemDialog)
-        await wait_until(pilot, lambda: "already exists" in str(pilot.app.screen.query_one("#new-item-error").render()), what="error")
-        pilot.app.screen.query_one("#new-key").value = "order-new"
-        await pilot.click("#create")
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert main.editor.open_item.key == "order-new"
-        sid = await map_sid(other_writer, "orders")
-        assert (await other_writer.fetch_item(SERVICE, sid, "order-new")).data == {"a": 1}
-
-
-async def test_the_command_palette_minifies_and_formats_the_editor(build_app):
-    app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        pretty = main.editor.text
-        for command, expected in (("Minify JSON", encode_data(json.loads(pretty))), ("Format JSON", pretty)):
-            await pilot.press("ctrl+p")
-            await pilot.pause()
-            await pilot.press(*command)
-            await wait_until(pilot, lambda: command in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), what=command)
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: main.editor.text == expected, what=f"{command} applied")
-
-
-async def test_enter_at_start_opens_the_first_service(build_app):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert app.focused is main.navigator
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: main.navigator.root.children[0].is_expanded, what="the first service expands")
-        await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: main.item_table.row_count > 0, what="its first map's items")
 
 
 async def test_leaving_the_app_closes_the_embedded_emulators_database():
@@ -581,33 +230,366 @@ async def test_the_first_item_of_an_empty_map_is_counted(build_app):
         assert "1 loaded · all loaded" in str(main.query_one("#items-status").render())
 
 
-async def test_the_palette_lists_quit_once(build_app):
-    """Issue #15: "Quit" appeared twice in the command palette (ours, which asks first, and Textual's)."""
-    from syncmap_tui.ui.commands import ACTIONS
+# --- merged scenarios: one app start for several flows of the same set-up ------------------------------
+# An app start costs ~0.27 s of CPU with a deep link (measured, issue #12), and each start below
+# replaced several: each step starts from a state the previous one left cleanly (a dialog answered,
+# an item reopened, the text replaced) and says in its messages which behaviour it checks.
 
+
+async def open_from_table(pilot, key: str) -> None:
+    """Open `key` from the item table as a user does (enter on its row); the open item is saved."""
+    main = main_screen(pilot)
+    main.item_table.focus()
+    assert main.item_table.select_key(key), f"{key} is not in the table"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert main.editor.open_item.key == key, f"{key} did not open"
+
+
+async def test_the_start_screen_the_palette_and_help(build_app):
     app = build_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        main = main_screen(pilot)
+
+        # Issue #15: "Quit" appeared twice in the command palette (ours, which asks first, and Textual's).
+        from syncmap_tui.ui.commands import ACTIONS
+
         titles = [command.title for command in app.get_system_commands(app.screen)] + [name for name, _, _ in ACTIONS]
-        assert titles.count("Quit") == 1, titles
+        assert titles.count("Quit") == 1, f"the palette lists Quit once: {titles}"
 
+        # Enter at start opens the first service.
+        assert app.focused is main.navigator, "the navigator has the focus at start"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: main.navigator.root.children[0].is_expanded, what="the first service expands")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: main.item_table.row_count > 0, what="its first map's items")
 
-async def test_help_lists_select_all_and_copy(build_app):
-    """Issue #15: help had no F7 (select all) nor ctrl+c (copy); it is built from the bindings."""
-    import io
+        # Help lists every binding, and escape closes it.
+        # Issue #15: help had no F7 (select all) nor ctrl+c (copy); it is built from the bindings.
+        import io
 
-    from rich.console import Console
+        from rich.console import Console
 
-    from syncmap_tui.ui.help_screen import HelpScreen
-
-    app = build_app()
-    async with app.run_test(size=(120, 60)) as pilot:
-        await settle(pilot)
         await pilot.press("f1")
-        screen = await wait_for_screen(pilot, HelpScreen)
+        help_screen = await wait_for_screen(pilot, HelpScreen)
         console = Console(width=120, record=True, file=io.StringIO())
-        for static in screen.query("Static"):
+        for static in help_screen.query("Static"):
             console.print(static.content)
         text = console.export_text()
-        assert "Select all" in text and "Copy" in text and "Undo" in text, text
+        assert "Select all" in text and "Copy" in text and "Undo" in text, f"help lists select all, copy, undo: {text}"
         assert "super" not in text, "keys a terminal never sends are left out"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen), "escape closes help"
+
+
+async def test_palette_formatting_then_a_save_of_the_item(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+
+        # The command palette minifies and formats the editor.
+        pretty = main.editor.text
+        for command, expected in (("Minify JSON", encode_data(json.loads(pretty))), ("Format JSON", pretty)):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*command)
+            await wait_until(pilot, lambda: command in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), what=command)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: main.editor.text == expected, what=f"{command} applied")
+
+        # A successful save sends If-Match and takes the new revision.
+        loaded = main.editor.open_item.loaded_revision
+        data = json.loads(main.editor.text)
+        data["status"] = "refunded"
+        set_editor_json(pilot, data)
+        await pilot.pause()
+        assert main.editor.is_dirty, "an edit makes the editor dirty"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0001")
+        assert server.data["status"] == "refunded", "the save reached the server"
+        assert server.revision != loaded, "the save made a new revision"
+        assert main.editor.open_item.loaded_revision == server.revision, "the editor takes the new revision"
+        assert not main.editor.is_dirty, "a saved editor is clean"
+        assert main.item_table.items["order-0001"].revision == server.revision, "the table takes the new revision"
+
+
+def data_of_wire_size(size: int) -> dict:
+    overhead = len(encode_data({"v": ""}).encode())
+    return {"v": "é" * ((size - overhead) // 2) + "a" * ((size - overhead) % 2)}
+
+
+async def test_invalid_json_an_array_and_oversized_data_are_refused_with_the_reason(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0002")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        told = record_notifications(app)
+
+        # Invalid JSON blocks the save and keeps the text.
+        broken = '{\n  "status": "paid",\n  "oops"\n}'
+        main.editor.replace_text(broken)
+        await pilot.pause()
+        validation = str(main.editor.query_one("#validation").render())
+        assert "invalid JSON at 4:1" in validation, f"invalid JSON is said where: {validation}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Not saved: invalid JSON at 4:1" in n for n in told), f"a save of invalid JSON is refused: {told}"
+        assert main.editor.text == broken, "the refused text is kept"
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0002")
+        assert server.revision == "0", "invalid JSON reached the server"
+
+        # A top-level array is refused with the reason.
+        main.editor.replace_text("[1, 2]")
+        await pilot.pause()
+        validation = str(main.editor.query_one("#validation").render())
+        assert "the top level must be a JSON object, not an array" in validation, f"a top-level array: {validation}"
+
+        # The size meter at the limit: warning up to it, error past it, and a save past it is refused.
+        for size, state in ((16_383, "-warning"), (16_384, "-warning"), (16_385, "-error")):
+            set_editor_json(pilot, data_of_wire_size(size))
+            await pilot.pause()
+            meter = main.editor.query_one(SizeMeter)
+            assert str(meter.render()) == f"{size:,} / 16,384 bytes", f"the meter at {size}"
+            assert meter.has_class(state), f"the meter's state at {size} is {state}"
+            assert (main.editor.check.error is None) is (size <= MAX_DATA_BYTES), f"the size check at {size}"
+            if size > MAX_DATA_BYTES:
+                await pilot.press("ctrl+s")
+                await settle(pilot)
+                assert any("Not saved: data is 16,385 bytes" in n for n in told), f"an oversized save is refused: {told}"
+
+
+async def test_each_answer_to_the_conflict_dialog(build_app, other_writer):
+    """Each answer on an item of its own, opened from the table in turn once the one before is saved;
+    Back, then Take theirs on the same item (Back keeps the edit, and the save meets the conflict again)."""
+    app = build_app(SERVICE, "orders", "order-0010")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        sid = await map_sid(other_writer, "orders")
+
+        # Overwrite saves mine on their revision.
+        dialog = await start_conflict(pilot, other_writer, "order-0010", {"mine": 1}, {"theirs": 1})
+        lines = [option.prompt.plain for option in dialog.query_one("#conflict-rows", OptionList).options]
+        assert any("$.theirs" in line for line in lines) and any("$.mine" in line for line in lines), f"both sides' rows: {lines}"
+        await answer(pilot, ConflictDialog, "overwrite")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0010")
+        assert server.data == {"mine": 1}, "overwrite saved mine"
+        assert editor.open_item.loaded_revision == server.revision, "overwrite took their revision"
+
+        # Merge saves at once when the changes do not overlap.
+        await open_from_table(pilot, "order-0012")
+        base = json.loads(editor.text)
+        mine = {**base, "status": "mine-status"}
+        theirs = {**base, "total_cents": 1}
+        await start_conflict(pilot, other_writer, "order-0012", mine, theirs)
+        await answer(pilot, ConflictDialog, "merge")
+        await settle(pilot)
+        merged = {**base, "status": "mine-status", "total_cents": 1}
+        assert json.loads(editor.text) == merged and not editor.is_dirty, "a clean merge is in the editor, saved"
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0012")
+        assert server.data == merged and editor.open_item.loaded_revision == server.revision, "a clean merge is saved at once"
+        assert f"Saved 'order-0012': now revision {server.revision}." in notifications(pilot), "a clean merge says it saved"
+
+        # Merge asks for each overlapping path.
+        await open_from_table(pilot, "order-0013")
+        base = json.loads(editor.text)
+        mine = {**base, "status": "mine", "total_cents": 5}
+        theirs = {**base, "status": "theirs", "note": "added by them"}
+        await start_conflict(pilot, other_writer, "order-0013", mine, theirs)
+        await answer(pilot, ConflictDialog, "merge")
+        dialog = await wait_for_screen(pilot, MergeDialog)
+        assert [c.path for c in dialog.conflicts] == [("status",)], "the merge asks for the overlapping path only"
+        await answer(pilot, MergeDialog, {("status",): "theirs"})
+        await settle(pilot)
+        merged = {**base, "status": "theirs", "total_cents": 5, "note": "added by them"}
+        assert json.loads(editor.text) == merged and not editor.is_dirty, "the chosen merge is in the editor, saved"
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0013")
+        assert server.data == merged, "the chosen merge is saved"
+
+        # Back leaves the edit untouched.
+        await open_from_table(pilot, "order-0011")
+        await start_conflict(pilot, other_writer, "order-0011", {"mine": 1}, {"theirs": 2})
+        await answer(pilot, ConflictDialog, "back")
+        await settle(pilot)
+        assert json.loads(editor.text) == {"mine": 1}, "back keeps my text"
+        assert editor.is_dirty, "back keeps the edit unsaved"
+        assert editor.open_item.loaded_revision == "0", "back keeps the loaded revision"
+
+        # Take theirs (on a second try at the save) keeps mine recoverable.
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "theirs")
+        await settle(pilot)
+        assert json.loads(editor.text) == {"theirs": 2}, "take theirs shows theirs"
+        assert not editor.is_dirty, "take theirs leaves the editor clean"
+        server = await other_writer.fetch_item(SERVICE, sid, "order-0011")
+        assert editor.open_item.loaded_revision == server.revision, "take theirs takes their revision"
+        assert server.data == {"theirs": 2}, "take theirs writes nothing"
+        await pilot.press("f4")
+        await pilot.pause()
+        # F4 brings mine back rebased on theirs (issue #10 case 15): both changes, theirs kept.
+        assert json.loads(editor.text) == {"mine": 1, "theirs": 2}, "F4 brings mine back rebased on theirs"
+
+
+async def test_a_save_after_a_delete_can_recreate_or_discard(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0020")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await map_sid(other_writer, "orders")
+
+        # A save after a delete offers to recreate.
+        await other_writer.delete_item(SERVICE, sid, "order-0020", if_match=None)
+        set_editor_json(pilot, {"recreated": True})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, DeletedDialog, "recreate")
+        await settle(pilot)
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0020")).data == {"recreated": True}, "recreate saved mine"
+        assert not main.editor.is_dirty, "a recreated item is clean"
+
+        # A save after a delete can discard.
+        await open_from_table(pilot, "order-0021")
+        await other_writer.delete_item(SERVICE, sid, "order-0021", if_match=None)
+        set_editor_json(pilot, {"x": 1})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await answer(pilot, DeletedDialog, "discard")
+        await settle(pilot)
+        assert main.editor.open_item is None, "discard closes the item"
+        assert "order-0021" not in main.item_table.items, "discard removes its row"
+        with pytest.raises(ItemNotFound):
+            await other_writer.fetch_item(SERVICE, sid, "order-0021")
+
+
+async def test_lazy_paging_and_jumping_in_a_ten_thousand_item_map(build_app):
+    app = build_app(SERVICE, "catalog")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        table = main.item_table
+
+        # Lazy paging of a ten-thousand-item map.
+        assert len(table.items) == 100 and table.has_more, "the first page only"
+        await pilot.press("end")
+        await settle(pilot)
+        assert len(table.items) == 200, "end loads the next page"
+        for _ in range(3):
+            await pilot.press("end")
+            await settle(pilot)
+        assert len(table.items) == 500 and table.has_more, "a page an end"
+        assert list(table.items)[:3] == ["sku-00000", "sku-00001", "sku-00002"], "pages are in key order"
+        assert list(table.items)[-1] == "sku-00499", "pages are in key order"
+        assert "500 loaded · more on the server" in str(main.query_one("#items-status").render()), "the status counts them"
+
+        # A jump to a key prefix is done on the server.
+        await pilot.press("ctrl+f")
+        assert app.focused is main.jump_input, "ctrl+f focuses the jump"
+        await pilot.press(*"sku-0750")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main.item_table.current_item.key == "sku-07500", "the jump lands on the first key with the prefix"
+        # The rows just before it are loaded too, so that up goes on from there.
+        assert list(main.item_table.items)[:2] == ["sku-07400", "sku-07401"], "the rows before the jump are loaded"
+        assert app.focused is main.item_table, "the jump hands the focus to the table"
+
+        main.jump_input.value = "sku-0500x"
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "no key starts with 'sku-0500x'" in str(main.query_one("#items-status").render()), "a missing prefix is said"
+        assert main.item_table.current_item.key == "sku-05010", "a missing prefix lands on the next key"
+
+        main.jump_input.value = "sku-99"
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "no key at or after 'sku-99'" in str(main.query_one("#items-status").render()), "a prefix past the end is said"
+        # Nothing at or after it, but the keys before it are there: the last page of the map.
+        assert list(main.item_table.items)[-1] == "sku-09999", "a prefix past the end shows the last page"
+
+        main.jump_input.value = ""
+        await main.jump_input.action_submit()
+        await settle(pilot)
+        assert "sku-99" not in str(main.query_one("#items-status").render()), "an empty jump clears the last one"
+        assert main.item_table.current_item.key == "sku-00000" and not main.item_table.window.has_earlier, "an empty jump goes to the start"
+
+
+async def test_deleting_and_creating_items_from_the_table(build_app, other_writer):
+    from syncmap_tui.ui.dialogs.create import NewItemDialog
+
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        sid = await map_sid(other_writer, "orders")
+
+        # Delete asks, shows the key and revision, and sends If-Match.
+        main.item_table.focus()
+        main.item_table.select_key("order-0030")
+        await pilot.press("delete")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        shown = str(dialog.query_one("#confirm-fields").render())
+        assert "order-0030" in shown and "revision: 0" in shown, f"the delete dialog shows key and revision: {shown}"
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        with pytest.raises(ItemNotFound):
+            await other_writer.fetch_item(SERVICE, sid, "order-0030")
+        assert "order-0030" not in main.item_table.items, "a deleted item's row goes"
+
+        # The delete of a changed item is refused by If-Match.
+        told = record_notifications(app)
+        await other_writer.update_item(SERVICE, sid, "order-0031", data={"changed": True}, if_match=None)
+        main.item_table.focus()
+        main.item_table.select_key("order-0031")
+        await pilot.press("delete")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-0031")).data == {"changed": True}, "a changed item was deleted"
+        assert any("Not deleted" in n for n in told), f"the refused delete is said: {told}"
+
+        # Found by the adversary: the row of an item someone else deleted stayed, and the app said "Deleting failed".
+        told = record_notifications(app)
+        await other_writer.delete_item(SERVICE, sid, "order-0032", if_match=None)
+        main.item_table.focus()
+        main.item_table.select_key("order-0032")
+        await pilot.press("delete")
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        assert "order-0032" not in main.item_table.items, "the row of an item deleted already goes"
+        assert any("was deleted already" in n for n in told) and not any("failed" in n for n in told), told
+
+        # A new item with an existing key gets a clear message.
+        await pilot.press("ctrl+n")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        dialog.query_one("#new-key").value = "order-0001"
+        dialog.query_one("#new-data").load_text('{"a": 1}')
+        await pilot.click("#create")
+        dialog = await wait_for_screen(pilot, NewItemDialog)
+        await wait_until(pilot, lambda: "already exists" in str(pilot.app.screen.query_one("#new-item-error").render()), what="error")
+        pilot.app.screen.query_one("#new-key").value = "order-new"
+        await pilot.click("#create")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-new", "the created item opens"
+        assert (await other_writer.fetch_item(SERVICE, sid, "order-new")).data == {"a": 1}, "the new item is created"
+
+
+@pytest.mark.xfail(strict=True, reason="found while merging these tests: Discard is asked twice (ui/flows/editing.py "
+                   "confirm_leave_again sees the discarded edit as typed meanwhile); reported to the lead")
+async def test_discarding_an_edit_to_open_another_item_asks_once(build_app):
+    app = build_app(SERVICE, "orders", "order-0040")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        set_editor_json(pilot, {"unsaved": 1})
+        await pilot.pause()
+        main.item_table.focus()
+        main.item_table.select_key("order-0041")
+        await pilot.press("enter")
+        await answer(pilot, UnsavedChangesDialog, "discard")
+        # Not settle: a flow waiting on a second dialog would hold it for a minute.
+        await wait_until(pilot, lambda: not isinstance(app.screen, UnsavedChangesDialog), what="no second question")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0041"
