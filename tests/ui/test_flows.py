@@ -46,56 +46,6 @@ async def test_deep_link_opens_the_item_with_the_editor_focused(build_app):
         assert main.item_table.current_item.key == "sku-00002"
 
 
-def data_of_wire_size(size: int) -> dict:
-    overhead = len(encode_data({"v": ""}).encode())
-    return {"v": "é" * ((size - overhead) // 2) + "a" * ((size - overhead) % 2)}
-
-
-async def test_ttl_fields_validate_and_a_ttl_only_change_saves(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0004")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        editor = main.editor
-        editor.item_ttl.value = "31536001"
-        await pilot.pause()
-        assert editor.item_ttl.has_class("-invalid")
-        assert "not 31,536,001" in str(editor.item_ttl.query_one(".ttl-hint").render())
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert any("Not saved" in n for n in notifications(pilot))
-
-        editor.item_ttl.value = "2h"
-        await pilot.pause()
-        assert not editor.item_ttl.has_class("-invalid")
-        assert "→ expires 2026-01-15 14:00 (in 2h)" in str(editor.item_ttl.query_one(".ttl-hint").render())
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0004")
-        assert server.date_expires is not None and server.revision != "0"
-        assert editor.item_ttl.value == ""
-
-
-async def test_collection_ttl_alone_is_sent_with_the_data_and_explained(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0005")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = main_screen(pilot).editor
-        editor.collection_ttl.value = "7d"
-        await pilot.pause()
-        hint = str(editor.collection_ttl.query_one(".ttl-hint").render())
-        assert "(data goes too)" in hint
-        await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, ConfirmDialog)  # it changes the whole map: asked first (issue #15)
-        assert "only with a data or ItemTtl change" in str(dialog.query_one("#confirm-fields").render())
-        await answer(pilot, ConfirmDialog, True)
-        await settle(pilot)
-        sync_map = await other_writer.fetch_map(SERVICE, "orders")
-        assert sync_map.date_expires is not None
-        item = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0005")
-        assert item.revision != "0"
-
-
 async def start_conflict(pilot, other_writer, key: str, mine: dict, theirs: dict) -> ConflictDialog:
     """Load `key`, let another writer save `theirs`, then save `mine`: the conflict dialog opens."""
     main = main_screen(pilot)
@@ -593,3 +543,46 @@ async def test_discarding_an_edit_to_open_another_item_asks_once(build_app):
         await wait_until(pilot, lambda: not isinstance(app.screen, UnsavedChangesDialog), what="no second question")
         await settle(pilot)
         assert main.editor.open_item.key == "order-0041"
+
+
+async def test_item_and_collection_ttls(build_app, other_writer):
+    app = build_app(SERVICE, "orders", "order-0004")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        editor = main_screen(pilot).editor
+        told = record_notifications(app)
+
+        # The TTL fields validate, and a TTL-only change saves.
+        editor.item_ttl.value = "31536001"
+        await pilot.pause()
+        assert editor.item_ttl.has_class("-invalid"), "an ItemTtl over a year is invalid"
+        assert "not 31,536,001" in str(editor.item_ttl.query_one(".ttl-hint").render()), "the hint says why"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Not saved" in n for n in told), f"an invalid ItemTtl is not saved: {told}"
+
+        editor.item_ttl.value = "2h"
+        await pilot.pause()
+        assert not editor.item_ttl.has_class("-invalid"), "2h is a valid ItemTtl"
+        assert "→ expires 2026-01-15 14:00 (in 2h)" in str(editor.item_ttl.query_one(".ttl-hint").render()), "the hint says when"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        server = await other_writer.fetch_item(SERVICE, await map_sid(other_writer, "orders"), "order-0004")
+        assert server.date_expires is not None and server.revision != "0", "a TTL-only change saves"
+        assert editor.item_ttl.value == "", "a saved ItemTtl is cleared"
+
+        # The collection TTL alone is sent with the data, and that is explained.
+        await open_from_table(pilot, "order-0005")
+        editor.collection_ttl.value = "7d"
+        await pilot.pause()
+        hint = str(editor.collection_ttl.query_one(".ttl-hint").render())
+        assert "(data goes too)" in hint, f"the collection TTL's hint: {hint}"
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)  # it changes the whole map: asked first (issue #15)
+        assert "only with a data or ItemTtl change" in str(dialog.query_one("#confirm-fields").render()), "the map TTL is explained"
+        await answer(pilot, ConfirmDialog, True)
+        await settle(pilot)
+        sync_map = await other_writer.fetch_map(SERVICE, "orders")
+        assert sync_map.date_expires is not None, "the map TTL is saved"
+        item = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0005")
+        assert item.revision != "0", "the item's data goes with the map TTL"
