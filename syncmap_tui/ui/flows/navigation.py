@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
-from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
+from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, MapNotFound, SyncError
 from syncmap_tui.sync.models import MapItem, Service, SyncMap
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
 from syncmap_tui.sync.validation import LOOKS_LIKE_SID
@@ -218,6 +218,8 @@ class NavigationFlows:
         try:
             sync_map = fetches.sync_map.result()
         except SyncError as error:
+            if isinstance(error, MapNotFound):
+                self.link_pending = False  # deleted: a later ctrl+r refreshes the tree, without saying so again
             screen.fail(f"Opening map {link.map!r}", error)
             return
         page_error = fetches.page.exception()
@@ -447,7 +449,11 @@ class NavigationFlows:
         if screen.client is None:
             screen.connect()
             return
-        if screen.current_map is None:
+        services: list[Service] | None = None
+        # Until the start is finished (the first listing failed: "Not connected"), ctrl+r lists the
+        # services even with a map open, one the user opened from the cached tree meanwhile:
+        # else the tree would stay the cached one and the drafts unoffered until the next run.
+        if screen.current_map is None or not self.drafts_offered:
             try:
                 services = [s async for s in screen.client.list_services()]
             except STORAGE_ERRORS as error:
@@ -456,8 +462,14 @@ class NavigationFlows:
             self.show_services(services)
             self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
+        if screen.current_map is not None:
+            await self.refresh_open_map()
+        if services is not None:
             await self.finish_start(services)
-            return
+
+    async def refresh_open_map(self) -> None:
+        screen = self.screen
+        assert screen.client is not None
         table = screen.item_table
         current = table.current_item
         session = screen.session

@@ -1,0 +1,94 @@
+"""The ctrl+r that finishes a failed start (NavigationFlows.finish_start), met as a user would:
+a map of the cached tree opened while not connected, the link's map deleted meanwhile."""
+
+from __future__ import annotations
+
+import json
+
+from syncmap_tui.config import embedded_db_path
+from syncmap_tui.drafts import Draft, DraftStore
+from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
+from syncmap_tui.sync.client import SyncClient
+from syncmap_tui.tree_cache import TreeCache
+from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
+from syncmap_tui.ui.widgets.navigator import MapEntry
+
+from .conftest import EMULATOR_URL
+from .helpers import SERVICE, main_screen, record_notifications, settle, wait_for_screen
+from .test_flow_errors import fail_once, server_unavailable
+
+SIZE = (100, 30)
+
+
+async def leave_a_crashed_runs_draft(other_writer, key: str) -> None:
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    service = await other_writer.fetch_service(SERVICE)
+    left = await other_writer.fetch_item(SERVICE, sync_map.sid, key)
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=service.sid, map_sid=sync_map.sid, key=key, base_revision=left.revision,
+        text='{"left": "by a crashed run"}', item_ttl="", collection_ttl="", base_data=json.dumps(left.data),
+    ))
+
+
+async def test_a_map_of_the_cached_tree_opened_while_not_connected_does_not_keep_ctrl_r_from_finishing_the_start(
+    build_app, other_writer, monkeypatch
+):
+    """Not connected at 2 a.m., the user opens `orders` from the cached tree, opens an item and
+    types; then ctrl+r, as "Not connected" asks. Before, a map being open made ctrl+r refresh
+    only that map: the services were never listed again (the tree stayed the cached one) and the
+    crashed run's draft was never offered in this run. Now the drafts are offered, and what the
+    user typed stays in the editor."""
+    service = await other_writer.fetch_service(SERVICE)
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    TreeCache().save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
+    await leave_a_crashed_runs_draft(other_writer, "order-0051")
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        assert main.navigator.service_node(service.sid) is not None  # the cached tree
+        main._open_map_flow(MapEntry(service, sync_map))
+        await settle(pilot)
+        main._open_item_flow(main.item_table.items["order-0001"])
+        await settle(pilot)
+        typed = '{\n  "typed": "while not connected"\n}'
+        main.editor.replace_text(typed)
+        await pilot.press("ctrl+r")
+        dialog = await wait_for_screen(pilot, RecoverDraftDialog)
+        assert main.editor.json_area.text == typed and main.session.key == "order-0001"
+        dialog.dismiss("later")
+        await settle(pilot)
+        assert main.editor.json_area.text == typed and main.session.key == "order-0001"
+        assert "Not connected" not in str(main.query_one("#items-status").render())
+        # Once offered, a ctrl+r refreshes the map alone: no second offer.
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.screen is main and main.editor.json_area.text == typed
+
+
+async def test_the_links_map_deleted_before_the_ctrl_r_is_said_once_not_at_every_ctrl_r(
+    build_app, other_writer, monkeypatch
+):
+    """The first connect fails; another writer deletes the link's map; ctrl+r says the map is
+    missing. Before, the link stayed pending, so every later ctrl+r (meant to refresh the tree)
+    tried the deleted map again and said so again."""
+    service = await other_writer.fetch_service(SERVICE)
+    await other_writer.create_map(service.sid, unique_name="doomed")
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "doomed")
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        await other_writer.delete_map(service.sid, "doomed")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert sum("Opening map 'doomed' failed" in message for message in told) == 1
+        assert main.current_map is None and not main.navigation.link_pending
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert sum("Opening map 'doomed' failed" in message for message in told) == 1, told
