@@ -3,6 +3,7 @@ a map of the cached tree opened while not connected, the link's map deleted mean
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from syncmap_tui.config import embedded_db_path
@@ -14,7 +15,7 @@ from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, main_screen, record_notifications, settle, wait_for_screen
+from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
 from .test_flow_errors import fail_once, server_unavailable
 
 SIZE = (100, 30)
@@ -92,3 +93,40 @@ async def test_the_links_map_deleted_before_the_ctrl_r_is_said_once_not_at_every
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert sum("Opening map 'doomed' failed" in message for message in told) == 1, told
+
+
+async def test_a_ctrl_r_while_the_draft_chosen_after_ctrl_r_opens_over_a_slow_link_does_not_drop_the_recovery(
+    build_app, other_writer, monkeypatch
+):
+    """After a failed connect, ctrl+r offers the crashed run's draft; the user chooses Open, and
+    over a slow link nothing shows for seconds, so they press ctrl+r again. Before, the drafts were
+    offered inside the ctrl+r's own flow, which the second ctrl+r (or opening a map, a jump)
+    replaced: the recovery stopped without a word, and the draft was not offered again this run.
+    At start, navigating never cut it short; after ctrl+r it does not either."""
+    await leave_a_crashed_runs_draft(other_writer, "order-0051")
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        slow = asyncio.Event()
+        asked: list[str] = []
+        fetch_map = main.client.fetch_map
+
+        async def slow_fetch_map(*args, **kwargs):
+            asked.append(args[1])
+            await slow.wait()
+            return await fetch_map(*args, **kwargs)
+
+        await pilot.press("ctrl+r")
+        await wait_for_screen(pilot, RecoverDraftDialog)
+        main.client.fetch_map = slow_fetch_map
+        await answer(pilot, RecoverDraftDialog, "open")
+        await wait_until(pilot, lambda: asked, what="the draft's map asked for")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        slow.set()
+        await settle(pilot)
+        assert main.session is not None and main.session.key == "order-0051"
+        assert json.loads(main.editor.json_area.text) == {"left": "by a crashed run"}

@@ -19,6 +19,8 @@ from syncmap_tui.ui.literal import literal_block
 from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from syncmap_tui.ui.main_screen import MainScreen
 
 
@@ -74,6 +76,8 @@ class NavigationFlows:
         found missing. A ctrl+r that lists the services follows it again, as connecting does."""
         self.drafts_offered = False
         """An earlier run's drafts are offered once, after the first listing of the services."""
+        self._finishing: Worker[None] | None = None
+        """The flow a ctrl+r started to finish a failed start (MainScreen.finish_start)."""
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -464,8 +468,9 @@ class NavigationFlows:
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
         if screen.current_map is not None:
             await self.refresh_open_map()
-        if services is not None:
-            await self.finish_start(services)
+        if services is not None and (self.link_pending or not self.drafts_offered):
+            if self._finishing is None or self._finishing.is_finished:  # a ctrl+r again waits for it
+                self._finishing = screen.finish_start(services)
 
     async def refresh_open_map(self) -> None:
         screen = self.screen
