@@ -130,3 +130,46 @@ async def test_a_ctrl_r_while_the_draft_chosen_after_ctrl_r_opens_over_a_slow_li
         await settle(pilot)
         assert main.session is not None and main.session.key == "order-0051"
         assert json.loads(main.editor.json_area.text) == {"left": "by a crashed run"}
+
+
+async def test_the_links_page_failing_after_the_user_opened_a_map_meanwhile_leaves_their_edit_alone(
+    build_app, other_writer, monkeypatch
+):
+    """ctrl+r follows the deep link; its first page is slow, so the user opens another map from
+    the tree, an item, and types. Then the link's page fails (a 503). Before, a failed page went
+    on to open the link's map: the editor was cleared under the user's typing, without a word.
+    A page that came was already left to the user's map; a failed one now is too."""
+    service = await other_writer.fetch_service(SERVICE)
+    catalog = await other_writer.fetch_map(SERVICE, "catalog")
+    first_key = next(iter([item async for item in other_writer.list_items(service.sid, catalog.sid)])).key
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "orders", "order-0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        release = asyncio.Event()
+        asked: list[str] = []
+        list_item_page = main.client.list_item_page
+
+        async def slow_failing_link_page(service_sid, map_ref, **kwargs):
+            if map_ref != "orders":
+                return await list_item_page(service_sid, map_ref, **kwargs)
+            asked.append(map_ref)
+            await release.wait()
+            raise server_unavailable()
+
+        main.client.list_item_page = slow_failing_link_page
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: asked, what="the link's page asked for")
+        main._open_map_flow(MapEntry(service, catalog))
+        await wait_until(pilot, lambda: first_key in main.item_table.items, what="the user's map shown")
+        main._open_item_flow(main.item_table.items[first_key])
+        await wait_until(pilot, lambda: main.session is not None, what="the user's item open")
+        typed = '{\n  "typed": "while the link travelled"\n}'
+        main.editor.replace_text(typed)
+        release.set()
+        await settle(pilot)
+        assert main.current_map is not None and main.current_map.sync_map.sid == catalog.sid
+        assert main.session is not None and main.session.key == first_key
+        assert main.editor.json_area.text == typed

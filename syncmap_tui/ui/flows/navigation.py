@@ -218,6 +218,10 @@ class NavigationFlows:
         fetches = early or self.start_link_fetches(service.sid)
         await fetches.wait()
         self.show_listed_maps(service, fetches.maps.result())
+        if not self.link_pending:
+            # A map opened while the link's requests travelled (the user's, or another follow's):
+            # the table and the editor are its, whether the link's page came or failed.
+            return
         screen.navigator.select_service(service.sid)
         try:
             sync_map = fetches.sync_map.result()
