@@ -173,3 +173,40 @@ async def test_the_links_page_failing_after_the_user_opened_a_map_meanwhile_leav
         assert main.current_map is not None and main.current_map.sync_map.sid == catalog.sid
         assert main.session is not None and main.session.key == first_key
         assert main.editor.json_area.text == typed
+
+
+async def test_a_ctrl_r_during_a_slow_first_connect_then_another_map_keeps_the_table_when_the_connect_ends(
+    build_app, other_writer, monkeypatch
+):
+    """The first listing of the services is slow; the user presses ctrl+r, which lists them and
+    follows the deep link; then they open another map. When the first listing finally comes, the
+    connect went on to send the link's requests: its page replaced the rows of the user's map
+    with the link's, under the user's map (and its next pages). Now a link no longer pending sends
+    nothing."""
+    service = await other_writer.fetch_service(SERVICE)
+    catalog = await other_writer.fetch_map(SERVICE, "catalog")
+    catalog_key = next(iter([item async for item in other_writer.list_items(service.sid, catalog.sid)])).key
+    release = asyncio.Event()
+    calls = {"n": 0}
+    list_services = SyncClient.list_services
+
+    async def first_listing_slow(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            await release.wait()
+        async for listed in list_services(self, *args, **kwargs):
+            yield listed
+
+    monkeypatch.setattr(SyncClient, "list_services", first_listing_slow)
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: calls["n"] == 1, what="the first listing asked for")
+        main = main_screen(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "order-0001" in main.item_table.items, what="the link's map opened by ctrl+r")
+        main._open_map_flow(MapEntry(service, catalog))
+        await wait_until(pilot, lambda: catalog_key in main.item_table.items, what="the user's map shown")
+        release.set()
+        await settle(pilot)
+        assert main.current_map is not None and main.current_map.sync_map.sid == catalog.sid
+        assert catalog_key in main.item_table.items and "order-0001" not in main.item_table.items

@@ -101,7 +101,8 @@ class NavigationFlows:
             if early is not None:
                 await early.cancel()
                 early = None
-                screen.item_table.reset()  # a page of the link's map may have come: no map is open
+                if self.link_pending:  # else a map opened meanwhile, from the cached tree: the table is its
+                    screen.item_table.reset()  # a page of the link's map may have come: no map is open
             if not isinstance(error, SyncError):
                 screen.navigator.refresh_failed()  # escape, or a failure the flow's policy reports
                 raise
@@ -161,6 +162,11 @@ class NavigationFlows:
         """The deep link's requests for the service the listing names: those sent early if they
         went to it, else sent now; None if the link names no map or no listed service."""
         link = self.screen.deep_link
+        if not self.link_pending:
+            # A map opened during the listing (the user's, or a ctrl+r's follow): the table is its.
+            if early is not None:
+                await early.cancel()
+            return None
         service = find_service(services, link.service) if link.service and link.map else None
         if early is not None and (service is None or service.sid != early.service_sid):
             await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
