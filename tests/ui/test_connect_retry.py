@@ -210,3 +210,24 @@ async def test_a_ctrl_r_during_a_slow_first_connect_then_another_map_keeps_the_t
         await settle(pilot)
         assert main.current_map is not None and main.current_map.sync_map.sid == catalog.sid
         assert catalog_key in main.item_table.items and "order-0001" not in main.item_table.items
+
+
+async def test_the_links_cached_maps_say_not_refreshed_once_the_connect_failed(build_app, other_writer, monkeypatch):
+    """With a cached tree, a deep link shows its service's cached maps marked "refreshing…" and
+    asks for them at once. The first listing of the services fails: those requests are dropped,
+    and the mark said "refreshing…" for good (at 2 a.m., "is it still trying?"); it now says
+    "not refreshed", as the services' own mark does."""
+    from syncmap_tui.ui.widgets.navigator import NOT_REFRESHED, REFRESHING
+
+    service = await other_writer.fetch_service(SERVICE)
+    cache = TreeCache()
+    cache.save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
+    cache.save_maps(EMULATOR_URL, DEFAULT_ACCOUNT_SID, service.sid, [m async for m in other_writer.list_maps(service.sid)])
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        leaves = [child.label.plain for child in main.navigator.service_node(service.sid).children]
+        assert "orders" in leaves and REFRESHING not in leaves and NOT_REFRESHED in leaves, leaves

@@ -99,7 +99,7 @@ class NavigationFlows:
             listed = [service async for service in client.list_services()]
         except BaseException as error:
             if early is not None:
-                await early.cancel()
+                await self.drop_link_fetches(early)
                 early = None
                 if self.link_pending:  # else a map opened meanwhile, from the cached tree: the table is its
                     screen.item_table.reset()  # a page of the link's map may have come: no map is open
@@ -125,7 +125,7 @@ class NavigationFlows:
             await screen.ensure_editor()
         except BaseException:
             if early is not None:
-                await early.cancel()
+                await self.drop_link_fetches(early)
             raise
         screen.started()
         if services is None:
@@ -140,7 +140,7 @@ class NavigationFlows:
         if self.link_pending:
             await self.follow_deep_link(services, early)
         elif early is not None:
-            await early.cancel()
+            await self.drop_link_fetches(early)
         if not self.drafts_offered:
             self.drafts_offered = True
             await self.screen.recovery.offer_drafts()
@@ -165,16 +165,22 @@ class NavigationFlows:
         if not self.link_pending:
             # A map opened during the listing (the user's, or a ctrl+r's follow): the table is its.
             if early is not None:
-                await early.cancel()
+                await self.drop_link_fetches(early)
             return None
         service = find_service(services, link.service) if link.service and link.map else None
         if early is not None and (service is None or service.sid != early.service_sid):
-            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
+            await self.drop_link_fetches(early)  # the cached tree's guess was wrong: what it fetched is not the link's
             early = None
             self.screen.item_table.reset()
         if early is None and service is not None:
             early = self.start_link_fetches(service.sid)
         return early
+
+    async def drop_link_fetches(self, fetches: LinkFetches) -> None:
+        """Cancel the link's requests, unused: the cached maps they were to replace stay, marked
+        "not refreshed" rather than "refreshing…" for good (expanding the service asks anew)."""
+        await fetches.cancel()
+        self.screen.navigator.maps_failed(fetches.service_sid)
 
     def link_service_sid_before_listing(self) -> str | None:
         """The deep link's service SID if it is known before the listing of services: given as
