@@ -231,3 +231,23 @@ async def test_the_links_cached_maps_say_not_refreshed_once_the_connect_failed(b
         assert "Not connected" in str(main.query_one("#items-status").render())
         leaves = [child.label.plain for child in main.navigator.service_node(service.sid).children]
         assert "orders" in leaves and REFRESHING not in leaves and NOT_REFRESHED in leaves, leaves
+
+
+async def test_the_links_map_failing_to_come_leaves_no_rows_of_a_map_not_open(build_app, other_writer, monkeypatch):
+    """ctrl+r follows the deep link; the link's map fails to come (a 503) while its first page
+    comes. Before, the page's rows stayed in the table with no map open: enter on one did
+    nothing, without a word. Now the table is empty, as with no map open, and the next ctrl+r
+    tries the link again."""
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render())
+        fail_once(monkeypatch, SyncClient, "fetch_map", server_unavailable())
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert main.current_map is None and not main.item_table.items
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert main.current_map is not None and "order-0001" in main.item_table.items

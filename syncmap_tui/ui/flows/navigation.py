@@ -240,6 +240,7 @@ class NavigationFlows:
         except SyncError as error:
             if isinstance(error, MapNotFound):
                 self.link_pending = False  # deleted: a later ctrl+r refreshes the tree, without saying so again
+            screen.item_table.reset()  # its page may have come: no map is open
             screen.fail(f"Opening map {link.map!r}", error)
             return
         page_error = fetches.page.exception()
