@@ -251,3 +251,44 @@ async def test_the_links_map_failing_to_come_leaves_no_rows_of_a_map_not_open(bu
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert main.current_map is not None and "order-0001" in main.item_table.items
+
+
+async def test_escape_while_the_ctrl_r_follows_the_link_leaves_its_cached_maps_said_not_refreshed(
+    build_app, other_writer, monkeypatch
+):
+    """ctrl+r after a failed connect follows the link: the service's cached maps show, marked
+    "refreshing…", while its maps are asked for. The network is slow; escape. The mark says "not
+    refreshed" (held: the tree's own loading of the expanded service's maps is cancelled too and
+    says so), no map is open, and the next ctrl+r follows the link."""
+    from syncmap_tui.ui.widgets.navigator import NOT_REFRESHED, REFRESHING
+
+    service = await other_writer.fetch_service(SERVICE)
+    cache = TreeCache()
+    cache.save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
+    cache.save_maps(EMULATOR_URL, DEFAULT_ACCOUNT_SID, service.sid, [m async for m in other_writer.list_maps(service.sid)])
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    app = build_app(SERVICE, "orders")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        held = asyncio.Event()
+        list_maps = main.client.list_maps
+
+        async def slow_list_maps(*args, **kwargs):
+            await held.wait()
+            async for listed in list_maps(*args, **kwargs):
+                yield listed
+
+        main.client.list_maps = slow_list_maps
+        await pilot.press("ctrl+r")
+        node = main.navigator.service_node(service.sid)
+        await wait_until(pilot, lambda: REFRESHING in [c.label.plain for c in node.children], what="the cached maps refreshing")
+        await pilot.press("escape")
+        await settle(pilot)
+        leaves = [child.label.plain for child in main.navigator.service_node(service.sid).children]
+        assert REFRESHING not in leaves and NOT_REFRESHED in leaves, leaves
+        assert main.current_map is None and main.navigation.link_pending
+        main.client.list_maps = list_maps
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert main.current_map is not None and "order-0001" in main.item_table.items
