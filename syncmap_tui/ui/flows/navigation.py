@@ -72,8 +72,9 @@ class NavigationFlows:
         self.listed_maps: dict[str, list[SyncMap]] = {}
         """Maps of services not expanded in the tree, by service SID, listed for the palette."""
         self.link_pending = bool(screen.deep_link.service)
-        """The deep link still leads somewhere: no map has opened yet, and its service was not
-        found missing. A ctrl+r that lists the services follows it again, as connecting does."""
+        """The deep link still leads somewhere: no map has opened yet, and neither its service nor
+        its map was found missing. A ctrl+r that lists the services follows it again, as
+        connecting does."""
         self.drafts_offered = False
         """An earlier run's drafts are offered once, after the first listing of the services."""
         self._finishing: Worker[None] | None = None
@@ -490,6 +491,7 @@ class NavigationFlows:
                 self._finishing = screen.finish_start(services)
 
     async def refresh_open_map(self) -> None:
+        """The open map's first page (or the one in view) again, and the open item looked at."""
         screen = self.screen
         assert screen.client is not None
         table = screen.item_table
