@@ -129,10 +129,37 @@ async def test_the_view_says_who_changed_what_and_what_overwrite_reverts(build_a
 # --- remote text, read-only, 80 columns ---------------------------------------------------------------
 
 
-async def test_remote_text_in_the_conflict_view_shows_literally(build_app, other_writer):
+async def test_remote_text_shows_literally_in_the_table_the_editor_and_the_conflict_view(build_app, other_writer):
+    """The table, heading and header, then the editor on another item, then the conflict view on
+    the first item again (opened from the table: the editor is clean)."""
     app = build_app(SERVICE, "edge-cases", "[bold red]x")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        main = main_screen(pilot)
+
+        # Markup-like keys and escape sequences show literally (moved from test_flows.py).
+        cells = [main.item_table.get_row(key)[0] for key in main.item_table.items]
+        assert all(isinstance(cell, Text) for cell in cells), "table cells are Text, not markup"
+        plain = {cell.plain for cell in cells}
+        assert "[bold]x[/bold]" in plain and "[bold red]x" in plain, f"markup-like keys literally: {plain}"
+        assert not any(cell.spans for cell in cells), "no style from a key"
+        heading = main.editor.query_one("#editor-heading").render()
+        assert heading.plain.startswith("[bold red]x"), "the editor heading shows the key literally"
+        assert "[bold red]x" in main.header.query_one("#location").render().plain, "the header shows the key literally"
+
+        main.item_table.focus()
+        main.item_table.select_key("escape-sequence")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "\x1b" not in main.editor.text, "no raw escape in the editor"
+        assert "\\u001b[2J" in main.editor.text, "the escape shows escaped in the editor"
+
+        # Remote text in the conflict view shows literally.
+        main.item_table.focus()
+        main.item_table.select_key("[bold red]x")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main.editor.open_item.key == "[bold red]x", "the markup-like key opened again"
         dialog = await conflict(
             pilot, other_writer,
             theirs=lambda base: {**base, "[b]k[/b]": "[red]v\x1b[31m"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from rich.text import Text
 from textual.widgets import OptionList
 
 from syncmap_tui.sync.errors import ItemNotFound
@@ -81,28 +80,6 @@ async def test_conflict_merge_takes_in_what_they_wrote_while_the_dialog_was_open
         assert server.data == {**base, "status": "mine", "beat": 2}
         assert not editor.is_dirty and editor.open_item.loaded_revision == server.revision
         assert not isinstance(app.screen, ConflictDialog)
-
-
-async def test_markup_like_keys_and_escape_sequences_show_literally(build_app):
-    app = build_app(SERVICE, "edge-cases", "[bold red]x")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        cells = [main.item_table.get_row(key)[0] for key in main.item_table.items]
-        assert all(isinstance(cell, Text) for cell in cells)
-        plain = {cell.plain for cell in cells}
-        assert "[bold]x[/bold]" in plain and "[bold red]x" in plain
-        assert not any(cell.spans for cell in cells)
-        heading = main.editor.query_one("#editor-heading").render()
-        assert heading.plain.startswith("[bold red]x")
-        assert "[bold red]x" in main.header.query_one("#location").render().plain
-
-        main.item_table.focus()
-        main.item_table.select_key("escape-sequence")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "\x1b" not in main.editor.text
-        assert "\\u001b[2J" in main.editor.text
 
 
 async def test_leaving_an_unsaved_edit_asks_first(build_app):
