@@ -130,16 +130,41 @@ async def test_case_4_another_instances_draft_is_neither_deleted_nor_offered(bui
         alive.release()
 
 
-
 async def test_take_theirs_keeps_the_edit_on_disk_throughout_and_f4_brings_it_back_when_reopened(build_app, other_writer):
-    """One take theirs, followed from the answer to the item opened again (formerly four tests, one
-    app each): the edit is on disk at every moment, kept in a draft the crash screen names, and F4
-    brings it back once its item is opened again."""
-    app = build_app(SERVICE, "orders", "order-0031")
+    """Take theirs, twice (formerly five tests, one app each): after an expiry-only edit, F4 keeps
+    their data; then one take theirs followed from the answer to the item opened again: the edit
+    is on disk at every moment, kept in a draft the crash screen names, and F4 brings it back once
+    its item is opened again."""
+    app = build_app(SERVICE, "orders", "order-0028")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
         sid = await orders_sid(other_writer)
+
+        # Case 15: F4 after a TTL-only take theirs keeps their data.
+        main.editor.item_ttl.value = "3600"
+        await pilot.pause()
+        await other_writer.update_item(SERVICE, sid, "order-0028", data={"theirs": "changed"}, if_match=None)
+        await pilot.press("ctrl+s")
+        await answer(pilot, ConflictDialog, "theirs")
+        await settle(pilot)
+        main.editor.json_area.focus()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert json.loads(main.editor.text) == {"theirs": "changed"} and main.editor.item_ttl.value == "3600", (
+            "TTL-only take theirs: F4 did not keep their data with my expiry"
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        item = await other_writer.fetch_item(SERVICE, sid, "order-0028")
+        assert item.data == {"theirs": "changed"} and item.date_expires is not None, (
+            "TTL-only take theirs: the save after F4 lost their data or my expiry"
+        )
+        assert drafts_on_disk() == [], "TTL-only take theirs: a draft is left after the save"
+
+        # One take theirs, from the answer to the item opened again (a draft of order-0031 only).
+        main.open_key_from_palette("order-0031")
+        await settle(pilot)
         base = json.loads(main.editor.text)
         mine = {**base, "mine": 1}
         await other_writer.update_item(SERVICE, sid, "order-0031", data={**base, "theirs": 1}, if_match=None)
@@ -155,7 +180,7 @@ async def test_take_theirs_keeps_the_edit_on_disk_throughout_and_f4_brings_it_ba
         await settle(pilot)
 
         # Case 5: take theirs keeps the edit in a draft.
-        assert not main.editor.is_dirty, "take theirs: the editor is not clean on their version"
+        assert not main.editor.is_dirty, "take theirs: the editor is left modified"
         await wait_until(pilot, lambda: any(d.slot == KEPT_SLOT for d in drafts_on_disk()), what="the kept draft")
         (kept,) = [d for d in drafts_on_disk() if d.slot == KEPT_SLOT]
         assert json.loads(kept.text) == mine and kept.base_revision == "0", "take theirs: the kept draft is not the edit on revision 0"
@@ -178,7 +203,6 @@ async def test_take_theirs_keeps_the_edit_on_disk_throughout_and_f4_brings_it_ba
         await pilot.press("f4")
         await pilot.pause()
         assert json.loads(main.editor.text) == {**mine, "theirs": 1}, "reopen: F4 did not merge the kept edit into theirs"
-
 
 
 async def test_formatting_only_is_not_modified_and_refresh_says_the_editor_is_behind(build_app, other_writer):
@@ -233,8 +257,6 @@ async def test_case_9_a_read_only_session_refuses_writes_before_any_dialog(build
         await pilot.pause()
         assert app.screen is main
         assert sum("read-only" in t for t in told) >= 3
-
-
 
 
 async def test_case_11_a_save_never_lands_blind_on_an_expired_and_recreated_item(
@@ -310,7 +332,6 @@ async def test_case_13_escape_during_a_slow_create_keeps_the_new_item(build_app,
         assert reopened.typed().key == "brand-new" and json.loads(reopened.typed().text) == {"made": "by hand"}
 
 
-
 async def test_case_13_quitting_with_the_new_item_dialog_open_asks_keeps_a_draft_and_discard_leaves_none(build_app):
     """ctrl+q with the new item dialog open, answered twice (formerly two tests, one app each):
     Cancel returns to the dialog with a draft of it on disk; Discard quits and leaves no draft."""
@@ -336,29 +357,6 @@ async def test_case_13_quitting_with_the_new_item_dialog_open_asks_keeps_a_draft
         await answer(pilot, UnsavedChangesDialog, "discard")
         await pilot.pause(0.3)
     assert not any(d.key == "half-typed" for d in drafts_on_disk()), "quit, discard: a draft of the new item is left"
-
-
-async def test_case_15_f4_after_a_ttl_only_take_theirs_keeps_their_data(build_app, other_writer):
-    app = build_app(SERVICE, "orders", "order-0028")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        sid = await orders_sid(other_writer)
-        main.editor.item_ttl.value = "3600"
-        await pilot.pause()
-        await other_writer.update_item(SERVICE, sid, "order-0028", data={"theirs": "changed"}, if_match=None)
-        await pilot.press("ctrl+s")
-        await answer(pilot, ConflictDialog, "theirs")
-        await settle(pilot)
-        main.editor.json_area.focus()
-        await pilot.press("f4")
-        await pilot.pause()
-        assert json.loads(main.editor.text) == {"theirs": "changed"} and main.editor.item_ttl.value == "3600"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-    item = await other_writer.fetch_item(SERVICE, sid, "order-0028")
-    assert item.data == {"theirs": "changed"} and item.date_expires is not None
-
 
 
 async def test_an_edits_draft_is_named_only_while_there_and_deleting_the_item_asks_and_removes_it(build_app, other_writer):
