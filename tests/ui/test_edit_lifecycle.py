@@ -359,9 +359,12 @@ async def test_case_13_quitting_with_the_new_item_dialog_open_asks_keeps_a_draft
     assert not any(d.key == "half-typed" for d in drafts_on_disk()), "quit, discard: a draft of the new item is left"
 
 
-async def test_an_edits_draft_is_named_only_while_there_and_deleting_the_item_asks_and_removes_it(build_app, other_writer):
-    """An unsaved edit's draft (formerly two tests, one app each): the crash screen names it only
-    while it is on disk; deleting the item asks about the edit and removes its draft."""
+async def test_an_edits_draft_is_named_only_while_there_and_deleting_its_item_or_map_asks_and_removes_it(
+    build_app, other_writer
+):
+    """An unsaved edit's draft (formerly three tests, one app each): the crash screen names it only
+    while it is on disk; deleting the item, then (on another map's item) the map, asks about the
+    edit and removes its draft."""
     app = build_app(SERVICE, "orders", "order-0029")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -386,24 +389,23 @@ async def test_an_edits_draft_is_named_only_while_there_and_deleting_the_item_as
         await settle(pilot)
         assert main.editor.open_item is None and drafts_on_disk() == [], "delete: the item or its draft is still there"
 
-
-async def test_case_16_deleting_the_open_map_asks_about_the_unsaved_edit(build_app, other_writer):
-    app = build_app(SERVICE, "carts", "cart-1")
-    async with app.run_test(size=SIZE) as pilot:
+        # Case 16: deleting the open map asks about the unsaved edit (carts, opened from a clean start:
+        # no item open, no draft).
+        carts = await other_writer.fetch_map(SERVICE, "carts")
+        main.open_map_from_palette(MapEntry(main.current_map.service, carts))
         await settle(pilot)
-        main = main_screen(pilot)
+        main.open_key_from_palette("cart-1")
+        await settle(pilot)
+        assert main.editor.open_item is not None and main.editor.open_item.key == "cart-1", "cart-1 did not open"
         set_editor_json(pilot, {"unsaved": True})
-        await wait_until(pilot, lambda: len(drafts_on_disk()) == 1, what="the draft")
+        await wait_until(pilot, lambda: len(drafts_on_disk()) == 1, what="the draft of cart-1")
         main.navigator.focus()
         await pilot.press("D")
         await answer(pilot, UnsavedChangesDialog, "cancel")
         await settle(pilot)
-        assert main.editor.open_item is not None and len(drafts_on_disk()) == 1
+        assert main.editor.open_item is not None and len(drafts_on_disk()) == 1, "delete map, cancel: the edit or its draft is gone"
         await pilot.press("D")
         await answer(pilot, UnsavedChangesDialog, "discard")
         await answer(pilot, ConfirmDialog, True)
         await settle(pilot)
-        assert main.editor.open_item is None and drafts_on_disk() == []
-
-
-
+        assert main.editor.open_item is None and drafts_on_disk() == [], "delete map: the item or its draft is still there"
