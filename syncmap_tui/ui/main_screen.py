@@ -435,6 +435,13 @@ class MainScreen(Screen[None]):
         if self.client is not None:
             self.watching.start()
 
+    @flow("Connecting", group="connect")
+    async def finish_start(self, services: list[Service]) -> None:
+        """The start a failed connect left unfinished, after the ctrl+r that listed the services:
+        in the connect group, as at start, so that getting around (which replaces the "open"
+        flow ctrl+r runs in) does not cut short the link's opening or a draft's recovery."""
+        await self.navigation.finish_start(services)
+
     @flow("Opening the map", exclusive=True, group="open")
     async def _open_map_flow(self, entry: MapEntry) -> None:
         await self.gates.writes_settled()

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from syncmap_tui.config import config_path
 from syncmap_tui.twilio_cli_profiles import twilio_cli_config_path
-from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, SyncError
+from syncmap_tui.sync.errors import AuthFailed, ItemNotFound, MapNotFound, SyncError
 from syncmap_tui.sync.models import MapItem, Service, SyncMap
 from syncmap_tui.sync.session import STORAGE_ERRORS, describe
 from syncmap_tui.sync.validation import LOOKS_LIKE_SID
@@ -19,6 +19,8 @@ from syncmap_tui.ui.literal import literal_block
 from syncmap_tui.ui.widgets.navigator import MapEntry, ServiceEntry
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from syncmap_tui.ui.main_screen import MainScreen
 
 
@@ -70,10 +72,13 @@ class NavigationFlows:
         self.listed_maps: dict[str, list[SyncMap]] = {}
         """Maps of services not expanded in the tree, by service SID, listed for the palette."""
         self.link_pending = bool(screen.deep_link.service)
-        """The deep link still leads somewhere: no map has opened yet, and its service was not
-        found missing. A ctrl+r that lists the services follows it again, as connecting does."""
+        """The deep link still leads somewhere: no map has opened yet, and neither its service nor
+        its map was found missing. A ctrl+r that lists the services follows it again, as
+        connecting does."""
         self.drafts_offered = False
         """An earlier run's drafts are offered once, after the first listing of the services."""
+        self._finishing: Worker[None] | None = None
+        """The flow a ctrl+r started to finish a failed start (MainScreen.finish_start)."""
 
     async def connect(self) -> None:
         # Deferred: it brings httpx (~40 ms by -X importtime), here after the first frame.
@@ -95,9 +100,10 @@ class NavigationFlows:
             listed = [service async for service in client.list_services()]
         except BaseException as error:
             if early is not None:
-                await early.cancel()
+                await self.drop_link_fetches(early)
                 early = None
-                screen.item_table.reset()  # a page of the link's map may have come: no map is open
+                if self.link_pending:  # else a map opened meanwhile, from the cached tree: the table is its
+                    screen.item_table.reset()  # a page of the link's map may have come: no map is open
             if not isinstance(error, SyncError):
                 screen.navigator.refresh_failed()  # escape, or a failure the flow's policy reports
                 raise
@@ -120,7 +126,7 @@ class NavigationFlows:
             await screen.ensure_editor()
         except BaseException:
             if early is not None:
-                await early.cancel()
+                await self.drop_link_fetches(early)
             raise
         screen.started()
         if services is None:
@@ -135,7 +141,7 @@ class NavigationFlows:
         if self.link_pending:
             await self.follow_deep_link(services, early)
         elif early is not None:
-            await early.cancel()
+            await self.drop_link_fetches(early)
         if not self.drafts_offered:
             self.drafts_offered = True
             await self.screen.recovery.offer_drafts()
@@ -157,14 +163,25 @@ class NavigationFlows:
         """The deep link's requests for the service the listing names: those sent early if they
         went to it, else sent now; None if the link names no map or no listed service."""
         link = self.screen.deep_link
+        if not self.link_pending:
+            # A map opened during the listing (the user's, or a ctrl+r's follow): the table is its.
+            if early is not None:
+                await self.drop_link_fetches(early)
+            return None
         service = find_service(services, link.service) if link.service and link.map else None
         if early is not None and (service is None or service.sid != early.service_sid):
-            await early.cancel()  # the cached tree's guess was wrong: what it fetched is not the link's
+            await self.drop_link_fetches(early)  # the cached tree's guess was wrong: what it fetched is not the link's
             early = None
             self.screen.item_table.reset()
         if early is None and service is not None:
             early = self.start_link_fetches(service.sid)
         return early
+
+    async def drop_link_fetches(self, fetches: LinkFetches) -> None:
+        """Cancel the link's requests, unused: the cached maps they were to replace stay, marked
+        "not refreshed" rather than "refreshing…" for good (expanding the service asks anew)."""
+        await fetches.cancel()
+        self.screen.navigator.maps_failed(fetches.service_sid)
 
     def link_service_sid_before_listing(self) -> str | None:
         """The deep link's service SID if it is known before the listing of services: given as
@@ -214,10 +231,17 @@ class NavigationFlows:
         fetches = early or self.start_link_fetches(service.sid)
         await fetches.wait()
         self.show_listed_maps(service, fetches.maps.result())
+        if not self.link_pending:
+            # A map opened while the link's requests travelled (the user's, or another follow's):
+            # the table and the editor are its, whether the link's page came or failed.
+            return
         screen.navigator.select_service(service.sid)
         try:
             sync_map = fetches.sync_map.result()
         except SyncError as error:
+            if isinstance(error, MapNotFound):
+                self.link_pending = False  # deleted: a later ctrl+r refreshes the tree, without saying so again
+            screen.item_table.reset()  # its page may have come: no map is open
             screen.fail(f"Opening map {link.map!r}", error)
             return
         page_error = fetches.page.exception()
@@ -447,7 +471,11 @@ class NavigationFlows:
         if screen.client is None:
             screen.connect()
             return
-        if screen.current_map is None:
+        services: list[Service] | None = None
+        # Until the start is finished (the first listing failed: "Not connected"), ctrl+r lists the
+        # services even with a map open, one the user opened from the cached tree meanwhile:
+        # else the tree would stay the cached one and the drafts unoffered until the next run.
+        if screen.current_map is None or not self.drafts_offered:
             try:
                 services = [s async for s in screen.client.list_services()]
             except STORAGE_ERRORS as error:
@@ -456,8 +484,16 @@ class NavigationFlows:
             self.show_services(services)
             self.listed_maps.clear()
             screen.show_items_status()  # no longer "Not connected", if the first listing had failed
-            await self.finish_start(services)
-            return
+        if screen.current_map is not None:
+            await self.refresh_open_map()
+        if services is not None and (self.link_pending or not self.drafts_offered):
+            if self._finishing is None or self._finishing.is_finished:  # a ctrl+r again waits for it
+                self._finishing = screen.finish_start(services)
+
+    async def refresh_open_map(self) -> None:
+        """The open map's first page (or the one in view) again, and the open item looked at."""
+        screen = self.screen
+        assert screen.client is not None
         table = screen.item_table
         current = table.current_item
         session = screen.session
