@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 from textual.widgets import Input
 
 from syncmap_tui.config import Target, embedded_db_path
