@@ -475,11 +475,13 @@ async def test_a_delete_cut_short_by_opening_another_row_can_still_be_undone(bui
     assert back.data == listed.data
 
 
-@pytest.mark.parametrize("key", ["f8", "f9"])
-async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app, emulator, other_writer, key):
+async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app, emulator, other_writer):
     """F8 (history) or F9 (undo save) pressed while a save's answer travels: their flows share the
     save's group, and starting one cancelled the save's flow silently (the save landed; the editor
-    stayed dirty on the old revision). They must say a save is on its way instead."""
+    stayed dirty on the old revision). They must say a save is on its way instead.
+
+    One key after the other in one app (formerly a test per key): each step's slow save has landed
+    and its fault is reset before the next step saves again."""
     from syncmap_tui.emulator.faults import WRITE_METHODS
 
     from .helpers import record_notifications
@@ -489,18 +491,21 @@ async def test_history_keys_while_a_save_travels_leave_the_save_alone(build_app,
         await settle(pilot)
         told = record_notifications(app)
         screen = main_screen(pilot)
-        set_editor_json(pilot, {"mine": 1})
-        await pilot.pause()
-        emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS, "after_commit": True})
-        await pilot.press("ctrl+s")
-        session = screen.session
-        await wait_until(pilot, lambda: session.in_flight is not None, what="the save on its way")
-        await pilot.press(key)
-        await settle(pilot)
-        emulator.faults.reset()
-        assert any("is on its way" in message for message in told), told
-        assert session.base.revision == "1" and not screen.editor.is_dirty
-        assert json.loads(screen.editor.text) == {"mine": 1}
+        for revision, key in enumerate(("f8", "f9"), start=1):
+            told.clear()
+            set_editor_json(pilot, {"mine": revision})
+            await pilot.pause()
+            emulator.faults.update({"latency": 0.5, "methods": WRITE_METHODS, "after_commit": True})
+            await pilot.press("ctrl+s")
+            session = screen.session
+            await wait_until(pilot, lambda: session.in_flight is not None, what=f"the save on its way ({key})")
+            await pilot.press(key)
+            await settle(pilot)
+            emulator.faults.reset()
+            assert any("is on its way" in message for message in told), (key, told)
+            assert session.base.revision == str(revision) and not screen.editor.is_dirty, f"{key} cut the save short"
+            assert json.loads(screen.editor.text) == {"mine": revision}, f"{key} changed the saved text"
+            assert app.screen is screen, f"{key} opened {app.screen!r} after the save"
 
 
 async def test_an_undo_delete_cut_short_after_it_landed_is_not_taken_for_someone_elses_create(

@@ -134,8 +134,16 @@ class ItemFlows:
             return
         draft = self._new_item_draft(request)
         if draft is not None:
-            self.screen.draft_keeper.checkpointer.changed(draft)
+            checkpointer = self.screen.draft_keeper.checkpointer
+            earlier = self._new_item_draft_id
+            checkpointer.changed(draft)
             self._new_item_draft_id = draft.draft_id
+            if earlier is not None and earlier != draft.draft_id:
+                # The key was typed over since a draft was kept: the draft under the first key is
+                # this same new item, and would be offered at the next start. It goes once the new
+                # one is on disk (flush raises if it is not), so that a kill between leaves one.
+                checkpointer.flush()
+                checkpointer.discard(earlier)
 
     def _drop_new_item_draft(self, request: NewItemRequest) -> None:
         if self._new_item_draft_id is not None:
