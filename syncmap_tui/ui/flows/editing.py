@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from syncmap_tui.sync.editing import COLLECTION_TTL_RULE, parse_optional_ttl
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept
+from syncmap_tui.sync.session import STORAGE_ERRORS, EditSession, Kept, Mine
 from syncmap_tui.sync.validation import ValidationError
 from syncmap_tui.ui import formatting
 from syncmap_tui.ui.formatting import expiry_after, format_expiry
@@ -25,6 +25,9 @@ class EditingFlows:
         self.screen = screen
         self._kept_edits: dict[tuple[str, str], Kept] = {}
         """Edits kept after "take theirs" of items left since, by (map SID, key)."""
+        self._left_behind: Mine | None = None
+        """What the editor held when the user last chose to leave it (Discard, Keep), still shown
+        while the next item is fetched: confirm_leave_again asks only about what is typed since."""
 
     def show_item(self, item: MapItem) -> EditSession:
         """Open `item` in the editor with a new edit session (the previous one is left: see confirm_leave)."""
@@ -77,6 +80,7 @@ class EditingFlows:
         screen = self.screen
         keeper = screen.draft_keeper
         session = screen.session
+        self._left_behind = None
         if session is not None and session.in_flight is not None:
             screen.notify(
                 f"A save of {session.key!r} is on its way: wait for its answer before you {doing} "
@@ -114,9 +118,11 @@ class EditingFlows:
             return True
         if choice == "discard":
             keeper.discard()
+            self._left_behind = editor.mine()
             return True
         if choice == "keep":
             keeper.flush()
+            self._left_behind = editor.mine()
             return True
         return False
 
@@ -125,7 +131,8 @@ class EditingFlows:
         item meanwhile, or a save started, are asked about like any other edit, never replaced."""
         session = self.screen.session
         editor = self.screen.editor_if_mounted
-        changed = (editor is not None and editor.modified) or (session is not None and session.in_flight is not None)
+        typed_since = editor is not None and editor.modified and editor.mine() != self._left_behind
+        changed = typed_since or (session is not None and session.in_flight is not None)
         return not changed or await self.confirm_leave(doing)
 
     def saving_now(self) -> bool:
