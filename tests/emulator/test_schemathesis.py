@@ -215,6 +215,7 @@ def twilio_sync_schema():
 schema = schemathesis.pytest.from_fixture("twilio_sync_schema")
 
 
+@pytest.mark.long
 @schema.parametrize()
 @settings(max_examples=SHORT, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_emulator_keeps_twilios_contract(case):

@@ -303,6 +303,7 @@ def with_the_apps_recursion_limit() -> None:
     assert sys.getrecursionlimit() >= RECURSION_LIMIT
 
 
+@pytest.mark.long
 @pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
 @settings(UI_SETTINGS, max_examples=10)
 @given(depth=st.integers(1, 3_000), kind=st.sampled_from(["arrays", "objects", "mixed"]))
@@ -518,6 +519,7 @@ def ttl_text() -> st.SearchStrategy[str]:
     return st.one_of(garbage, st.text(st.characters(codec="utf-8"), max_size=12), garbage.map(lambda g: "1h" + g))
 
 
+@pytest.mark.long
 @UI_SETTINGS
 @given(text=ttl_text(), which=st.sampled_from(["item_ttl", "collection_ttl"]))
 async def test_ttl_garbage_is_explained_and_never_sent(session, text, which):
@@ -617,6 +619,7 @@ async def open_new_key(running: Session, other_writer, key: str, data: dict) -> 
     assert opened is not None and opened.key == key, f"{key!r} did not open: {running.told[-1:]}"
 
 
+@pytest.mark.long
 @settings(UI_SETTINGS, max_examples=25)
 @given(key=hostile_key())
 @example(key="\x1b[2J")

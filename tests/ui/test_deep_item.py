@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from syncmap_tui.drafts import DraftStore
 from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.validation import MAX_DATA_BYTES
@@ -21,6 +23,7 @@ def deepest(extra: str = "", inner: str = "") -> str:
     return '{"":' + "[" * depth + inner + "]" * depth + extra + "}"
 
 
+@pytest.mark.long
 async def test_the_deepest_item_opens_edits_drafts_conflicts_and_merges(build_app, other_writer):
     sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
     base = json.loads(deepest(extra=',"a":1', inner="1"))

@@ -364,6 +364,7 @@ async def test_a_dialog_opened_to_type_into_takes_keys_at_once(build_app):
 # data whole); each step says in its messages which behaviour it checks.
 
 
+@pytest.mark.long
 async def test_one_item_through_the_merge_conflict_and_deleted_dialogs(build_app, other_writer):
     app = build_app(SERVICE, "orders", "order-0102")
     async with app.run_test(size=SIZE) as pilot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from textual.widgets import Input
 
 from syncmap_tui.config import Target, embedded_db_path
@@ -132,6 +133,7 @@ async def test_case_4_another_instances_draft_is_neither_deleted_nor_offered(bui
         alive.release()
 
 
+@pytest.mark.long
 async def test_take_theirs_keeps_the_edit_on_disk_throughout_and_f4_brings_it_back_when_reopened(build_app, other_writer):
     """Take theirs, twice (formerly five tests, one app each): after an expiry-only edit, F4 keeps
     their data; then one take theirs followed from the answer to the item opened again: the edit
@@ -386,6 +388,7 @@ async def test_a_new_items_key_typed_over_after_a_quit_leaves_no_draft_when_disc
     assert [d.key for d in drafts_on_disk()] == [], "quit, discard: a draft of the new item under an earlier key is left"
 
 
+@pytest.mark.long
 async def test_an_edits_draft_is_named_only_while_there_and_deleting_its_item_or_map_asks_and_removes_it(
     build_app, other_writer
 ):

@@ -43,6 +43,7 @@ def shown_keys(table) -> list[str]:
 # -- the jump field filters the loaded rows -------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_the_jump_field_filters_the_loaded_rows_pauses_paging_and_still_jumps_on_the_server(build_app):
     """One start for the catalog's jump field (each start costs ~0.2 s of CPU): the filter steps
     first, on the first page as loaded; the jumps on the server after."""
@@ -102,6 +103,7 @@ async def test_the_jump_field_filters_the_loaded_rows_pauses_paging_and_still_ju
 # -- find in values (and, on the same start, the table's copies) -------------------------------------
 
 
+@pytest.mark.long
 async def test_copy_keys_a_palette_open_that_clears_the_filter_and_find_in_values_on_the_orders(build_app, monkeypatch):
     """One start on the orders map (each start costs ~0.2 s of CPU); find, which leaves its dialog
     open, last."""

@@ -290,6 +290,7 @@ async def test_invalid_json_an_array_and_oversized_data_are_refused_with_the_rea
                 assert any("Not saved: data is 16,385 bytes" in n for n in told), f"an oversized save is refused: {told}"
 
 
+@pytest.mark.long
 async def test_each_answer_to_the_conflict_dialog(build_app, other_writer):
     """Each answer on an item of its own, opened from the table in turn once the one before is saved;
     Back, then Take theirs on the same item (Back keeps the edit, and the save meets the conflict again)."""

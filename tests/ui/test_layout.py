@@ -7,6 +7,8 @@ start (the same deep link and size) run as steps of one scenario, each with a me
 
 from __future__ import annotations
 
+import pytest
+
 from syncmap_tui.ui.widgets.item_table import ItemTable
 
 from .helpers import SERVICE, main_screen, settle
@@ -72,6 +74,7 @@ async def test_the_split_follows_the_task_and_f10_maximises_the_pane_in_use(buil
         assert main.editor.json_area.has_focus and main.editor.region.height > 0, "f10: the editor opened has the focus"
 
 
+@pytest.mark.long
 async def test_at_80_columns_the_tree_width_the_tab_order_and_the_row_opened_stay_usable(build_app):
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SMALL) as pilot:

@@ -866,6 +866,7 @@ FULL_SOAK_ATTEMPTS = 200
 """The random-seed run under `-m slow`."""
 
 
+@pytest.mark.long
 async def test_saves_under_faults_and_a_concurrent_writer_lose_nothing(pinned_clock, soak_seed):
     await soak_the_save_flow(soak_seed, int(os.environ.get("SOAK_ATTEMPTS", DEFAULT_SOAK_ATTEMPTS)))
 

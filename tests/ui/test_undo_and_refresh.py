@@ -4,6 +4,8 @@ history means this running instance, for undo delete and undo last save."""
 
 from __future__ import annotations
 
+import pytest
+
 from syncmap_tui.sync.errors import ItemNotFound
 
 from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
@@ -23,6 +25,7 @@ NAVIGATIONS = ("ctrl+r", "f5", "enter")
 """Refresh, refresh, enter on another row: enter last, as it leaves another row open."""
 
 
+@pytest.mark.long
 async def test_a_create_in_flight_finishes_and_shows_despite_a_refresh_or_enter_on_another_row(build_app, emulator, other_writer):
     """n, Create on a slow network, then a refresh or enter on another row while the answer travels:
     that used to cancel the create's flow ("cancelled; it may still have arrived"). The create must
@@ -194,6 +197,7 @@ async def test_undo_last_save_asks_about_another_windows_save_this_editor_shows(
     assert current.data["status"] == "other window's save", "F9 undid another window's save unasked"
 
 
+@pytest.mark.long
 async def test_an_import_and_the_maps_delete_under_way_are_not_cut_short_by_navigation(build_app, emulator, tmp_path, other_writer):
     """One start on the empty map (each start costs ~0.2 s of CPU): the import fills it, then the
     map is deleted; the latency is off between them."""

@@ -468,6 +468,7 @@ def run_machine(examples: int) -> int:
     return EditSessionMachine.steps - before
 
 
+@pytest.mark.long
 def test_edit_session_state_machine():
     assert run_machine(DEFAULT_EXAMPLES) >= 1_000
 
