@@ -26,8 +26,9 @@ class EditingFlows:
         self._kept_edits: dict[tuple[str, str], Kept] = {}
         """Edits kept after "take theirs" of items left since, by (map SID, key)."""
         self._left_behind: Mine | None = None
-        """What the editor held when the user last chose to leave it (Discard, Keep), still shown
-        while the next item is fetched: confirm_leave_again asks only about what is typed since."""
+        """What the editor held when the user chose to leave it (Discard, Keep), still shown while
+        the next item is fetched: the confirm_leave_again that follows asks only about what is
+        typed since."""
 
     def show_item(self, item: MapItem) -> EditSession:
         """Open `item` in the editor with a new edit session (the previous one is left: see confirm_leave)."""
@@ -131,7 +132,9 @@ class EditingFlows:
         item meanwhile, or a save started, are asked about like any other edit, never replaced."""
         session = self.screen.session
         editor = self.screen.editor_if_mounted
-        typed_since = editor is not None and editor.modified and editor.mine() != self._left_behind
+        # Once: it answers for the confirm_leave just before, never for a later leave.
+        left_behind, self._left_behind = self._left_behind, None
+        typed_since = editor is not None and editor.modified and editor.mine() != left_behind
         changed = typed_since or (session is not None and session.in_flight is not None)
         return not changed or await self.confirm_leave(doing)
 
