@@ -12,6 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Input
 from textual.worker import WorkerCancelled, WorkerState
 
+from syncmap_tui.config import embedded_db_path
+from syncmap_tui.drafts import Draft, DraftStore
+from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
 from syncmap_tui.ui.dialogs.base import Dialog
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
@@ -89,6 +92,19 @@ def hold_fetched_items(client: SyncClient, key: str | None = None) -> tuple[asyn
 
     client.fetch_item = fetch_item
     return release, asked
+
+
+async def leave_a_crashed_runs_draft(other_writer: SyncClient, key: str, text: str) -> None:
+    """A draft of `key` in the demo's orders map, on its current revision, as a run of the embedded
+    emulator that died with `text` unsaved leaves it: the next start offers it."""
+    sync_map = await other_writer.fetch_map(SERVICE, "orders")
+    service = await other_writer.fetch_service(SERVICE)
+    left = await other_writer.fetch_item(SERVICE, sync_map.sid, key)
+    DraftStore().save(Draft(
+        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
+        service_sid=service.sid, map_sid=sync_map.sid, key=key, base_revision=left.revision,
+        text=text, item_ttl="", collection_ttl="", base_data=json.dumps(left.data),
+    ))
 
 
 def main_screen(pilot: Pilot) -> MainScreen:

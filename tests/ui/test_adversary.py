@@ -20,6 +20,7 @@ from .helpers import (
     SERVICE,
     answer,
     hold_fetched_items,
+    leave_a_crashed_runs_draft,
     main_screen,
     set_editor_json,
     settle,
@@ -308,19 +309,10 @@ async def test_opening_a_recovered_draft_asks_about_keys_typed_into_the_deep_lin
     offered a moment later. Opening one must ask about that edit, not clear it away with the map."""
     import threading
 
-    from syncmap_tui.drafts import Draft, DraftStore
-    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
-    from syncmap_tui.config import embedded_db_path
+    from syncmap_tui.drafts import DraftStore
     from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
-    sync_map = await other_writer.fetch_map(SERVICE, "orders")
-    service = await other_writer.fetch_service(SERVICE)
-    current = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
-    DraftStore().save(Draft(
-        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
-        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=current.revision,
-        text='{"recovered": true}', item_ttl="", collection_ttl="", base_data=json.dumps(current.data),
-    ))
+    await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"recovered": true}')
     drafts_read = threading.Event()
     real_load = DraftStore.load_all_with_problems
 

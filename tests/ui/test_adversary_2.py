@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .helpers import SERVICE, hold_fetched_items, main_screen, set_editor_json, settle, wait_until
+from .helpers import SERVICE, hold_fetched_items, leave_a_crashed_runs_draft, main_screen, set_editor_json, settle, wait_until
 
 SIZE = (120, 40)
 
@@ -48,22 +48,12 @@ async def test_typing_while_a_recovered_drafts_maps_are_listed_is_not_wiped(buil
     """A deep-linked item is open, unmodified; the user opens a dead instance's draft, and types on
     into the item still shown while the draft's maps are listed (a slow network). Opening the
     draft must then ask about that edit, not clear it away with the map."""
-    from syncmap_tui.config import embedded_db_path
-    from syncmap_tui.drafts import Draft, DraftStore
-    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
     from syncmap_tui.ui.dialogs.confirm import UnsavedChangesDialog
     from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
     from .helpers import answer, wait_for_screen
 
-    sync_map = await other_writer.fetch_map(SERVICE, "orders")
-    service = await other_writer.fetch_service(SERVICE)
-    current = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
-    DraftStore().save(Draft(
-        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
-        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=current.revision,
-        text='{"recovered": true}', item_ttl="", collection_ttl="", base_data=json.dumps(current.data),
-    ))
+    await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"recovered": true}')
     app = build_app(SERVICE, "orders", "order-0001")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, RecoverDraftDialog)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-from syncmap_tui.config import embedded_db_path
-from syncmap_tui.drafts import Draft, DraftStore
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
 from syncmap_tui.sync.client import SyncClient
 from syncmap_tui.tree_cache import TreeCache
@@ -15,21 +13,17 @@ from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
 from .test_flow_errors import fail_once, server_unavailable
 
 SIZE = (100, 30)
 
 
-async def leave_a_crashed_runs_draft(other_writer, key: str) -> None:
-    sync_map = await other_writer.fetch_map(SERVICE, "orders")
-    service = await other_writer.fetch_service(SERVICE)
-    left = await other_writer.fetch_item(SERVICE, sync_map.sid, key)
-    DraftStore().save(Draft(
-        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
-        service_sid=service.sid, map_sid=sync_map.sid, key=key, base_revision=left.revision,
-        text='{"left": "by a crashed run"}', item_ttl="", collection_ttl="", base_data=json.dumps(left.data),
-    ))
+def cache_the_tree(services: list, service_sid: str, maps: list) -> None:
+    """The tree as the last run listed it: shown at once by the next start (TreeCache)."""
+    cache = TreeCache()
+    cache.save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, services)
+    cache.save_maps(EMULATOR_URL, DEFAULT_ACCOUNT_SID, service_sid, maps)
 
 
 async def test_a_map_of_the_cached_tree_opened_while_not_connected_does_not_keep_ctrl_r_from_finishing_the_start(
@@ -43,7 +37,7 @@ async def test_a_map_of_the_cached_tree_opened_while_not_connected_does_not_keep
     service = await other_writer.fetch_service(SERVICE)
     sync_map = await other_writer.fetch_map(SERVICE, "orders")
     TreeCache().save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
-    await leave_a_crashed_runs_draft(other_writer, "order-0051")
+    await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
     fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -103,7 +97,7 @@ async def test_a_ctrl_r_while_the_draft_chosen_after_ctrl_r_opens_over_a_slow_li
     offered inside the ctrl+r's own flow, which the second ctrl+r (or opening a map, a jump)
     replaced: the recovery stopped without a word, and the draft was not offered again this run.
     At start, navigating never cut it short; after ctrl+r it does not either."""
-    await leave_a_crashed_runs_draft(other_writer, "order-0051")
+    await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
     fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -220,9 +214,7 @@ async def test_the_links_cached_maps_say_not_refreshed_once_the_connect_failed(b
     from syncmap_tui.ui.widgets.navigator import NOT_REFRESHED, REFRESHING
 
     service = await other_writer.fetch_service(SERVICE)
-    cache = TreeCache()
-    cache.save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
-    cache.save_maps(EMULATOR_URL, DEFAULT_ACCOUNT_SID, service.sid, [m async for m in other_writer.list_maps(service.sid)])
+    cache_the_tree([s async for s in other_writer.list_services()], service.sid, [m async for m in other_writer.list_maps(service.sid)])
     fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:
@@ -263,9 +255,7 @@ async def test_escape_while_the_ctrl_r_follows_the_link_leaves_its_cached_maps_s
     from syncmap_tui.ui.widgets.navigator import NOT_REFRESHED, REFRESHING
 
     service = await other_writer.fetch_service(SERVICE)
-    cache = TreeCache()
-    cache.save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
-    cache.save_maps(EMULATOR_URL, DEFAULT_ACCOUNT_SID, service.sid, [m async for m in other_writer.list_maps(service.sid)])
+    cache_the_tree([s async for s in other_writer.list_services()], service.sid, [m async for m in other_writer.list_maps(service.sid)])
     fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:

@@ -25,7 +25,7 @@ from syncmap_tui.ui.dialogs.flow_error import FlowErrorDialog
 from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 
-from .helpers import SERVICE, main_screen, record_notifications, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 EDIT = '{\n  "kept": "typed before the failure"\n}'
@@ -351,19 +351,10 @@ async def test_the_ctrl_r_after_a_failed_connect_follows_the_deep_link_and_offer
     """Found by the soak in CI, on two loaded cores: the first listing of the services timed out,
     and ctrl+r (which "Not connected" asks for) listed them but dropped the deep link, and the
     drafts of the crashed run were not offered until the next start."""
-    from syncmap_tui.config import embedded_db_path
-    from syncmap_tui.drafts import Draft, DraftStore
-    from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID
     from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 
     sync_map = await other_writer.fetch_map(SERVICE, "orders")
-    service = await other_writer.fetch_service(SERVICE)
-    left = await other_writer.fetch_item(SERVICE, sync_map.sid, "order-0051")
-    DraftStore().save(Draft(
-        account_sid=DEFAULT_ACCOUNT_SID, base_url=f"embedded:{embedded_db_path()}", target_label="local emulator",
-        service_sid=service.sid, map_sid=sync_map.sid, key="order-0051", base_revision=left.revision,
-        text='{"left": "by a crashed run"}', item_ttl="", collection_ttl="", base_data=json.dumps(left.data),
-    ))
+    await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
     fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders", "order-0001")
     async with app.run_test(size=SIZE) as pilot:
