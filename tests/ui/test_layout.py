@@ -135,7 +135,9 @@ async def test_at_80_columns_the_tree_width_the_tab_order_and_the_row_opened_sta
         assert top <= table.cursor_row < top + visible, "the row opened stays in sight"
 
 
-async def test_at_200_columns_the_tree_is_not_cut_and_a_terminal_that_narrows_stacks_the_panes_again(build_app):
+async def test_at_200_columns_the_tree_is_not_cut_and_a_terminal_that_narrows_or_widens_splits_as_a_start_there(
+    build_app,
+):
     app = build_app(SERVICE, "orders", "order-0001")
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
@@ -151,10 +153,29 @@ async def test_at_200_columns_the_tree_is_not_cut_and_a_terminal_that_narrows_st
         # A terminal that narrows stacks the panes again.
         pane = main.body.items_pane
         assert main.body.wide and pane.region.height > 40, "side by side"
+        as_started = (tree.region, pane.region, main.editor.region)
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         await pilot.pause()
+        assert pane.size.height == main.body.table_length(), "narrowed: the split is this size's, not the last"
         assert not main.body.wide, "narrowed: no longer side by side"
         assert pane.region.width == main.body.workspace.region.width, "stacked: the table is as wide as the workspace"
         assert main.navigator.size.width + ItemTable.least_width() <= 80, "narrowed: the table keeps its least width"
         assert main.editor.region.y > pane.region.y, "stacked: the editor under the table"
+
+        # Widened again, the panes are where a start at this size puts them.
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        await pilot.pause()
+        assert (tree.region, pane.region, main.editor.region) == as_started, "widened again: as at the start"
+
+
+async def test_a_start_at_200_columns_splits_the_workspace_the_fitted_tree_leaves(build_app):
+    """The tree starts 22 columns wide and fits its names once the services come: the split of
+    the workspace is taken again then, not left as it was for the 22-column tree."""
+    app = build_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        body = main_screen(pilot).body
+        assert body.navigator.size.width != 22, "the tree fitted its names"
+        assert body.wide and body.items_pane.size.width == body.table_length(), "the split of what the tree leaves"

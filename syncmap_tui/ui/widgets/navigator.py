@@ -60,6 +60,9 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
             super().__init__()
             self.entry = entry
 
+    class Fitted(Message):
+        """The tree took another width: what it leaves the workspace changed."""
+
     class MapChosen(Message):
         def __init__(self, entry: MapEntry) -> None:
             super().__init__()
@@ -96,6 +99,7 @@ class Navigator(SteadyScrollbars, Tree[NavigatorEntry]):
         width = self.fitted_width(self._bound)
         if self.styles.width is None or self.styles.width.cells != width:
             self.styles.width = width
+            self.post_message(self.Fitted())
 
     def resize(self, columns: int, most: int) -> None:
         """Widen (or, negative, narrow) the tree by `columns` from the keyboard, to `most` at most."""

@@ -91,11 +91,22 @@ class Body(Horizontal):
     def on_descendant_focus(self) -> None:
         self.apply_split()
 
+    def on_navigator_fitted(self) -> None:
+        # Side by side, the split shares what the tree leaves: at start the tree is 22 columns
+        # until the services come, and the split taken then was off by a few columns for good.
+        self.apply_split()
+
     def _room(self) -> tuple[int, int, int]:
-        """The workspace's length along the split, and the least each pane may have."""
+        """The workspace's length along the split, and the least each pane may have.
+
+        Measured from this body and the tree's set width, not from the workspace's size: while the
+        terminal is resized, the workspace still has the size of the last layout, and a split
+        taken from it stayed off by a few columns at the new size until the focus moved."""
         if self.wide:
-            return self.workspace.size.width, ItemTable.least_width(), MIN_EDITOR_COLUMNS
-        return self.workspace.size.height, MIN_TABLE_ROWS, MIN_EDITOR_ROWS
+            tree = self.navigator.styles.width
+            tree_columns = tree.cells if tree is not None and tree.cells is not None else self.navigator.outer_size.width
+            return self.size.width - tree_columns, ItemTable.least_width(), MIN_EDITOR_COLUMNS
+        return self.size.height, MIN_TABLE_ROWS, MIN_EDITOR_ROWS
 
     def table_length(self, task: str | None = None) -> int:
         """Rows (or, side by side, columns) the items pane gets for `task` (default: the current one)."""
@@ -104,7 +115,7 @@ class Body(Horizontal):
         return max(least_table, min(wanted, length - least_editor))
 
     def apply_split(self) -> None:
-        if not self.workspace.size:
+        if not self.size or not self.workspace.size:
             return
         pane = self.items_pane.styles
         length = self.table_length()
