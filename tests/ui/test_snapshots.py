@@ -5,15 +5,25 @@ and every snapshot is taken once the workers are done, so the same code draws th
 Each deep link opens a row among the first four of its map, which 80×24 shows without scrolling:
 where the table scrolls to a deep-linked row depends on timing today (the row can end up under
 the table's horizontal scrollbar), and a snapshot must not.
+
+Each state is reached once, at 80×24, and taken at both sizes: the terminal is widened to 200×50
+for the second. A start is most of a snapshot's cost (~0.25 s of CPU of ~0.4 s, measured), and a
+terminal widened to 200×50 shows what a start at 200×50 shows (tests/ui/test_layout.py checks the
+split; a stale split had made them differ).
 Update with `pytest tests/ui/test_snapshots.py --snapshot-update`, then look at every changed SVG.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import pickle
 from typing import Awaitable, Callable
 
 import pytest
+from pytest_textual_snapshot import PseudoApp, PseudoConsole, SVGImageExtension, node_to_report_path
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from syncmap_tui.config import Target
@@ -27,57 +37,106 @@ from syncmap_tui.ui.help_screen import HelpScreen
 from .helpers import SERVICE, answer, main_screen, set_editor_json, settle, wait_for_screen
 
 RunBefore = Callable[[Pilot], Awaitable[None]]
+SIZES = ((80, 24), (200, 50))
 
 
-@pytest.fixture(params=[(80, 24), (200, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
-def terminal_size(request) -> tuple[int, int]:
-    return request.param
+class SizedSVG(SVGImageExtension):
+    """One SVG per test and terminal size: `test_name[80x24].svg`, `test_name[80x24-param].svg`."""
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:
+        return f"{test_location.methodname}[{index}]"
+
+
+async def screenshot(pilot: Pilot) -> str:
+    """What pytest-textual-snapshot's take_svg_screenshot waits for before it takes the screen."""
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    return pilot.app.export_screenshot(title=pilot.app.title, simplify=True)
 
 
 @pytest.fixture
-def snapshot_of(build_app, snap_compare, terminal_size):
-    """Open the deep link, let it load, run `then` (if any), and compare the screen with the snapshot."""
+def snapshots_of(snapshot, request) -> Callable[[App[object], RunBefore], Awaitable[list[str]]]:
+    """`await snapshots_of(app, run_before)`: run the app at 80×24, await `run_before`, compare the
+    screen with its SVG, widen the terminal to 200×50, compare again. Returns the names of the
+    snapshots that differ. Each comparison goes into pytest-textual-snapshot's report, as its
+    snap_compare's do."""
+    svg = snapshot.use_extension(SizedSVG)
+    callspec = getattr(request.node, "callspec", None)
+    console = Console(legacy_windows=False, force_terminal=True)
+    pseudo_app = PseudoApp(PseudoConsole(console.legacy_windows, console.size))
+    path, line_number, test_name = request.node.reportinfo()
 
-    def snapshot_of(link: tuple[str, ...], then: RunBefore | None = None) -> bool:
+    async def compare(app: App[object], run_before: RunBefore) -> list[str]:
+        differ = []
+        # As pytest-textual-snapshot runs an app: notifications and tooltips on.
+        async with app.run_test(size=SIZES[0], tooltips=True, notifications=True) as pilot:
+            await run_before(pilot)
+            for width, height in SIZES:
+                if pilot.app.size != (width, height):
+                    await pilot.resize_terminal(width, height)
+                actual = await screenshot(pilot)
+                name = f"{width}x{height}" + (f"-{callspec.id}" if callspec else "")
+                matches = svg(name=name) == actual
+                if not matches:
+                    differ.append(name)
+                report = node_to_report_path(request.node)
+                report.with_name(f"{report.name}_{name}").write_bytes(pickle.dumps((
+                    matches, str(svg), actual, pseudo_app, path, line_number, f"{test_name}[{name}]",
+                    inspect.getdoc(request.node.function) or "", "", True,
+                )))
+        return differ
+
+    return compare
+
+
+@pytest.fixture
+def snapshot_of(build_app, snapshots_of):
+    """Open the deep link, let it load, run `then` (if any), and compare the screen with the snapshots."""
+
+    async def snapshot_of(link: tuple[str, ...], then: RunBefore | None = None) -> list[str]:
         async def run_before(pilot: Pilot) -> None:
             await settle(pilot)
             if then is not None:
                 await then(pilot)
 
-        return snap_compare(build_app(*link), terminal_size=terminal_size, run_before=run_before)
+        return await snapshots_of(build_app(*link), run_before)
 
     return snapshot_of
 
 
-def test_main_screen_with_an_item_open(snapshot_of):
-    assert snapshot_of((SERVICE, "orders", "order-0001"))
+async def test_main_screen_with_an_item_open(snapshot_of):
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"))
 
 
-def test_remote_text_shows_literally(snapshot_of):
+async def test_remote_text_shows_literally(snapshot_of):
     """A markup-like key in the header, the table and the editor heading, and markup-like data."""
-    assert snapshot_of((SERVICE, "edge-cases", "[bold red]x"))
+    assert not await snapshot_of((SERVICE, "edge-cases", "[bold red]x"))
 
 
-def test_invalid_json_shows_line_and_column(snapshot_of):
+async def test_invalid_json_shows_line_and_column(snapshot_of):
     async def drop_a_comma(pilot: Pilot) -> None:
         editor = main_screen(pilot).editor
         editor.replace_text(editor.text.replace('"paid",', '"paid"', 1))
         await pilot.pause()
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), drop_a_comma)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), drop_a_comma)
 
 
-def test_size_meter_one_byte_over_the_limit(snapshot_of):
+async def test_size_meter_one_byte_over_the_limit(snapshot_of):
     async def grow_to_one_byte_over(pilot: Pilot) -> None:
         data = json.loads(main_screen(pilot).editor.text)
         room = MAX_DATA_BYTES + 1 - len(encode_data({**data, "note": ""}).encode())
         set_editor_json(pilot, {"note": ("gift wrap, please. " * 1_000)[:room], **data})
         await pilot.pause()
 
-    assert snapshot_of((SERVICE, "orders", "order-0004"), grow_to_one_byte_over)
+    assert not await snapshot_of((SERVICE, "orders", "order-0004"), grow_to_one_byte_over)
 
 
-def test_conflict_dialog(snapshot_of, other_writer):
+async def test_conflict_dialog(snapshot_of, other_writer):
     """Theirs against mine by JSON path: values that differ, a path only theirs has, one only mine has."""
 
     async def save_after_someone_else(pilot: Pilot) -> None:
@@ -95,18 +154,18 @@ def test_conflict_dialog(snapshot_of, other_writer):
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, ConflictDialog)
 
-    assert snapshot_of((SERVICE, "orders", "order-0003"), save_after_someone_else)
+    assert not await snapshot_of((SERVICE, "orders", "order-0003"), save_after_someone_else)
 
 
-def test_help_screen(snapshot_of):
+async def test_help_screen(snapshot_of):
     async def open_help(pilot: Pilot) -> None:
         await pilot.press("f1")
         await wait_for_screen(pilot, HelpScreen)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), open_help)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), open_help)
 
 
-def test_merge_dialog(snapshot_of, other_writer):
+async def test_merge_dialog(snapshot_of, other_writer):
     """Two paths changed on both sides: the first chose theirs with an arrow, focus on the second."""
 
     async def merge_two_paths(pilot: Pilot) -> None:
@@ -121,10 +180,10 @@ def test_merge_dialog(snapshot_of, other_writer):
         await wait_for_screen(pilot, MergeDialog)
         await pilot.press("down", "enter")
 
-    assert snapshot_of((SERVICE, "orders", "order-0002"), merge_two_paths)
+    assert not await snapshot_of((SERVICE, "orders", "order-0002"), merge_two_paths)
 
 
-def test_deleted_dialog(snapshot_of, other_writer):
+async def test_deleted_dialog(snapshot_of, other_writer):
     """Focus on "Back to editing": enter alone neither recreates nor discards."""
 
     async def save_after_a_delete(pilot: Pilot) -> None:
@@ -135,10 +194,10 @@ def test_deleted_dialog(snapshot_of, other_writer):
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, DeletedDialog)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), save_after_a_delete)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), save_after_a_delete)
 
 
-def test_conflict_over_the_expiry(snapshot_of, other_writer):
+async def test_conflict_over_the_expiry(snapshot_of, other_writer):
     """They set ItemTtl 3600 with the data unchanged, the user typed 60: one conflict row."""
 
     async def both_set_a_ttl(pilot: Pilot) -> None:
@@ -149,18 +208,18 @@ def test_conflict_over_the_expiry(snapshot_of, other_writer):
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, ConflictDialog)
 
-    assert snapshot_of((SERVICE, "orders", "order-0004"), both_set_a_ttl)
+    assert not await snapshot_of((SERVICE, "orders", "order-0004"), both_set_a_ttl)
 
 
-def test_header_of_a_read_only_production_target_with_a_long_name(build_app, snap_compare, terminal_size):
+async def test_header_of_a_read_only_production_target_with_a_long_name(build_app, snapshots_of):
     target = Target(
         label="acme-production-eu-west-1-customer-facing-sync-account", base_url=None, credentials=None,
         read_only=True, production=True,
     )
-    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size, run_before=settle)
+    assert not await snapshots_of(build_app(SERVICE, "orders", "order-0001", target=target), settle)
 
 
-def test_find_in_values_with_matches(snapshot_of):
+async def test_find_in_values_with_matches(snapshot_of):
     """The find dialog once its scan is done: the progress line and matches whose keys and values
     look like markup, shown as typed."""
 
@@ -173,16 +232,16 @@ def test_find_in_values_with_matches(snapshot_of):
         await settle(pilot)
         assert dialog.results.state == "done"
 
-    assert snapshot_of((SERVICE, "edge-cases"), find_key)
+    assert not await snapshot_of((SERVICE, "edge-cases"), find_key)
 # -- issue #15: the layout of each task, every dialog, the palette and each TTL message ------------
 
 
-def test_choosing_a_map_gives_the_table_the_room(snapshot_of):
+async def test_choosing_a_map_gives_the_table_the_room(snapshot_of):
     """A map just opened, no item: the table has the focus (its bar shows) and most of the rows."""
-    assert snapshot_of((SERVICE, "orders"))
+    assert not await snapshot_of((SERVICE, "orders"))
 
 
-def test_keys_that_differ_invisibly(snapshot_of, other_writer):
+async def test_keys_that_differ_invisibly(snapshot_of, other_writer):
     """NFC and NFD `café`, a trailing space, the characters `\\x0a` and a line feed: four rows that
     read differently, and the tree as wide as its names allow."""
 
@@ -196,46 +255,46 @@ def test_keys_that_differ_invisibly(snapshot_of, other_writer):
         await pilot.press("ctrl+r")
         await settle(pilot)
 
-    assert snapshot_of((SERVICE, "empty"), add_look_alike_keys)
+    assert not await snapshot_of((SERVICE, "empty"), add_look_alike_keys)
 
 
-def test_delete_confirmation(snapshot_of):
+async def test_delete_confirmation(snapshot_of):
     async def delete_the_row(pilot: Pilot) -> None:
         main_screen(pilot).item_table.focus()
         await pilot.press("d")
         await wait_for_screen(pilot, ConfirmDialog)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), delete_the_row)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), delete_the_row)
 
 
-def test_unsaved_changes_dialog(snapshot_of):
+async def test_unsaved_changes_dialog(snapshot_of):
     async def quit_with_an_edit(pilot: Pilot) -> None:
         set_editor_json(pilot, {"edited": True})
         await pilot.pause()
         await pilot.press("ctrl+q")
         await wait_for_screen(pilot, UnsavedChangesDialog)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), quit_with_an_edit)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), quit_with_an_edit)
 
 
-def test_new_item_dialog(snapshot_of):
+async def test_new_item_dialog(snapshot_of):
     async def new_item(pilot: Pilot) -> None:
         await pilot.press("ctrl+n")
         await wait_for_screen(pilot, NewItemDialog)
 
-    assert snapshot_of((SERVICE, "orders"), new_item)
+    assert not await snapshot_of((SERVICE, "orders"), new_item)
 
 
-def test_new_map_dialog(snapshot_of):
+async def test_new_map_dialog(snapshot_of):
     async def new_map(pilot: Pilot) -> None:
         main_screen(pilot).navigator.focus()
         await pilot.press("m")
         await wait_for_screen(pilot, NewMapDialog)
 
-    assert snapshot_of((SERVICE, "orders"), new_map)
+    assert not await snapshot_of((SERVICE, "orders"), new_map)
 
 
-def test_command_palette(snapshot_of):
+async def test_command_palette(snapshot_of):
     async def open_palette(pilot: Pilot) -> None:
         from textual.command import CommandPalette
 
@@ -245,7 +304,7 @@ def test_command_palette(snapshot_of):
         await settle(pilot)
         await pilot.pause(0.3)  # the palette searches after a short debounce
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), open_palette)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), open_palette)
 
 
 @pytest.mark.parametrize(
@@ -259,17 +318,17 @@ def test_command_palette(snapshot_of):
     ],
     ids=["not-a-ttl", "too-long", "expires", "never", "map-ttl-alone"],
 )
-def test_ttl_messages(snapshot_of, field, typed):
+async def test_ttl_messages(snapshot_of, field, typed):
     async def type_a_ttl(pilot: Pilot) -> None:
         ttl_field = getattr(main_screen(pilot).editor, field)
         ttl_field.input.focus()
         await pilot.press(*typed)
         await pilot.pause()
 
-    assert snapshot_of((SERVICE, "carts", "cart-2"), type_a_ttl)
+    assert not await snapshot_of((SERVICE, "carts", "cart-2"), type_a_ttl)
 
 
-def test_production_delete_asks_to_type_the_key(build_app, snap_compare, terminal_size):
+async def test_production_delete_asks_to_type_the_key(build_app, snapshots_of):
     """The confirmation says it is the key that must be typed, and shows it as display_key does."""
     target = Target(label="acme-prod", base_url=None, credentials=None, production=True)
 
@@ -279,11 +338,10 @@ def test_production_delete_asks_to_type_the_key(build_app, snap_compare, termina
         await pilot.press("d")
         await wait_for_screen(pilot, ConfirmDialog)
 
-    assert snap_compare(build_app(SERVICE, "orders", "order-0001", target=target), terminal_size=terminal_size,
-                        run_before=delete_the_row)
+    assert not await snapshots_of(build_app(SERVICE, "orders", "order-0001", target=target), delete_the_row)
 
 
-def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snap_compare, terminal_size, emulator):
+async def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snapshots_of, emulator):
     """A draft of an earlier run: the key, the map and the service by name, when it was typed."""
     import json as json_module
 
@@ -305,13 +363,13 @@ def test_recover_draft_dialog_names_the_service_and_the_map(build_app, snap_comp
         await wait_for_screen(pilot, RecoverDraftDialog)  # not settle(): the flow waits on the dialog
         await pilot.pause(0.2)
 
-    assert snap_compare(build_app(), terminal_size=terminal_size, run_before=wait_for_the_offer)
+    assert not await snapshots_of(build_app(), wait_for_the_offer)
 
 
 # -- dialogs whose content is made here: their paths and times are fixed, so the SVG repeats ------
 
 
-def test_file_path_dialog(snapshot_of):
+async def test_file_path_dialog(snapshot_of):
     async def ask_for_a_path(pilot: Pilot) -> None:
         from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
@@ -321,10 +379,10 @@ def test_file_path_dialog(snapshot_of):
         await wait_for_screen(pilot, FilePathDialog)
         await settle(pilot)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), ask_for_a_path)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), ask_for_a_path)
 
 
-def test_flow_error_dialog(snapshot_of):
+async def test_flow_error_dialog(snapshot_of):
     """An unexpected error: what happened, shown literally (markup-like text included), and where
     the report and the draft are."""
 
@@ -342,10 +400,10 @@ def test_flow_error_dialog(snapshot_of):
         await wait_for_screen(pilot, FlowErrorDialog)
         await settle(pilot)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), fail_a_flow)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), fail_a_flow)
 
 
-def test_history_dialog(snapshot_of):
+async def test_history_dialog(snapshot_of):
     """The open item's versions, newest first, and the highlighted one's diff against the editor's."""
 
     async def show_history(pilot: Pilot) -> None:
@@ -369,4 +427,4 @@ def test_history_dialog(snapshot_of):
         await pilot.press("down")  # the watch's version: its diff shows beside
         await settle(pilot)
 
-    assert snapshot_of((SERVICE, "orders", "order-0001"), show_history)
+    assert not await snapshot_of((SERVICE, "orders", "order-0001"), show_history)
