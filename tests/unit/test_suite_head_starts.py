@@ -14,6 +14,13 @@ def test_the_private_names_of_pytests_assertion_rewriting_are_there():
         assert hasattr(rewrite, name), f"_pytest.assertion.rewrite has no {name}: see compile_once_for_every_process"
 
 
+def test_pytests_unraisable_exception_hunt_still_reads_its_pass_count_from_the_stash():
+    """tests/conftest.py, UNRAISABLE_GC_PASSES."""
+    from _pytest import unraisableexception
+
+    assert "config.stash.get(gc_collect_iterations_key, 5)" in inspect.getsource(unraisableexception.cleanup)
+
+
 def test_textuals_stylesheet_still_parses_through_parse_rules():
     """tests/ui/conftest.py, css_parsed_once_per_process: it replaces Stylesheet._parse_rules and
     keys what it keeps by the stylesheet's _variables; it asks the
