@@ -26,6 +26,7 @@ from syncmap_tui.sync.merge import (
 )
 
 from json_changes import apply_changes  # the test oracle (tests/unit/json_changes.py)
+from property_runs import short_and_long
 
 
 def value_at(doc, path):
@@ -402,11 +403,13 @@ def three_docs(draw):
     return base, draw(edited(base, top=True)), draw(edited(base, top=True))
 
 
-FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SHORT, LONG = 60, 500
+"""Examples per property: the default suite runs SHORT (the seven took ~2.7 s of CPU at 120 each,
+~1.4 s at 60), `pytest -m fuzz` runs LONG (see tests/property_runs.py)."""
 
 
-@FAST
-@given(DOCS, DOCS)
+@short_and_long(PROPERTY, SHORT, LONG, given(DOCS, DOCS))
 def test_changes_only_on_mine_give_mine(base, mine):
     result = three_way_merge(base, mine, copy.deepcopy(base))
     assert not result.conflicts and result.applied_theirs == []
@@ -414,16 +417,14 @@ def test_changes_only_on_mine_give_mine(base, mine):
     assert same_changes(result.applied_mine + result.agreed, diff(base, mine))
 
 
-@FAST
-@given(DOCS, DOCS)
+@short_and_long(PROPERTY, SHORT, LONG, given(DOCS, DOCS))
 def test_changes_only_on_theirs_give_theirs(base, theirs):
     result = three_way_merge(base, copy.deepcopy(base), theirs)
     assert not result.conflicts and result.applied_mine == []
     assert json_equal(result.merged, theirs)
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_merge_is_symmetric_in_mine_and_theirs(docs):
     base, mine, theirs = docs
     forward = three_way_merge(base, mine, theirs)
@@ -440,8 +441,7 @@ def test_merge_is_symmetric_in_mine_and_theirs(docs):
         assert json_equal(forward.merged, backward.merged)
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_resolving_all_one_side_takes_that_side_at_every_conflict(docs):
     base, mine, theirs = docs
     result = three_way_merge(base, mine, theirs)
@@ -453,8 +453,7 @@ def test_resolving_all_one_side_takes_that_side_at_every_conflict(docs):
             assert json_equal(conflict.base, value_at(base, conflict.path))
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_no_change_is_lost(docs):
     """Every change of either side is applied, agreed, or inside a conflict that offers it."""
     base, mine, theirs = docs
@@ -474,8 +473,7 @@ def test_no_change_is_lost(docs):
     assert json_equal(resolve(result, {path: "mine" for path in conflict_paths}), result.merged)
 
 
-@FAST
-@given(JSON, JSON)
+@short_and_long(PROPERTY, SHORT, LONG, given(JSON, JSON))
 def test_diff_is_empty_exactly_when_json_equal_and_replays(a, b):
     changes = diff(a, b)
     assert (changes == []) == json_equal(a, b)
@@ -492,8 +490,7 @@ def containers(value, found=None):
     return found
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_inputs_are_never_mutated_nor_shared(docs):
     base, mine, theirs = docs
     before = [as_text(doc) for doc in docs]

@@ -1,11 +1,15 @@
 """The editor's size figure for typing inside a string (widgets.json_area.wire_delta_in_string) is
-exact whenever it gives one: the meter shows it before the full check has run."""
+exact whenever it gives one: the meter shows it before the full check has run.
+
+The default suite runs 200 examples (~1.2 s of CPU; 400 took 2.4 s), `pytest -m fuzz` runs 1,600.
+"""
 
 from __future__ import annotations
 
 import json
 
 from hypothesis import given, settings
+from property_runs import short_and_long
 from hypothesis import strategies as st
 
 from syncmap_tui.sync.validation import check_data, format_data
@@ -24,8 +28,7 @@ def first_non_blank(lines: list[str], row: int):
     return next_char
 
 
-@settings(max_examples=400, deadline=None)
-@given(data=objects, where=st.data(), inserted=st.text(max_size=4))
+@short_and_long(settings(deadline=None), 200, 1_600, given(data=objects, where=st.data(), inserted=st.text(max_size=4)))
 def test_a_figure_given_without_parsing_is_the_parsed_size(data, where, inserted):
     text = format_data(data)
     lines = text.split("\n")
