@@ -38,6 +38,10 @@ def short_and_long(base: settings, short: int, long: int, *hypothesis: Decorator
             test.__doc__ = body.__doc__
             test.__kwdefaults__ = body.__kwdefaults__
             test.__dict__.update(body.__dict__)  # pytest marks put below this decorator
+            # An @example keeps the first function it decorates's list of examples and adds itself
+            # to that list, whichever function it decorates next: without a list of each run's
+            # own, both runs ran every explicit example twice (tests/unit/test_property_runs.py).
+            test.hypothesis_explicit_examples = list(getattr(body, "hypothesis_explicit_examples", []))
             for decorate in reversed(hypothesis):
                 test = decorate(test)
             return settings(base, max_examples=examples)(test)
