@@ -11,6 +11,12 @@ The app runs once per test and Hypothesis drives many examples through it (pytes
 each example on the test's event loop, so the app stays up between them). An ASGI middleware in
 front of the emulator sees every request the app makes: "refused" means no request at all.
 
+Each property test runs short in the default suite and long under `fuzz` (tests/property_runs.py),
+with its explicit examples in both: typed text, pastes and TTLs 20 and 160 examples (were 40),
+hostile keys 12 and 100 (were 25), deep nesting 5 and 40 (were 10). The five took ~9.1 s of CPU in
+the default suite, serial, and take ~5.1 s (of which ~0.3 s each is the app's start); the long
+runs take ~24 s.
+
 Also here: hostile keys (control characters, markup, escape sequences) created by another writer
 show literally everywhere, and invalid UTF-8 sent straight to the emulator is refused with 54008.
 """
@@ -30,6 +36,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from property_runs import short_and_long
 from textual import events
 from textual.pilot import Pilot
 
@@ -47,7 +54,6 @@ SIZE = (100, 30)
 KEY = "order-0070"
 
 UI_SETTINGS = settings(
-    max_examples=40,
     deadline=None,
     # One app serves every example on purpose: starting one costs seconds.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -215,16 +221,20 @@ async def check_validation_line(session: Session, text: str) -> ValidationError 
 # --- arbitrary text ----------------------------------------------------------------------------
 
 
-@UI_SETTINGS
-@given(text=typed_text())
-@example(text="")
-@example(text="\x00")
-@example(text='{"a": "\x00"}')
-@example(text='{"a": "\x1b[2J"}')
-@example(text="[bold]not markup[/bold]")
-@example(text='{"lone": "\\ud800"}')
-@example(text='{"big": ' + "9" * 5000 + "}")
-@example(text='{"nan": NaN}')
+@short_and_long(
+    UI_SETTINGS,
+    20,
+    160,
+    given(text=typed_text()),
+    example(text=""),
+    example(text="\x00"),
+    example(text='{"a": "\x00"}'),
+    example(text='{"a": "\x1b[2J"}'),
+    example(text="[bold]not markup[/bold]"),
+    example(text='{"lone": "\\ud800"}'),
+    example(text='{"big": ' + "9" * 5000 + "}"),
+    example(text='{"nan": NaN}'),
+)
 async def test_any_typed_text_is_kept_explained_and_an_invalid_one_never_sent(session, text):
     await show_text(session, text)
     editor = session.main.editor
@@ -242,8 +252,7 @@ async def test_any_typed_text_is_kept_explained_and_an_invalid_one_never_sent(se
     assert editor.is_dirty or kept == editor.saved_text
 
 
-@UI_SETTINGS
-@given(text=typed_text())
+@short_and_long(UI_SETTINGS, 20, 160, given(text=typed_text()))
 async def test_a_paste_is_kept_with_unprintable_characters_escaped(session, text):
     editor = session.main.editor
     await show_text(session, "")
@@ -303,14 +312,17 @@ def with_the_apps_recursion_limit() -> None:
     assert sys.getrecursionlimit() >= RECURSION_LIMIT
 
 
-@pytest.mark.long
+@short_and_long(
+    UI_SETTINGS,
+    5,
+    40,
+    given(depth=st.integers(1, 3_000), kind=st.sampled_from(["arrays", "objects", "mixed"])),
+    example(depth=1_990, kind="arrays"),  # at the boundary that Hypothesis's own limit drew
+    example(depth=10_000, kind="arrays"),  # deeper than any item, within the limit: refused for its size
+    example(depth=20_000, kind="objects"),  # beyond the limit: nested too deeply
+    example(depth=20_000, kind="mixed"),
+)
 @pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
-@settings(UI_SETTINGS, max_examples=10)
-@given(depth=st.integers(1, 3_000), kind=st.sampled_from(["arrays", "objects", "mixed"]))
-@example(depth=1_990, kind="arrays")  # at the boundary that Hypothesis's own limit drew
-@example(depth=10_000, kind="arrays")  # deeper than any item, within the limit: refused for its size
-@example(depth=20_000, kind="objects")  # beyond the limit: nested too deeply
-@example(depth=20_000, kind="mixed")
 async def test_deeply_nested_json_is_refused_clearly(session, depth, kind):
     with_the_apps_recursion_limit()
     text = nested(depth, kind)
@@ -519,9 +531,7 @@ def ttl_text() -> st.SearchStrategy[str]:
     return st.one_of(garbage, st.text(st.characters(codec="utf-8"), max_size=12), garbage.map(lambda g: "1h" + g))
 
 
-@pytest.mark.long
-@UI_SETTINGS
-@given(text=ttl_text(), which=st.sampled_from(["item_ttl", "collection_ttl"]))
+@short_and_long(UI_SETTINGS, 20, 160, given(text=ttl_text(), which=st.sampled_from(["item_ttl", "collection_ttl"])))
 async def test_ttl_garbage_is_explained_and_never_sent(session, text, which):
     editor = session.main.editor
     await show_text(session, editor.saved_text)
@@ -619,14 +629,17 @@ async def open_new_key(running: Session, other_writer, key: str, data: dict) -> 
     assert opened is not None and opened.key == key, f"{key!r} did not open: {running.told[-1:]}"
 
 
-@pytest.mark.long
-@settings(UI_SETTINGS, max_examples=25)
-@given(key=hostile_key())
-@example(key="\x1b[2J")
-@example(key="[bold red]x")
-@example(key="\x1b]0;pwned\x07")
-@example(key="a\x00b")
-@example(key="\x9b31m")
+@short_and_long(
+    UI_SETTINGS,
+    12,
+    100,
+    given(key=hostile_key()),
+    example(key="\x1b[2J"),
+    example(key="[bold red]x"),
+    example(key="\x1b]0;pwned\x07"),
+    example(key="a\x00b"),
+    example(key="\x9b31m"),
+)
 async def test_hostile_keys_show_literally_in_table_heading_and_header(hostile, other_writer, key):
     await open_new_key(hostile, other_writer, key, {"k": key})
     main = hostile.main
