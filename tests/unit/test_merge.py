@@ -405,8 +405,8 @@ def three_docs(draw):
 
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SHORT, LONG = 60, 500
-"""Examples per property: the default suite runs SHORT (the seven took ~2.7 s of CPU at 120 each,
-~1.4 s at 60), `pytest -m fuzz` runs LONG (see tests/property_runs.py)."""
+"""Examples per property: the default suite runs SHORT (the seven took ~2.9 s of CPU at 120 each,
+~1.4 s at 60, serial), `pytest -m fuzz` runs LONG (~14 s in all; see tests/property_runs.py)."""
 
 
 @short_and_long(PROPERTY, SHORT, LONG, given(DOCS, DOCS))
