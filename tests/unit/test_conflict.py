@@ -8,7 +8,8 @@ from typing import Any
 
 from hypothesis import given
 from json_changes import apply_changes
-from test_merge import FAST, three_docs  # the merge tests' documents: base, mine and theirs share structure
+from property_runs import short_and_long
+from test_merge import LONG, PROPERTY, SHORT, three_docs  # the merge tests' documents and run sizes
 
 from syncmap_tui.sync.conflict import (
     DataRow,
@@ -164,8 +165,7 @@ def test_recreated_is_carried_as_given():
 # --- nothing of theirs is hidden: the rows rebuild both sides --------------------------------------
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_the_rows_hold_every_change_of_both_sides(docs):
     """Put each row's theirs value over base and you get theirs; the same for mine. So no change
     of theirs is missing from the view (none can be overwritten unseen), and none is made up."""
@@ -187,8 +187,7 @@ def test_the_rows_hold_every_change_of_both_sides(docs):
             assert json_equal(row.theirs, row.mine) == (row.who == "both alike")
 
 
-@FAST
-@given(three_docs())
+@short_and_long(PROPERTY, SHORT, LONG, given(three_docs()))
 def test_what_overwrite_writes_over_theirs_is_the_rows_it_names_and_mine(docs):
     """Overwrite turns theirs into mine: every path where that loses a change of theirs is in
     `overwrite_reverts`, and the rest of the difference is changes only mine made."""
