@@ -1,4 +1,5 @@
-"""A 401 names where the refused credentials came from: twilio-cli's active profile, the environment's pair."""
+"""A 401 names where the refused credentials came from: twilio-cli's active profile, the environment's pair.
+Each source's words are tested in tests/unit/test_connection_advice.py; here the status line says them."""
 
 from __future__ import annotations
 
@@ -33,12 +34,3 @@ async def refused_status(emulator, target: Target) -> str:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         return str(main_screen(pilot).query_one("#items-status", Static).render())
-
-
-async def test_a_refused_environment_names_the_pair_that_was_sent(emulator):
-    with_key = Target(label="env", base_url=EMULATOR_URL, credentials=WRONG, source="env")
-    assert "Check TWILIO_API_KEY and TWILIO_API_SECRET" in await refused_status(emulator, with_key)
-    token = Credentials.auth_token(DEFAULT_ACCOUNT_SID, "not-the-token")
-    with_token = Target(label="env", base_url=EMULATOR_URL, credentials=token, source="env")
-    status = await refused_status(emulator, with_token)
-    assert "Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in status and "API_KEY" not in status
