@@ -28,11 +28,26 @@ async def item_on_server(other_writer, key: str):
     return await other_writer.fetch_item(SERVICE, sid, key)
 
 
-async def test_a_slow_save_shows_progress_and_can_be_cancelled(build_app, emulator, other_writer):
+async def open_item(pilot, key: str) -> None:
+    """Open `key` of the open map, as the palette does (the previous item left saved)."""
+    main = main_screen(pilot)
+    main.open_key_from_palette(key)
+    await settle(pilot)
+    assert main.editor.open_item is not None and main.editor.open_item.key == key, f"{key} opened"
+
+
+async def test_saves_meet_a_slow_server_a_503_two_lost_answers_and_a_429(build_app, emulator, other_writer):
+    """One app, one item per fault: each fault is used up or reset before the next item opens, and
+    the 429's rate limit, which stays, comes last. Each step says which fault's behaviour broke."""
+    from syncmap_tui.ui.dialogs.conflict import DeletedDialog
+
     app = build_app(SERVICE, "orders", "order-0060")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
+        told = record_notifications(app)
+
+        # A slow save shows progress and can be cancelled.
         set_editor_json(pilot, {"slow": True})
         await pilot.pause()
         emulator.faults.update({"latency": 30.0, "methods": WRITE_METHODS})
@@ -40,73 +55,49 @@ async def test_a_slow_save_shows_progress_and_can_be_cancelled(build_app, emulat
         await wait_until(pilot, lambda: "saving" in str(main.header.query_one("#activity").render()), what="progress")
         await pilot.press("escape")
         await settle(pilot)
-        assert any("Cancelled" in n for n in notifications(pilot))
-        assert str(main.header.query_one("#activity").render()) == ""
-        assert json.loads(main.editor.text) == {"slow": True} and main.editor.is_dirty
-
+        assert any("Cancelled" in n for n in told), f"slow save: escape says it cancelled: {told}"
+        assert str(main.header.query_one("#activity").render()) == "", "slow save: the progress goes"
+        assert json.loads(main.editor.text) == {"slow": True} and main.editor.is_dirty, "slow save: the edit stays"
         emulator.faults.reset()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert (await item_on_server(other_writer, "order-0060")).data == {"slow": True}
-        assert not main.editor.is_dirty
+        assert (await item_on_server(other_writer, "order-0060")).data == {"slow": True}, "slow save: the retry saves"
+        assert not main.editor.is_dirty, "slow save: clean once saved"
 
-
-async def test_a_503_keeps_the_edit_and_a_retry_saves_it(build_app, emulator, other_writer):
-    app = build_app(SERVICE, "orders", "order-0061")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
+        # A 503 keeps the edit, and a retry saves it.
+        await open_item(pilot, "order-0061")
+        step = len(told)
         set_editor_json(pilot, {"after": "503"})
         await pilot.pause()
         emulator.faults.update({"fail_next": 1, "methods": WRITE_METHODS})
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert any("Saving failed" in n and "503" in n for n in notifications(pilot))
-        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "503"}
-        assert (await item_on_server(other_writer, "order-0061")).revision == "0"
+        assert any("Saving failed" in n and "503" in n for n in told[step:]), f"503: the failure is told: {told[step:]}"
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "503"}, "503: the edit stays"
+        assert (await item_on_server(other_writer, "order-0061")).revision == "0", "503: nothing was written"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert (await item_on_server(other_writer, "order-0061")).data == {"after": "503"}
+        assert (await item_on_server(other_writer, "order-0061")).data == {"after": "503"}, "503: the retry saves"
 
-
-async def test_a_429_keeps_the_edit_with_a_clear_message(build_app, emulator, other_writer):
-    app = build_app(SERVICE, "orders", "order-0062")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        emulator.limit_writes(per_second=0.001, burst_seconds=1)
-        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0001", data={"x": 1}, if_match=None)
-        set_editor_json(pilot, {"after": "429"})
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert any("Saving failed" in n and "429" in n for n in notifications(pilot))
-        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "429"}
-
-
-async def test_a_save_whose_answer_was_lost_is_confirmed_by_fetching(build_app, emulator, other_writer):
-    app = build_app(SERVICE, "orders", "order-0063")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
+        # A save whose answer was lost is confirmed by fetching.
+        emulator.faults.reset()
+        await open_item(pilot, "order-0063")
+        step = len(told)
         set_editor_json(pilot, {"answer": "lost"})
         await pilot.pause()
         emulator.faults.update({"drop_next": 1, "methods": WRITE_METHODS, "after_commit": True})
         await pilot.press("ctrl+s")
         await settle(pilot)
         server = await item_on_server(other_writer, "order-0063")
-        assert server.data == {"answer": "lost"}
-        assert any("the server has your edit" in n for n in notifications(pilot))
-        assert main.editor.open_item.loaded_revision == server.revision and not main.editor.is_dirty
+        assert server.data == {"answer": "lost"}, "lost answer: the save was committed"
+        assert any("the server has your edit" in n for n in told[step:]), f"lost answer: the check is told: {told[step:]}"
+        assert main.editor.open_item.loaded_revision == server.revision and not main.editor.is_dirty, (
+            "lost answer: the editor takes the fetched revision"
+        )
 
-
-async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(build_app, emulator, other_writer):
-    from syncmap_tui.ui.dialogs.conflict import DeletedDialog
-
-    app = build_app(SERVICE, "orders", "order-0066")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
+        # A lost answer on an item deleted meanwhile offers to recreate it.
+        emulator.faults.reset()
+        await open_item(pilot, "order-0066")
         set_editor_json(pilot, {"recreate": "me"})
         await pilot.pause()
         await other_writer.delete_item(SERVICE, main.editor.open_item.map_sid, "order-0066", if_match=None)
@@ -114,8 +105,21 @@ async def test_a_lost_answer_on_an_item_deleted_meanwhile_offers_to_recreate_it(
         await pilot.press("ctrl+s")
         await answer(pilot, DeletedDialog, "recreate")
         await settle(pilot)
-        assert (await item_on_server(other_writer, "order-0066")).data == {"recreate": "me"}
-        assert not main.editor.is_dirty
+        assert (await item_on_server(other_writer, "order-0066")).data == {"recreate": "me"}, "deleted: recreated"
+        assert not main.editor.is_dirty, "deleted: clean once recreated"
+
+        # A 429 keeps the edit with a clear message (last: the rate limit stays).
+        emulator.faults.reset()
+        await open_item(pilot, "order-0062")
+        step = len(told)
+        emulator.limit_writes(per_second=0.001, burst_seconds=1)
+        await other_writer.update_item(SERVICE, main.editor.open_item.map_sid, "order-0001", data={"x": 1}, if_match=None)
+        set_editor_json(pilot, {"after": "429"})
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Saving failed" in n and "429" in n for n in told[step:]), f"429: the failure is told: {told[step:]}"
+        assert main.editor.is_dirty and json.loads(main.editor.text) == {"after": "429"}, "429: the edit stays"
 
 
 async def test_escape_pressed_before_the_conflict_dialog_appeared_does_not_answer_it(build_app, other_writer):
