@@ -153,7 +153,6 @@ FLOWS: dict[str, Flow] = {
     "connect": Flow((SERVICE,), SyncClient, "list_services", _nothing),
     "refresh-no-map": Flow((), SyncClient, "list_services", _refresh),
     "load-maps": Flow((), SyncClient, "list_maps", _expand_service),
-    "open-map": Flow((SERVICE, "orders"), SyncClient, "list_item_page", _open_map),
     "load-pages": Flow((SERVICE, "catalog"), SyncClient, "list_item_page", _load_next_page),
     "open-item": Flow((SERVICE, "orders"), SyncClient, "fetch_item", _open_item),
     "save": Flow((SERVICE, "orders", "order-0001"), SyncClient, "update_item", _save, edit=True),
@@ -161,43 +160,59 @@ FLOWS: dict[str, Flow] = {
     "delete-item": Flow((SERVICE, "orders"), SyncClient, "delete_item", _delete_item),
     "create-map": Flow((SERVICE,), SyncClient, "create_map", _create_map),
     "delete-map": Flow((SERVICE, "orders"), SyncClient, "delete_map", _delete_map),
+    "open-map": Flow((SERVICE, "orders"), SyncClient, "list_item_page", _open_map),
+    # Last of the flows from the orders map: a failed listing leaves its table empty, and
+    # open-item and delete-item before it need the loaded rows.
     "drafts": Flow((SERVICE, "orders", "order-0001"), Checkpointer, "write", _write_draft, edit=True),
 }
 
 
 ONE_APP_PER_KIND = {"connect", "drafts"}
 """Flows that cannot meet the next failure in the same app: the connection is made once, at the
-start; a draft write needs a new edit. Every other flow meets each kind in turn in one app (one
-start, ~0.25 s of CPU, instead of four), which also shows that it works again after each failure."""
+start; a draft write needs a new edit. Every other flow meets each kind in turn in one app, with
+the other flows that start from the same deep link (one start, ~0.27 s of CPU, instead of four
+per flow), which also shows that each works again after each failure."""
+
+
+def kinds_met_by(name: str) -> tuple[str, ...]:
+    # A draft write meets the disk, not the server: no 503 or full database there.
+    return tuple(kind for kind in ERROR_KINDS if name != "drafts" or kind in ("oserror", "bug"))
 
 
 def cases() -> list:
     params = []
-    for name in FLOWS:
-        kinds = [kind for kind in ERROR_KINDS if name != "drafts" or kind in ("oserror", "bug")]
-        # A draft write meets the disk, not the server: no 503 or full database there.
+    by_start: dict[tuple[tuple[str, ...], bool], list[str]] = {}
+    for name, flow in FLOWS.items():
         if name in ONE_APP_PER_KIND:
-            params += [pytest.param(name, (kind,), id=f"{name}-{kind}") for kind in kinds]
+            params += [pytest.param((name,), (kind,), id=f"{name}-{kind}") for kind in kinds_met_by(name)]
         else:
-            params.append(pytest.param(name, tuple(kinds), id=name))
+            by_start.setdefault((flow.link, flow.edit), []).append(name)
+    for names in by_start.values():
+        params.append(pytest.param(tuple(names), None, id="+".join(names)))
     return params
 
 
-@pytest.mark.parametrize(("name", "kinds"), cases())
-async def test_every_flow_answers_every_failure_without_a_crash(build_app, monkeypatch, name, kinds):
-    flow = FLOWS[name]
-    if name == "connect":
-        fail_once(monkeypatch, flow.owner, flow.method, ERROR_KINDS[kinds[0]]())
-    app = build_app(*flow.link)
+@pytest.mark.parametrize(("names", "kinds"), cases())
+async def test_every_flow_answers_every_failure_without_a_crash(build_app, monkeypatch, names, kinds):
+    """`names`: flows with one start (deep link, edit); each meets `kinds`, or all it can meet."""
+    first = FLOWS[names[0]]
+    if names == ("connect",):
+        fail_once(monkeypatch, first.owner, first.method, ERROR_KINDS[kinds[0]]())
+    app = build_app(*first.link)
     told = record_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
-        if flow.edit:
+        if first.edit:
             main.editor.replace_text(EDIT)
             await pilot.pause()
-        for kind in kinds:
-            await meet_failure(pilot, main, flow, name, kind, told, monkeypatch)
+        for name in names:
+            for kind in kinds or kinds_met_by(name):
+                try:
+                    await meet_failure(pilot, main, FLOWS[name], name, kind, told, monkeypatch)
+                except Exception as failure:
+                    failure.add_note(f"in the step where {name} meets {kind}")  # the steps share an app
+                    raise
 
 
 async def meet_failure(pilot, main, flow: Flow, name: str, kind: str, all_told: list[str], monkeypatch) -> None:
@@ -215,14 +230,14 @@ async def meet_failure(pilot, main, flow: Flow, name: str, kind: str, all_told: 
             pass  # the new-item dialog said it, with the key and data kept (checked in _create_item)
         else:
             said = str(getattr(error, "strerror", None) or getattr(error, "message", None) or error)
-            assert any(said in m for m in all_told[told_before:]), (kind, all_told)
+            assert any(said in m for m in all_told[told_before:]), (f"{name}/{kind}: the failure is told", all_told)
     else:
         dialog = await wait_for_screen(pilot, FlowErrorDialog)
-        assert "ZeroDivisionError: a bug in a flow" in str(dialog.message())
-        assert dialog.report is not None and "ZeroDivisionError" in dialog.report.read_text()
+        assert "ZeroDivisionError: a bug in a flow" in str(dialog.message()), f"{name}: the dialog names the bug"
+        assert dialog.report is not None and "ZeroDivisionError" in dialog.report.read_text(), f"{name}: a report"
         dialog.dismiss(None)
         await settle(pilot)
-    assert app._exception is None and app.is_running, kind
+    assert app._exception is None and app.is_running, f"{name}/{kind}: no crash"
     if name == "connect":
         # The failure may come before the editor is mounted: ctrl+r lists the services again and
         # follows the link (to the service, expanded), and opening a map mounts the editor (as
@@ -236,30 +251,14 @@ async def meet_failure(pilot, main, flow: Flow, name: str, kind: str, all_told: 
         await settle(pilot)
         assert main.editor.open_item is None and main.current_map is not None
         return
-    assert main.editor.text == text_before, kind
-    assert not main.item_table.page_pending, kind  # the table asks for the next page again
+    assert main.editor.text == text_before, f"{name}/{kind}: the editor's text is untouched"
+    assert not main.item_table.page_pending, f"{name}/{kind}: the table asks for the next page again"
     if flow.edit:
-        assert json.loads(main.editor.text.rstrip()) == {"kept": "typed before the failure"}, kind
+        assert json.loads(main.editor.text.rstrip()) == {"kept": "typed before the failure"}, f"{name}/{kind}: the edit"
         if is_expected_failure(error) and name == "save":
-            assert any("Your edit is still in the editor" in m for m in all_told[told_before:]), (kind, all_told)
-
-
-async def test_an_unexpected_failure_keeps_the_app_usable_and_the_edit_in_a_draft(build_app, monkeypatch):
-    app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        main.editor.replace_text(EDIT)
-        await pilot.pause()
-        fail_once(monkeypatch, SyncClient, "update_item", RuntimeError("bug"))
-        await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, FlowErrorDialog)
-        assert dialog.draft is not None and "typed before the failure" in dialog.draft.read_text()
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("ctrl+s")  # the same flow works again
-        await settle(pilot)
-        assert not main.editor.is_dirty
+            assert any("Your edit is still in the editor" in m for m in all_told[told_before:]), (
+                f"{name}/{kind}: the edit is said to be kept", all_told
+            )
 
 
 async def test_one_crash_writes_one_report(build_app):
@@ -274,75 +273,6 @@ async def test_one_crash_writes_one_report(build_app):
             app._handle_exception(crash)  # Textual may hand a failure over twice (a worker, then its await)
             await pilot.pause()
     assert len(list(state_dir().glob("crash-*.txt"))) == 1
-
-
-async def test_an_unexpected_failure_names_no_secret(build_app, monkeypatch):
-    from syncmap_tui.emulator import DEFAULT_AUTH_TOKEN
-
-    app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fail_once(monkeypatch, SyncClient, "fetch_item", RuntimeError(f"while sending {DEFAULT_AUTH_TOKEN!r}"))
-        main_screen(pilot).open_key_from_palette("order-0002")
-        dialog = await wait_for_screen(pilot, FlowErrorDialog)
-        assert DEFAULT_AUTH_TOKEN not in dialog.what and "[secret removed]" in dialog.what
-        assert DEFAULT_AUTH_TOKEN not in dialog.report.read_text()
-
-
-async def test_refresh_with_no_map_open_meets_a_real_503(build_app, emulator):
-    """The issue's reproduction: ctrl+r with no map open while the server answers 503, with a
-    client that does not retry (build_app's), raised WorkerFailed and showed the crash screen."""
-    app = build_app()
-    told = record_notifications(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        emulator.faults.update({"fail_next": 1, "fail_status": 503})
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        assert app._exception is None and app.is_running
-        assert any(m.startswith("Refreshing failed:") and "HTTP 503" in m for m in told), told
-
-
-async def test_a_full_database_under_the_emulator_keeps_the_edit_and_the_next_save_works(build_app, emulator):
-    """The issue's reproduction: a full disk under the embedded emulator turned ctrl+s into
-    WorkerFailed: OperationalError('database or disk is full'). Here SQLite itself is full: its
-    page count is capped where it stands (PRAGMA max_page_count)."""
-    app = build_app(SERVICE, "orders", "order-0001")
-    told = record_notifications(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        main.editor.replace_text(EDIT.replace("typed before the failure", "x" * 8000))
-        await pilot.pause()
-        database = emulator.store._db
-        pages = database.execute("PRAGMA page_count").fetchone()[0]
-        database.execute(f"PRAGMA max_page_count = {pages}")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert app._exception is None and main.editor.is_dirty
-        # The session says it (the flow policy's words, sync/failures.py), and that the edit is kept.
-        assert "Saving failed: the local emulator's database refused it: database or disk is full" in told, told
-        assert "Your edit is still in the editor: press ctrl+s to try again." in told, told
-        database.execute("PRAGMA max_page_count = 1073741823")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert not main.editor.is_dirty
-
-
-async def test_a_refresh_that_lists_the_services_clears_not_connected(build_app, monkeypatch):
-    """Issue #15: "Not connected: could not reach … then ctrl+r" stayed after a successful ctrl+r."""
-    from syncmap_tui.sync.errors import ServerError
-
-    fail_once(monkeypatch, SyncClient, "list_services", ServerError("Service unavailable", status=503))
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        status = main.query_one("#items-status")
-        assert "Not connected" in str(status.render())
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        assert "Not connected" not in str(status.render()) and main.navigator.service_node(main.navigator.current_service.sid)
 
 
 async def test_the_ctrl_r_after_a_failed_connect_follows_the_deep_link_and_offers_the_drafts(
@@ -372,3 +302,90 @@ async def test_the_ctrl_r_after_a_failed_connect_follows_the_deep_link_and_offer
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert app.screen is main and main.session is not None and main.session.key == "order-0001"
+
+
+async def test_a_bug_a_secret_in_a_bug_and_a_full_database_while_an_item_is_open(build_app, emulator, monkeypatch):
+    from syncmap_tui.emulator import DEFAULT_AUTH_TOKEN
+
+    app = build_app(SERVICE, "orders", "order-0001")
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+
+        # An unexpected failure keeps the app usable and the edit in a draft.
+        main.editor.replace_text(EDIT)
+        await pilot.pause()
+        fail_once(monkeypatch, SyncClient, "update_item", RuntimeError("bug"))
+        await pilot.press("ctrl+s")
+        dialog = await wait_for_screen(pilot, FlowErrorDialog)
+        assert dialog.draft is not None and "typed before the failure" in dialog.draft.read_text(), "bug: the edit is in a draft"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # the same flow works again
+        await settle(pilot)
+        assert not main.editor.is_dirty, "bug: the same flow saves again"
+
+        # An unexpected failure names no secret.
+        fail_once(monkeypatch, SyncClient, "fetch_item", RuntimeError(f"while sending {DEFAULT_AUTH_TOKEN!r}"))
+        main.open_key_from_palette("order-0002")
+        dialog = await wait_for_screen(pilot, FlowErrorDialog)
+        assert DEFAULT_AUTH_TOKEN not in dialog.what and "[secret removed]" in dialog.what, "secret: not in the dialog"
+        assert DEFAULT_AUTH_TOKEN not in dialog.report.read_text(), "secret: not in the report"
+        dialog.dismiss(None)
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0001", "secret: the open item stays"
+
+        # The issue's reproduction: a full disk under the embedded emulator turned ctrl+s into
+        # WorkerFailed: OperationalError('database or disk is full'). Here SQLite itself is full: its
+        # page count is capped where it stands (PRAGMA max_page_count).
+        step = len(told)
+        main.editor.replace_text(EDIT.replace("typed before the failure", "x" * 8000))
+        await pilot.pause()
+        database = emulator.store._db
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        database.execute(f"PRAGMA max_page_count = {pages}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app._exception is None and main.editor.is_dirty, "full database: no crash, the edit stays"
+        # The session says it (the flow policy's words, sync/failures.py), and that the edit is kept.
+        assert "Saving failed: the local emulator's database refused it: database or disk is full" in told[step:], (
+            "full database: the failure is told", told[step:]
+        )
+        assert "Your edit is still in the editor: press ctrl+s to try again." in told[step:], (
+            "full database: the edit is said to be kept", told[step:]
+        )
+        database.execute("PRAGMA max_page_count = 1073741823")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not main.editor.is_dirty, "full database: the next save works"
+
+
+async def test_ctrl_r_after_a_failed_connect_then_a_refresh_that_meets_a_real_503(build_app, emulator, monkeypatch):
+    from syncmap_tui.sync.errors import ServerError
+
+    fail_once(monkeypatch, SyncClient, "list_services", ServerError("Service unavailable", status=503))
+    app = build_app()
+    told = record_notifications(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+
+        # Issue #15: "Not connected: could not reach … then ctrl+r" stayed after a successful ctrl+r.
+        status = main.query_one("#items-status")
+        assert "Not connected" in str(status.render()), "failed connect: said"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "Not connected" not in str(status.render()), "ctrl+r that lists the services: cleared"
+        assert main.navigator.service_node(main.navigator.current_service.sid), "ctrl+r: the services are listed"
+
+        # The issue's reproduction: ctrl+r with no map open while the server answers 503, with a
+        # client that does not retry (build_app's), raised WorkerFailed and showed the crash screen.
+        step = len(told)
+        emulator.faults.update({"fail_next": 1, "fail_status": 503})
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app._exception is None and app.is_running, "real 503 on ctrl+r: no crash"
+        assert any(m.startswith("Refreshing failed:") and "HTTP 503" in m for m in told[step:]), (
+            "real 503 on ctrl+r: told", told[step:]
+        )
