@@ -54,18 +54,70 @@ async def round_trips_until(pilot, recorder: RoundTripRecorder, mark: float, con
     return recorder.round_trips_until(mark, recorder.clock())
 
 
-async def test_a_deep_link_waits_for_the_services_then_one_round_trip(recorded_app):
-    """Before: services, maps, map, first page, item — five in a row."""
+async def test_a_deep_link_waits_for_the_services_then_one_round_trip_and_each_later_path_for_one(
+    recorded_app, other_writer
+):
+    """One start (each costs ~0.27 s of CPU with a deep link): the deep link's own count first, as
+    it is counted from the start; then a refresh of the linked item, then another map, one of its
+    items, a save and a refused save, each counted from its own mark."""
     app, recorder = recorded_app(SERVICE, "orders", "order-0002")
     mark = recorder.mark()
     async with app.run_test(size=SIZE) as pilot:
+        # A deep link waits for the services, then one round trip. Before: services, maps, map,
+        # first page, item — five in a row.
         trips = await round_trips_until(pilot, recorder, mark, lambda: item_shown(pilot, "order-0002"), "the item")
         await settle(pilot)
         main = main_screen(pilot)
-        assert trips == 2, [str(e) for e in recorder.since(mark)]
-        assert main.current_map.sync_map.unique_name == "orders"
-        assert main.item_table.row_count > 0 and main.item_table.current_row_key == "order-0002"
-        assert main.navigator.current_map is not None and main.navigator.current_map.sync_map.unique_name == "orders"
+        assert trips == 2, f"the deep link: {[str(e) for e in recorder.since(mark)]}"
+        assert main.current_map.sync_map.unique_name == "orders", "the deep link: the map open"
+        assert main.item_table.row_count > 0 and main.item_table.current_row_key == "order-0002", \
+            "the deep link: the table on the item's row"
+        assert main.navigator.current_map is not None and main.navigator.current_map.sync_map.unique_name == "orders", \
+            "the deep link: the tree on the map"
+
+        # A refresh with an item open looks at it alongside the page. Before: the first page, then
+        # the open item — two in a row.
+        item = main.open_item.item
+        await other_writer.update_item(item.service_sid, item.map_sid, item.key, data={"theirs": True}, if_match=None)
+        mark = recorder.mark()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: main.session.newer is not None, what="the newer revision noted", rounds=1000)
+        await settle(pilot)
+        assert recorder.round_trips_since(mark) == 1, f"the refresh: {[str(e) for e in recorder.since(mark)]}"
+        assert len(recorder.since(mark)) == 2, "the refresh: the page and the item"
+
+        # Opening a map and an item and saving each take one round trip (another map than the
+        # link's, so that opening it reads it).
+        carts = next(n for n in main.navigator.service_node(main.navigator.current_service.sid).children
+                     if n.data is not None and n.data.sync_map.unique_name == "carts")
+        mark = recorder.mark()
+        main.open_map_from_palette(carts.data)
+        assert await round_trips_until(pilot, recorder, mark, lambda: "cart-2" in main.item_table.items,
+                                       "the first page") == 1, "opening a map"
+        await settle(pilot)
+
+        mark = recorder.mark()
+        main.open_key_from_palette("cart-1")
+        assert await round_trips_until(pilot, recorder, mark, lambda: item_shown(pilot, "cart-1"), "the item") == 1, \
+            "opening an item"
+        await settle(pilot)
+
+        loaded = main.open_item.loaded_revision
+        mark = recorder.mark()
+        main.editor.replace_text(json.dumps({**main.open_item.item.data, "note": "mine"}))
+        await pilot.press("ctrl+s")
+        assert await round_trips_until(pilot, recorder, mark, lambda: main.open_item.loaded_revision != loaded,
+                                       "saved") == 1, "saving"
+        await settle(pilot)
+
+        item = main.open_item.item
+        await other_writer.update_item(item.service_sid, item.map_sid, item.key, data={"theirs": True}, if_match=None)
+        mark = recorder.mark()
+        main.editor.replace_text(json.dumps({**item.data, "note": "mine again"}))
+        await pilot.press("ctrl+s")
+        trips = await round_trips_until(pilot, recorder, mark, lambda: isinstance(app.screen, ConflictDialog), "the dialog")
+        assert trips == 2, "a refused save: the refused save, then theirs"
+        await pilot.press("escape")
 
 
 async def test_a_deep_link_by_service_sid_waits_for_one_round_trip(recorded_app, emulator):
@@ -89,41 +141,6 @@ async def test_a_deep_link_to_a_missing_map_says_so_once(recorded_app):
         assert main.current_map is None and main.open_item is None
         assert [n for n in told if "failed" in n] == [n for n in told if "Opening map 'no-such-map'" in n]
         assert len([n for n in told if "failed" in n]) == 1
-
-
-async def test_opening_a_map_and_an_item_and_saving_each_take_one_round_trip(recorded_app, other_writer):
-    app, recorder = recorded_app(SERVICE)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        orders = next(n for n in main.navigator.service_node(main.navigator.current_service.sid).children
-                      if n.data is not None and n.data.sync_map.unique_name == "orders")
-
-        mark = recorder.mark()
-        main.open_map_from_palette(orders.data)
-        assert await round_trips_until(pilot, recorder, mark, lambda: main.item_table.row_count > 0, "the first page") == 1
-        await settle(pilot)
-
-        mark = recorder.mark()
-        main.open_key_from_palette("order-0003")
-        assert await round_trips_until(pilot, recorder, mark, lambda: item_shown(pilot, "order-0003"), "the item") == 1
-        await settle(pilot)
-
-        loaded = main.open_item.loaded_revision
-        mark = recorder.mark()
-        main.editor.replace_text(json.dumps({**main.open_item.item.data, "note": "mine"}))
-        await pilot.press("ctrl+s")
-        assert await round_trips_until(pilot, recorder, mark, lambda: main.open_item.loaded_revision != loaded, "saved") == 1
-        await settle(pilot)
-
-        item = main.open_item.item
-        await other_writer.update_item(item.service_sid, item.map_sid, item.key, data={"theirs": True}, if_match=None)
-        mark = recorder.mark()
-        main.editor.replace_text(json.dumps({**item.data, "note": "mine again"}))
-        await pilot.press("ctrl+s")
-        trips = await round_trips_until(pilot, recorder, mark, lambda: isinstance(app.screen, ConflictDialog), "the dialog")
-        assert trips == 2  # the refused save, then theirs
-        await pilot.press("escape")
 
 
 class ListingFails(httpx.AsyncBaseTransport):
@@ -189,20 +206,3 @@ async def test_a_deep_link_whose_cached_service_was_replaced_opens_the_listed_on
         assert main.current_map.service.unique_name == SERVICE and main.current_map.service.sid != "IS" + "e" * 32
         assert main.item_table.current_row_key == "order-0002"
         assert not [n for n in told if "failed" in n], told
-
-
-async def test_a_refresh_with_an_item_open_looks_at_it_alongside_the_page(recorded_app, other_writer):
-    """Before: the first page, then the open item — two in a row."""
-    app, recorder = recorded_app(SERVICE, "orders", "order-0002")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: item_shown(pilot, "order-0002"), what="the item", rounds=1000)
-        await settle(pilot)
-        main = main_screen(pilot)
-        item = main.open_item.item
-        await other_writer.update_item(item.service_sid, item.map_sid, item.key, data={"theirs": True}, if_match=None)
-        mark = recorder.mark()
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: main.session.newer is not None, what="the newer revision noted", rounds=1000)
-        await settle(pilot)
-        assert recorder.round_trips_since(mark) == 1, [str(e) for e in recorder.since(mark)]
-        assert len(recorder.since(mark)) == 2
