@@ -26,11 +26,21 @@ async def choose(pilot, query: str, expected: str) -> None:
     await pilot.press(*["down"] * index, "enter")
 
 
-async def test_the_palette_opens_maps_items_and_services_not_in_sight(build_app):
-    app = build_app()
+async def test_the_palette_opens_items_maps_and_services_not_in_sight(build_app):
+    app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
+
+        # Opening an item from the palette while the table is maximised shows the editor.
+        main.item_table.focus()
+        await pilot.press("f10")
+        await pilot.pause()
+        assert main.maximized is main.body.items_pane, "the table maximised"
+        await choose(pilot, "order-0003", "item: order-0003")
+        await settle(pilot)
+        assert main.editor.open_item.key == "order-0003", "the item from the palette opened"
+        assert main.maximized is None and main.editor.json_area.has_focus, "the editor shows, not the maximised table"
 
         # The palette opens a map of a service never expanded.
         presence = main.navigator.root.children[2]
@@ -40,19 +50,6 @@ async def test_the_palette_opens_maps_items_and_services_not_in_sight(build_app)
         assert main.current_map is not None and main.current_map.sync_map.unique_name == "presence", "a map of a service never expanded"
         assert "user:alice" in main.item_table.items, "its items are listed"
         assert presence.is_expanded and main.navigator.current_map is main.current_map, "the tree shows where"
-
-        # Opening an item from the palette while the table is maximised shows the editor.
-        await choose(pilot, "Demo Store › orders", "map: Demo Store › orders")
-        await settle(pilot)
-        assert main.current_map.sync_map.unique_name == "orders", "the orders map opened"
-        main.item_table.focus()
-        await pilot.press("f10")
-        await pilot.pause()
-        assert main.maximized is main.body.items_pane, "the table maximised"
-        await choose(pilot, "order-0003", "item: order-0003")
-        await settle(pilot)
-        assert main.editor.open_item.key == "order-0003", "the item from the palette opened"
-        assert main.maximized is None and main.editor.json_area.has_focus, "the editor shows, not the maximised table"
 
         # Choosing a service in the palette expands it.
         flags = main.navigator.root.children[1]
