@@ -13,18 +13,6 @@ HOSTILE = "evil\x1b]52;c;SGFja2Vk\x07\x1b[31mPWNED[bold]x[/bold]\u202e"
 ESCAPED = "evil\\x1b]52;c;SGFja2Vk\\x07\\x1b[31mPWNED[bold]x[/bold]\\u202e"
 
 
-async def test_notify_shows_every_message_literally(build_app):
-    app = build_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.notify(HOSTILE, title=HOSTILE)  # markup on, as Textual's default
-        main_screen(pilot).notify(f"line one\n{HOSTILE}")  # a widget's notify goes to the app's
-        await pilot.pause()
-        shown = list(app._notifications)
-        assert [n.message for n in shown[-2:]] == [ESCAPED, f"line one\n{ESCAPED}"]
-        assert shown[-2].title == ESCAPED and not shown[-2].markup
-
-
 async def test_a_deep_link_to_a_hostile_map_name_is_echoed_escaped(build_app):
     app = build_app(SERVICE, HOSTILE)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -43,39 +31,46 @@ def test_the_crash_screen_shows_the_error_literally():
     assert "\x1b" not in text and ESCAPED in text.replace("\n", "")
 
 
-async def test_a_draft_that_cannot_be_read_is_reported_until_seen(build_app):
+async def test_server_and_file_text_is_shown_literally_in_notifications_and_the_heading(build_app):
+    """Notifications, the unreadable-draft warning, the quit hint and the editor heading of one
+    app: each step adds its own text and checks only that."""
+    import dataclasses
+
     from syncmap_tui.drafts import DraftStore
     from syncmap_tui.private_files import ensure_private_dir
 
     folder = ensure_private_dir(DraftStore().path_for("0" * 32).parent)
     (folder / ("0" * 32 + ".json")).write_bytes(b"\x1b[31m not json")
-    app = build_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        (warning,) = [n for n in app._notifications if "could not be read" in n.message]
-        assert warning.timeout >= 3600  # stays until clicked, not Textual's 5 s
-
-
-async def test_ctrl_c_outside_a_text_field_says_how_to_quit_without_markup(build_app):
-    app = build_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+c")
-        assert app._notifications and list(app._notifications)[-1].message == "Press ctrl+q to quit."
-
-
-async def test_a_revision_from_the_server_is_shown_escaped_in_the_editor_heading(build_app):
-    """Found by the adversary: revisions are opaque strings from the server, and the heading showed
-    them raw (an ESC would reach the terminal)."""
-    import dataclasses
-
     app = build_app(SERVICE, "orders", "order-0001")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        editor = main_screen(pilot).editor
+        main = main_screen(pilot)
+
+        # A draft that cannot be read is reported until seen.
+        (warning,) = [n for n in app._notifications if "could not be read" in n.message]
+        assert warning.timeout >= 3600, "the unreadable draft's warning stays until clicked, not Textual's 5 s"
+
+        # Notify shows every message literally.
+        app.notify(HOSTILE, title=HOSTILE)  # markup on, as Textual's default
+        main.notify(f"line one\n{HOSTILE}")  # a widget's notify goes to the app's
+        await pilot.pause()
+        shown = list(app._notifications)
+        assert [n.message for n in shown[-2:]] == [ESCAPED, f"line one\n{ESCAPED}"], "notify: the messages escaped"
+        assert shown[-2].title == ESCAPED and not shown[-2].markup, "notify: the title escaped, markup off"
+
+        # Ctrl+c outside a text field says how to quit without markup.
+        main.navigator.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        assert list(app._notifications)[-1].message == "Press ctrl+q to quit.", "ctrl+c's hint"
+
+        # A revision from the server is shown escaped in the editor heading. Found by the
+        # adversary: revisions are opaque strings from the server, and the heading showed them raw
+        # (an ESC would reach the terminal).
+        editor = main.editor
         hostile = dataclasses.replace(editor.open_item.item, revision="7\x1b[31m\x9b2J")
         editor.open_item = dataclasses.replace(editor.open_item, item=hostile)
         editor._show_heading()
         heading = str(editor.query_one("#editor-heading").render())
-        assert "\x1b" not in heading and "\x9b" not in heading
+        assert "\x1b" not in heading and "\x9b" not in heading, f"the heading's revision: {heading}"
         assert "rev 7\\x1b[31m\\x9b2J" in heading, heading

@@ -26,42 +26,34 @@ async def choose(pilot, query: str, expected: str) -> None:
     await pilot.press(*["down"] * index, "enter")
 
 
-async def test_the_palette_opens_a_map_of_a_service_never_expanded(build_app):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        presence = main.navigator.root.children[2]
-        assert not presence.is_expanded and not presence.data.maps_loaded
-        await choose(pilot, "presence", "map: Chat Presence › presence")
-        await settle(pilot)
-        assert main.current_map is not None and main.current_map.sync_map.unique_name == "presence"
-        assert "user:alice" in main.item_table.items
-        assert presence.is_expanded and main.navigator.current_map is main.current_map, "the tree shows where"
-
-
-async def test_choosing_a_service_in_the_palette_expands_it(build_app):
-    app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        flags = main.navigator.root.children[1]
-        await choose(pilot, "service: Feature", "service: Feature Flags (production)")
-        await settle(pilot)
-        assert flags.is_expanded and [str(child.label) for child in flags.children] == ["flags"]
-        assert main.navigator.has_focus and main.navigator.cursor_node is flags
-
-
-async def test_opening_an_item_from_the_palette_while_the_table_is_maximised_shows_the_editor(build_app):
+async def test_the_palette_opens_items_maps_and_services_not_in_sight(build_app):
     app = build_app(SERVICE, "orders")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(pilot)
+
+        # Opening an item from the palette while the table is maximised shows the editor.
         main.item_table.focus()
         await pilot.press("f10")
         await pilot.pause()
-        assert main.maximized is main.body.items_pane
+        assert main.maximized is main.body.items_pane, "the table maximised"
         await choose(pilot, "order-0003", "item: order-0003")
         await settle(pilot)
-        assert main.editor.open_item.key == "order-0003"
-        assert main.maximized is None and main.editor.json_area.has_focus
+        assert main.editor.open_item.key == "order-0003", "the item from the palette opened"
+        assert main.maximized is None and main.editor.json_area.has_focus, "the editor shows, not the maximised table"
+
+        # The palette opens a map of a service never expanded.
+        presence = main.navigator.root.children[2]
+        assert not presence.is_expanded and not presence.data.maps_loaded, "presence starts unexpanded"
+        await choose(pilot, "presence", "map: Chat Presence › presence")
+        await settle(pilot)
+        assert main.current_map is not None and main.current_map.sync_map.unique_name == "presence", "a map of a service never expanded"
+        assert "user:alice" in main.item_table.items, "its items are listed"
+        assert presence.is_expanded and main.navigator.current_map is main.current_map, "the tree shows where"
+
+        # Choosing a service in the palette expands it.
+        flags = main.navigator.root.children[1]
+        await choose(pilot, "service: Feature", "service: Feature Flags (production)")
+        await settle(pilot)
+        assert flags.is_expanded and [str(child.label) for child in flags.children] == ["flags"], "the service expanded"
+        assert main.navigator.has_focus and main.navigator.cursor_node is flags, "the tree has the focus on the service"

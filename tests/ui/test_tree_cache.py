@@ -74,21 +74,41 @@ def labels(node) -> list[str]:
     return [child.label.plain for child in node.children]
 
 
-async def test_the_cached_services_show_marked_refreshing_until_the_servers_listing_replaces_them(held_app, cached_listing):
+async def test_the_cached_services_show_until_the_servers_listing_replaces_them_and_a_refresh_keeps_the_cursor(held_app, cached_listing, other_writer):
+    """The cached services first, marked refreshing, then the server's listing; then a refresh
+    (ctrl+r) in that app, once the listing is the server's."""
     app, transport = held_app("/v1/Services")
     async with app.run_test(size=SIZE) as pilot:
         navigator = main_screen(pilot).navigator
         await wait_until(pilot, lambda: transport.held == 1 and navigator.refreshing, what="the cached listing")
         shown = labels(navigator.root)
-        assert "Gone Service" in shown and "Demo Store" in shown and shown[-1] == REFRESHING
+        assert "Gone Service" in shown and "Demo Store" in shown and shown[-1] == REFRESHING, f"the cached listing: {shown}"
 
         transport.release.set()
         await wait_until(pilot, lambda: not navigator.refreshing, what="the server's listing")
         shown = labels(navigator.root)
-        assert "Gone Service" not in shown and REFRESHING not in shown and "Demo Store" in shown
+        assert "Gone Service" not in shown and REFRESHING not in shown and "Demo Store" in shown, f"the server's listing: {shown}"
         await settle(pilot)
         # The cache now holds the server's listing: the next start shows no deleted service.
-        assert [s.unique_name for s in TreeCache().load(EMULATOR_URL, DEFAULT_ACCOUNT_SID).services].count("gone-service") == 0
+        cached = TreeCache().load(EMULATOR_URL, DEFAULT_ACCOUNT_SID).services
+        assert [s.unique_name for s in cached].count("gone-service") == 0, "the cache holds the server's listing"
+
+        # A refresh keeps the cursor and lists the expanded service's maps anew.
+        service = navigator.current_service
+        navigator.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        node = navigator.service_node(service.sid)
+        navigator.select_map(service.sid, node.children[1].data.sync_map.sid)
+        chosen = navigator.current_map.sync_map
+        created = await other_writer.create_map(service.sid, unique_name="aaa-new-map")
+
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        node = navigator.service_node(service.sid)
+        assert isinstance(node.data, ServiceEntry) and node.is_expanded and node.data.maps_loaded, "refresh: the service stays expanded"
+        assert created.unique_name in labels(node), "refresh: the maps listed anew"
+        assert isinstance(navigator.current_map, MapEntry) and navigator.current_map.sync_map.sid == chosen.sid, "refresh: the cursor kept"
 
 
 async def test_a_failed_listing_leaves_the_cached_services_marked_not_refreshed(held_app, cached_listing):
@@ -121,29 +141,6 @@ async def test_a_map_deleted_since_the_cached_listing_disappears_when_the_maps_a
         await settle(pilot)
         cached = TreeCache().load(EMULATOR_URL, DEFAULT_ACCOUNT_SID)
         assert "gone-map" not in [m.unique_name for m in cached.maps[cached_listing.sid]]
-
-
-async def test_a_refresh_keeps_the_cursor_and_lists_the_expanded_services_maps_anew(held_app, other_writer):
-    app, transport = held_app("/never")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        navigator = main.navigator
-        service = navigator.current_service
-        navigator.focus()
-        await pilot.press("space")
-        await settle(pilot)
-        node = navigator.service_node(service.sid)
-        navigator.select_map(service.sid, node.children[1].data.sync_map.sid)
-        chosen = navigator.current_map.sync_map
-        created = await other_writer.create_map(service.sid, unique_name="aaa-new-map")
-
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        node = navigator.service_node(service.sid)
-        assert isinstance(node.data, ServiceEntry) and node.is_expanded and node.data.maps_loaded
-        assert created.unique_name in labels(node)
-        assert isinstance(navigator.current_map, MapEntry) and navigator.current_map.sync_map.sid == chosen.sid
 
 
 async def test_escape_while_the_maps_load_leaves_them_not_refreshed_and_expanding_again_asks_anew(held_app, cached_listing):
