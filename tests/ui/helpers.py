@@ -107,6 +107,16 @@ async def leave_a_crashed_runs_draft(other_writer: SyncClient, key: str, text: s
     ))
 
 
+async def open_row(pilot, key: str) -> None:
+    """Open `key` as a user would: its row in the table, then enter."""
+    table = main_screen(pilot).item_table
+    table.focus()
+    assert table.select_key(key), f"{key} is not in the table"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert main_screen(pilot).editor.open_item.key == key, f"{key} did not open"
+
+
 def main_screen(pilot: Pilot) -> MainScreen:
     return next(s for s in pilot.app.screen_stack if isinstance(s, MainScreen))
 

@@ -9,23 +9,13 @@ from datetime import timedelta
 from syncmap_tui.ui import formatting
 
 from .conftest import PINNED_NOW
-from .helpers import SERVICE, main_screen, settle
+from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, settle, wait_for_screen
 
 SIZE = (100, 30)
 
 
 def expires_cell(table, key: str) -> str:
     return table.get_cell(key, "expires").plain
-
-
-async def open_row(pilot, key: str) -> None:
-    """Open `key` as a user would: its row in the table, then enter."""
-    table = main_screen(pilot).item_table
-    table.focus()
-    assert table.select_key(key), f"{key} is not in the table"
-    await pilot.press("enter")
-    await settle(pilot)
-    assert main_screen(pilot).editor.open_item.key == key, f"{key} did not open"
 
 
 def hint_of(field) -> str:
@@ -42,7 +32,6 @@ async def test_the_carts_countdowns_and_the_map_ttl_asked_before_it_is_saved(bui
     table, for the map's TTL, whose save comes last."""
     from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
-    from .helpers import answer, wait_for_screen
 
     app = build_app(SERVICE, "carts", "cart-2")
     async with app.run_test(size=SIZE) as pilot:
@@ -125,7 +114,6 @@ async def test_the_carts_countdowns_and_the_map_ttl_asked_before_it_is_saved(bui
 async def test_nothing_expires_in_orders_so_no_timer_runs_and_alt_e_shows_the_whole_json_error(build_app):
     """One start on an item of a map where nothing expires, at the smallest size the app is made
     for (the alt+e step needs a line that 80 columns cut; the others read no width)."""
-    from .helpers import record_notifications
 
     app = build_app(SERVICE, "orders", "order-0001")
     told = record_notifications(app)
@@ -187,7 +175,6 @@ async def test_keys_that_differ_invisibly_read_differently_and_a_production_dele
     from syncmap_tui.config import Target
     from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
-    from .helpers import wait_for_screen
 
     nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
     sync_map = await other_writer.fetch_map(SERVICE, "empty")

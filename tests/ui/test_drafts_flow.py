@@ -14,23 +14,13 @@ from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
-from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (100, 30)
 
 
 def drafts_on_disk() -> list[Draft]:
     return DraftStore().load_all()
-
-
-async def open_row(pilot, key: str) -> None:
-    """Open `key` as a user would: its row in the table, then enter."""
-    table = main_screen(pilot).item_table
-    table.focus()
-    assert table.select_key(key), f"{key} is not in the table"
-    await pilot.press("enter")
-    await settle(pilot)
-    assert main_screen(pilot).editor.open_item.key == key, f"{key} did not open"
 
 
 async def draft_for(other_writer, key: str, text: str, base_revision: str, base_data: dict) -> Draft:

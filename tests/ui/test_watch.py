@@ -16,7 +16,7 @@ from syncmap_tui.ui.flows import watch as watch_flow
 from syncmap_tui.ui.dialogs.history import HistoryDialog
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 WATCHED = replace(EMBEDDED, watch=True)
@@ -53,16 +53,6 @@ class CountingClient:
             return await real(*args, **kwargs)
 
         client.fetch_item = fetch_item
-
-
-async def open_row(pilot, key: str) -> None:
-    """Open `key` as a user would: its row in the table, then enter."""
-    table = main_screen(pilot).item_table
-    table.focus()
-    assert table.select_key(key), f"{key} is not in the table"
-    await pilot.press("enter")
-    await settle(pilot)
-    assert main_screen(pilot).editor.open_item.key == key, f"{key} did not open"
 
 
 async def test_the_watch_of_the_open_item_polls_only_in_sight_and_shows_changes_and_deletes(build_app, other_writer):
