@@ -155,6 +155,8 @@ async def test_at_200_columns_the_tree_is_not_cut_and_a_terminal_that_narrows_or
         # A terminal that narrows stacks the panes again.
         pane = main.body.items_pane
         assert main.body.wide and pane.region.height > 40, "side by side"
+        # The split follows the focus on the item opened a frame after it moves (see the test above).
+        await wait_until(pilot, lambda: pane.size.width == main.body.table_length(), what="the editing split")
         as_started = (tree.region, pane.region, main.editor.region)
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
