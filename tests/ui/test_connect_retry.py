@@ -14,7 +14,7 @@ from syncmap_tui.ui.widgets.navigator import MapEntry
 
 from .conftest import EMULATOR_URL
 from .helpers import SERVICE, answer, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
-from .test_flow_errors import fail_once, server_unavailable
+from .test_flow_errors import fail_once, server_unavailable, started_not_connected
 
 SIZE = (100, 30)
 
@@ -38,12 +38,8 @@ async def test_a_map_of_the_cached_tree_opened_while_not_connected_does_not_keep
     sync_map = await other_writer.fetch_map(SERVICE, "orders")
     TreeCache().save_services(EMULATOR_URL, DEFAULT_ACCOUNT_SID, [s async for s in other_writer.list_services()])
     await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         assert main.navigator.service_node(service.sid) is not None  # the cached tree
         main._open_map_flow(MapEntry(service, sync_map))
         await settle(pilot)
@@ -72,13 +68,9 @@ async def test_the_links_map_deleted_before_the_ctrl_r_is_said_once_not_at_every
     tried the deleted map again and said so again."""
     service = await other_writer.fetch_service(SERVICE)
     await other_writer.create_map(service.sid, unique_name="doomed")
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "doomed")
     told = record_notifications(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         await other_writer.delete_map(service.sid, "doomed")
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -98,12 +90,8 @@ async def test_a_ctrl_r_while_the_draft_chosen_after_ctrl_r_opens_over_a_slow_li
     replaced: the recovery stopped without a word, and the draft was not offered again this run.
     At start, navigating never cut it short; after ctrl+r it does not either."""
     await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         slow = asyncio.Event()
         asked: list[str] = []
         fetch_map = main.client.fetch_map
@@ -136,12 +124,8 @@ async def test_the_links_page_failing_after_the_user_opened_a_map_meanwhile_leav
     service = await other_writer.fetch_service(SERVICE)
     catalog = await other_writer.fetch_map(SERVICE, "catalog")
     first_key = next(iter([item async for item in other_writer.list_items(service.sid, catalog.sid)])).key
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         release = asyncio.Event()
         asked: list[str] = []
         list_item_page = main.client.list_item_page
@@ -215,12 +199,8 @@ async def test_the_links_cached_maps_say_not_refreshed_once_the_connect_failed(b
 
     service = await other_writer.fetch_service(SERVICE)
     cache_the_tree([s async for s in other_writer.list_services()], service.sid, [m async for m in other_writer.list_maps(service.sid)])
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         leaves = [child.label.plain for child in main.navigator.service_node(service.sid).children]
         assert "orders" in leaves and REFRESHING not in leaves and NOT_REFRESHED in leaves, leaves
 
@@ -230,12 +210,8 @@ async def test_the_links_map_failing_to_come_leaves_no_rows_of_a_map_not_open(bu
     comes. Before, the page's rows stayed in the table with no map open: enter on one did
     nothing, without a word. Now the table is empty, as with no map open, and the next ctrl+r
     tries the link again."""
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         fail_once(monkeypatch, SyncClient, "fetch_map", server_unavailable())
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -256,11 +232,8 @@ async def test_escape_while_the_ctrl_r_follows_the_link_leaves_its_cached_maps_s
 
     service = await other_writer.fetch_service(SERVICE)
     cache_the_tree([s async for s in other_writer.list_services()], service.sid, [m async for m in other_writer.list_maps(service.sid)])
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         held = asyncio.Event()
         list_maps = main.client.list_maps
 

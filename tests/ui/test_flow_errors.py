@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 from syncmap_tui.checkpoints import Checkpointer
 from syncmap_tui.sync.client import SyncClient
@@ -22,6 +25,7 @@ from syncmap_tui.sync.errors import TwilioCode, error_body, error_from_response
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.dialogs.create import NewItemDialog, NewItemRequest, NewMapDialog, NewMapRequest
 from syncmap_tui.ui.dialogs.flow_error import FlowErrorDialog
+from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 
@@ -72,6 +76,17 @@ def fail_once(monkeypatch, owner: type, name: str, error: Exception) -> dict[str
 
 def _raise(error: Exception) -> Any:
     raise error
+
+
+@asynccontextmanager
+async def started_not_connected(app: App[Any], monkeypatch) -> AsyncIterator[tuple[Pilot, MainScreen]]:
+    """`app` started while its first listing of the services meets a 503: it says Not connected."""
+    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(pilot)
+        assert "Not connected" in str(main.query_one("#items-status").render()), "the failed connect is said"
+        yield pilot, main
 
 
 @dataclass
@@ -285,12 +300,8 @@ async def test_the_ctrl_r_after_a_failed_connect_follows_the_deep_link_and_offer
 
     sync_map = await other_writer.fetch_map(SERVICE, "orders")
     await leave_a_crashed_runs_draft(other_writer, "order-0051", '{"left": "by a crashed run"}')
-    fail_once(monkeypatch, SyncClient, "list_services", server_unavailable())
     app = build_app(SERVICE, "orders", "order-0001")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        main = main_screen(pilot)
-        assert "Not connected" in str(main.query_one("#items-status").render())
+    async with started_not_connected(app, monkeypatch) as (pilot, main):
         assert main.session is None and app.screen is main
         await pilot.press("ctrl+r")
         dialog = await wait_for_screen(pilot, RecoverDraftDialog)
