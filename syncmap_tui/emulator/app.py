@@ -322,8 +322,9 @@ class FaultMiddleware:
         held: list[Message] = []
         if plan.after_commit:  # handle the request for real, hold its response back
             await self.app(scope, receive, _collect_into(held))
-        if plan.latency:
-            await asyncio.sleep(plan.latency)
+        if plan.latency and not await self.faults.hold(plan.latency):
+            await drop_connection(send)  # the emulator is stopping (Faults.release_holds)
+            return
         if plan.drop:
             await drop_connection(send)
         elif plan.fail_status is not None:

@@ -200,13 +200,18 @@ def remove_ready_file(ready: Path, url: str) -> None:
             ready.unlink()
 
 
-def _server_calling_when_started(config: Any, on_started: Callable[[], None]) -> Any:
-    """A uvicorn.Server that calls `on_started()` once its listening socket is being served.
-    If that fails (the ready file cannot be written), the server stops and `failure` says why."""
+def _server_calling_when_started(config: Any, on_started: Callable[[], None], on_stopping: Callable[[], None]) -> Any:
+    """A uvicorn.Server that calls `on_started()` once its listening socket is being served, and
+    `on_stopping()` as its shutdown begins. If `on_started()` fails (the ready file cannot be
+    written), the server stops and `failure` says why."""
     import uvicorn
 
     class Server(uvicorn.Server):
         failure: str | None = None
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            on_stopping()  # before uvicorn waits for the requests in flight
+            await super().shutdown(sockets)
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
@@ -329,6 +334,7 @@ def run_emulator_command(argv: list[str]) -> int:
             server = _server_calling_when_started(
                 uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log, lifespan="off"),
                 on_started=(lambda: write_ready_file(ready, url)) if ready is not None else lambda: None,
+                on_stopping=faults.release_holds,
             )
             stop_on_signals.stop(server)
             try:

@@ -8,6 +8,7 @@ any thread, and the HTTP control endpoint (`/__emulator__/…`) changes them for
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import re
@@ -155,6 +156,8 @@ class Faults:
     seed: int | None = None
     _rng: random.Random = field(init=False, repr=False, compare=False)
     _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
+    _holds: set[asyncio.Future[bool]] = field(init=False, repr=False, compare=False, default_factory=set)
+    """The requests waiting out their latency now, each woken by its timer or by `release_holds()`."""
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -178,6 +181,29 @@ class Faults:
             drop = self._take("drop")
             fail_status = None if drop or not self._take("fail") else self.fail_status
             return FaultPlan(float(latency), fail_status, drop, self.after_commit)
+
+    async def hold(self, seconds: float) -> bool:
+        """Wait out a request's injected latency. False when `release_holds()` cut it short."""
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(seconds, _wake, woken, True)
+        with self._lock:
+            self._holds.add(woken)
+        try:
+            return await woken
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._holds.discard(woken)
+
+    def release_holds(self) -> None:
+        """Decision: a stopping emulator drops the requests still waiting out an injected latency,
+        at once, as a server going away would. Before, a stop (SIGINT, SIGTERM) waited each one out:
+        `--latency 60` held it for a minute. Any thread may call this."""
+        with self._lock:
+            holds = list(self._holds)
+        for woken in holds:
+            woken.get_loop().call_soon_threadsafe(_wake, woken, False)
 
     def _take(self, kind: str) -> bool:
         remaining = getattr(self, f"{kind}_next")
@@ -215,6 +241,11 @@ class Faults:
         if isinstance(result["latency"], tuple):
             result["latency"] = list(result["latency"])
         return result
+
+
+def _wake(woken: asyncio.Future[bool], waited_out: bool) -> None:
+    if not woken.done():
+        woken.set_result(waited_out)
 
 
 DEFAULT_WRITES_PER_SECOND = 20.0

@@ -35,6 +35,7 @@ CTRL_Q = "\x11"
 CTRL_S = "\x13"
 ESCAPE = "\x1b"
 TAB = "\t"
+SHIFT_TAB = "\x1b[Z"
 ENTER = "\r"
 UP, DOWN, RIGHT, LEFT = "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"
 

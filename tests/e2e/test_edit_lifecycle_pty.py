@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import time
 
 from syncmap_tui.drafts import KEPT_SLOT, DraftStore
 
-from .conftest import CTRL_S, DOWN, ENTER, TAB
+from .conftest import CTRL_S, DOWN, ENTER, SHIFT_TAB
 
 ITEM = "/v1/Services/demo-store/Maps/orders/Items/{}"
-GUARD = 0.8
-"""Past a dialog's type-ahead guard (about half a second): keys sooner are dropped on purpose."""
+
+
+def focused_button(screen: str) -> str | None:
+    """The label of the button with the focus, which shows as ▶ … ◀."""
+    found = re.search(r"▶ (.+?) ◀", screen)
+    return found.group(1) if found else None
 
 
 def drafts() -> list:
@@ -42,8 +46,7 @@ def test_text_typed_while_a_slow_save_travels_survives_kill_9(emulator, start_ap
         control.post("/__emulator__/faults", json={"latency": 0}).raise_for_status()
 
     again = start_app("--base-url", emulator.url)
-    again.wait_for("Unsaved edit found", "order-0003")
-    time.sleep(GUARD)
+    again.wait_for_dialog("Unsaved edit found", "order-0003")
     again.send(ENTER)  # "Open" has the focus
     again.wait_for('"typed": "meanwhile",', "order-0003")
 
@@ -57,15 +60,13 @@ def test_the_edit_kept_after_take_theirs_survives_kill_9(emulator, start_app):
     with emulator.client() as other:
         other.post(ITEM.format("order-0004"), data={"Data": json.dumps({"theirs": "won"})}).raise_for_status()
     app.send(CTRL_S)
-    app.wait_for("Someone else changed this item")
-    time.sleep(GUARD)
-    for _ in range(8):  # move the focus to "Take theirs": focus shows as ▶ … ◀
-        app.send(TAB)
-        try:
-            app.wait_for("▶ Take theirs ◀", timeout=1.0)
+    app.wait_for_dialog("Someone else changed this item")
+    for _ in range(8):  # back from the list of changes to "Take theirs": Overwrite comes first
+        focused = focused_button(app.text())
+        if focused == "Take theirs":
             break
-        except AssertionError:
-            continue
+        app.send(SHIFT_TAB)
+        app.wait_until(lambda text: focused_button(text) != focused, what=f"the focus off {focused!r}")
     app.send(ENTER)
     app.wait_for('"theirs": "won"', "your edit is kept: F4")
     app.wait_until(lambda _text: any(d.slot == KEPT_SLOT for d in drafts()), what="the kept draft on disk")
@@ -75,8 +76,7 @@ def test_the_edit_kept_after_take_theirs_survives_kill_9(emulator, start_app):
     assert '"mine": "kept"' in kept.text
 
     again = start_app("--base-url", emulator.url)
-    again.wait_for("Unsaved edit found", "order-0004")
-    time.sleep(GUARD)
+    again.wait_for_dialog("Unsaved edit found", "order-0004")
     again.send(ENTER)  # Open: it was made on revision 0, the server has 1: the conflict view
     again.wait_for("Someone else changed this item")
     with emulator.client() as server:

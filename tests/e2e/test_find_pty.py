@@ -8,6 +8,7 @@ import time
 from .conftest import CTRL_Q, ENTER, ESCAPE
 
 CTRL_G = "\x07"
+PAGE_LATENCY = 0.1
 SCANNED = re.compile(r"([\d,]+) items scanned")
 
 
@@ -20,8 +21,8 @@ def test_escape_stops_a_find_at_once(emulator, start_app):
     app = start_app("demo-store", "catalog", "--base-url", emulator.url)
     app.wait_for("sku-00000")
     with emulator.client() as server:
-        # Each page now takes 0.3 s on the server: the 100 pages of the catalog take 30 s or more.
-        response = server.post("/__emulator__/faults", json={"latency": 0.3, "methods": "GET"})
+        # Each page now takes 0.1 s on the server: the 100 pages of the catalog take 10 s or more.
+        response = server.post("/__emulator__/faults", json={"latency": PAGE_LATENCY, "methods": "GET"})
         assert response.status_code == 200, response.text
         app.send(CTRL_G)
         app.wait_for("Find in the values of catalog")
@@ -31,7 +32,7 @@ def test_escape_stops_a_find_at_once(emulator, start_app):
         stopped = app.wait_for("stopped (escape)")
         at_escape = scanned(stopped)
         assert at_escape < 10_000
-        time.sleep(1.5)  # five pages' time at the injected latency
+        time.sleep(5 * PAGE_LATENCY)  # five pages' time
         app.settle()
         assert scanned(app.text()) == at_escape, "a page was scanned after escape"
         assert "Find in the values of catalog" in app.text()  # the first escape stops; the dialog stays

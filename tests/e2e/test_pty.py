@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 import subprocess
 import sys
 
@@ -63,8 +62,8 @@ def test_deep_link_edit_save_conflict_and_quit(emulator, start_app):
         assert fetch_item(server)["data"] == theirs_data
         assert fetch_item(server)["revision"] == theirs["revision"]
 
-        # Escape goes back to editing, with the edit still unsaved (past the type-ahead guard).
-        time.sleep(0.8)
+        # Escape goes back to editing, with the edit still unsaved (wait_for_dialog waited out the
+        # type-ahead guard).
         app.send(ESCAPE)
         app.wait_until(
             lambda text: "Someone else changed this item" not in text and "● modified" in text,
@@ -75,7 +74,6 @@ def test_deep_link_edit_save_conflict_and_quit(emulator, start_app):
         app.send(CTRL_Q)
         app.wait_for_dialog("Unsaved changes", "has unsaved changes", "Discard", "Cancel")
         app.settle()
-        time.sleep(0.8)
         unfocused = app.style_of("Discard")
         app.send(TAB)
         app.wait_for_restyle("Discard", unfocused)

@@ -37,7 +37,13 @@ def test_an_import_interrupted_by_ctrl_c_is_finished_by_running_it_again(emulato
     importing = subprocess.Popen(command(emulator, "import", "demo-store", "empty", str(path)), cwd=REPO_ROOT,
                                  env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.0)
+        # Interrupted once three items are in (reads are not slowed): the import writes one at a
+        # time, so it has counted two at least.
+        with emulator.client() as reader:
+            deadline = time.monotonic() + WAIT
+            while len(reader.get("/v1/Services/demo-store/Maps/empty/Items").json()["items"]) < 3:
+                assert time.monotonic() < deadline and importing.poll() is None, "the import wrote nothing"
+                time.sleep(0.05)
         importing.send_signal(signal.SIGINT)
         _, stderr = importing.communicate(timeout=WAIT)
     finally:

@@ -20,7 +20,7 @@ import pytest
 from .conftest import CTRL_S, DOWN, LEFT, Emulator, Terminal, child_env
 
 ITEM_PATH = "/v1/Services/demo-store/Maps/orders/Items/order-0001"
-SAVE_LATENCY_SECONDS = "1.5"
+SAVE_LATENCY_SECONDS = 1.5
 SENTENCE = "lorem ipsum dolor sit amet "
 DIALOG_TITLE = "Someone else changed this item"
 KEEP_TYPING_AFTER_THE_DIALOG_SECONDS = 1.5
@@ -38,17 +38,16 @@ TYPISTS = {
 
 @pytest.mark.parametrize("typist", list(TYPISTS))
 def test_typing_on_through_a_slow_save_does_not_answer_the_conflict_dialog(typist, isolated_home, tmp_path, start_app):
-    emulator = Emulator(
-        "--seed", "--latency", SAVE_LATENCY_SECONDS, "--fault-methods", "POST",
-        env=child_env(), log=tmp_path / "emulator.stderr",
-    )
+    emulator = Emulator("--seed", env=child_env(), log=tmp_path / "emulator.stderr")
     try:
         with emulator.client() as server:
             app = start_app("demo-store", "orders", "order-0001", "--base-url", emulator.url)
             app.wait_for('"status": "paid"', "✓ valid JSON")
             theirs = {"status": "cancelled", "by": "the other writer"}
-            response = server.post(ITEM_PATH, data={"Data": json.dumps(theirs)})  # takes the 1.5 s too
+            response = server.post(ITEM_PATH, data={"Data": json.dumps(theirs)})
             assert response.status_code == 200, response.text
+            slow_writes = {"latency": SAVE_LATENCY_SECONDS, "methods": "POST"}  # the app's save, not the change above
+            server.post("/__emulator__/faults", json=slow_writes).raise_for_status()
 
             app.send(DOWN)
             app.wait_for_cursor_on('"status": "paid"')

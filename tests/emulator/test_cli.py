@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import httpx
 import pytest
@@ -37,6 +39,29 @@ def test_serves_the_seeded_demo_and_stops_on_sigterm():
             assert client.get("/v1/Services").status_code == 200
 
         assert emulator.terminate() == 0
+
+
+def test_a_stop_does_not_wait_out_the_injected_latency_of_a_request_in_flight():
+    """SIGTERM while a request waits out `--latency 60`: the emulator stopped only when the minute was
+    up (uvicorn waits for every request in flight). It drops such a request at once, as a server
+    going away would (Faults.release_holds)."""
+    with EmulatorProcess("--seed", "--latency", "60") as emulator:
+        url = emulator.wait_for_url()
+        answers: list[object] = []
+
+        def slow_request() -> None:
+            with httpx.Client(base_url=url, auth=(ACCOUNT_SID, AUTH_TOKEN), trust_env=False, timeout=90) as client:
+                try:
+                    answers.append(client.get("/v1/Services").status_code)
+                except httpx.TransportError as error:
+                    answers.append(type(error))
+
+        in_flight = threading.Thread(target=slow_request)
+        in_flight.start()
+        time.sleep(0.5)  # the request has arrived and waits out its latency
+        assert emulator.terminate(timeout=15) == 0  # not the 60 s
+        in_flight.join(10)
+        assert answers and answers[0] in (httpx.RemoteProtocolError, httpx.ReadError), answers
 
 
 def test_flags_and_environment_credentials_and_a_database_file(tmp_path):
