@@ -19,6 +19,13 @@ def command(emulator, *args: str) -> list[str]:
     return [sys.executable, "-m", "syncmap_tui", args[0], "--base-url", emulator.url, *args[1:]]
 
 
+def ctrl_c_heard() -> None:
+    """In the child: SIGINT as a terminal's ctrl+c delivers it. A shell runs a background job (the
+    test run started with `&`) with SIGINT ignored, which its children inherit and Python then
+    keeps: the import ran to its end and the test failed."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def counts(stderr: str) -> tuple[int, int]:
     created = re.search(r"([\d,]+) created", stderr)
     already = re.search(r"([\d,]+) already as in the file", stderr)
@@ -35,7 +42,8 @@ def test_an_import_interrupted_by_ctrl_c_is_finished_by_running_it_again(emulato
     with emulator.client() as control:
         control.post("/__emulator__/faults", json=SLOW_WRITES).raise_for_status()
     importing = subprocess.Popen(command(emulator, "import", "demo-store", "empty", str(path)), cwd=REPO_ROOT,
-                                 env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=ctrl_c_heard)
     try:
         # Interrupted once three items are in (reads are not slowed): the import writes one at a
         # time, so it has counted two at least.
