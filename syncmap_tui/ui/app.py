@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Protocol, runtime_checkable
 
@@ -35,6 +37,16 @@ STARTED_AT_THE_LATEST_SECONDS = 10.0
 """Collections come back on by then even if the first frame with the services never did."""
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """kill, systemd, a closing tmux window; a dropped SSH session or a closed terminal window."""
+
+
+def terminal_present() -> bool:
+    """False once the terminal has hung up: a hung-up terminal answers every ioctl with EIO, so
+    it is no tty any more."""
+    stdin = sys.__stdin__
+    try:
+        return stdin is not None and os.isatty(stdin.fileno())
+    except (OSError, ValueError):
+        return False
 
 
 
@@ -123,8 +135,19 @@ class SyncMapApp(App[None]):
 
     def terminate(self, ending: signal.Signals) -> None:
         """An ENDING_SIGNALS signal: write the drafts, leave the terminal as it was, and exit with
-        the status a shell reports for a process that the signal ended (143 for SIGTERM)."""
+        the status a shell reports for a process that the signal ended (143 for SIGTERM).
+
+        With the terminal gone (a hangup), the process ends at once once the drafts and the
+        history are on disk: there is no terminal to restore, and Textual's way out hung for
+        ever about once in 100 hangups. The kernel sends SIGCONT with every hangup; Textual takes
+        it for a resume after ctrl+z and starts a new output thread (its check of the terminal
+        is skipped when the terminal is no tty any more), whose first write fails on the dead
+        terminal and ends it; the exit then waited on its full queue (py-spy: the main thread in
+        WriterThread.stop, Queue.put)."""
         self._flush_drafts()
+        if not terminal_present():
+            self.main_screen.finish_disk_writes()
+            os._exit(128 + ending)
         self.exit(return_code=128 + ending)
 
     def notify(

@@ -203,6 +203,11 @@ class MainScreen(Screen[None]):
         if self.client is not None:
             await self.client.aclose()
         self.watching.stop()
+        self.finish_disk_writes()
+
+    def finish_disk_writes(self) -> None:
+        """The history's writes on their way are done and this instance's lock is gone: what must
+        be on disk before the process ends, whichever way it ends (SyncMapApp.terminate)."""
         self.draft_keeper.instance_lock.release()
         self.history.close()
 

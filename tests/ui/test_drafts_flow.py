@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
+from typing import NoReturn
 
 import pytest
 
 from syncmap_tui.drafts import Draft, DraftStore
+from syncmap_tui.instances import lock_path
+from syncmap_tui.ui import app as app_module
 from syncmap_tui.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from syncmap_tui.config import embedded_db_path, state_dir
 from syncmap_tui.ui.dialogs.conflict import ConflictDialog
@@ -43,11 +47,12 @@ async def draft_for(other_writer, key: str, text: str, base_revision: str, base_
     return draft
 
 
-async def test_a_draft_is_offered_on_start_and_opens_dirty_and_typing_writes_one_that_saving_removes(
-    build_app, other_writer
+async def test_a_draft_is_offered_on_start_and_opens_dirty_and_typing_writes_one_that_saving_removes_and_a_hangup_keeps(
+    build_app, other_writer, monkeypatch
 ):
     """One start (each costs ~0.27 s of CPU): the recovered draft of order-0051 first, as it is
-    offered only at start; then order-0050, opened from the table, for a draft written anew."""
+    offered only at start; then order-0050, opened from the table, for a draft written anew; then
+    a hangup with an edit typed."""
     sid = (await other_writer.fetch_map(SERVICE, "orders")).sid
     current = await other_writer.fetch_item(SERVICE, sid, "order-0051")
     await draft_for(other_writer, "order-0051", '{"recovered": true}', current.revision, current.data)
@@ -78,6 +83,33 @@ async def test_a_draft_is_offered_on_start_and_opens_dirty_and_typing_writes_one
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert drafts_on_disk() == [], "the typed draft's file gone once saved"
+
+        # A hangup, the terminal gone: what was typed, the history and the instance's lock are
+        # settled on disk, then the process ends at once. Textual's way out, which restores the
+        # terminal, hung about once in 100 hangups (SyncMapApp.terminate).
+        set_editor_json(pilot, {"typed": "just before the hangup"})
+        await pilot.pause()
+        monkeypatch.setattr(app_module, "terminal_present", lambda: False)
+        monkeypatch.setattr(app_module.os, "_exit", ProcessEnded.raise_it)
+        with pytest.raises(ProcessEnded) as ended:
+            app.terminate(signal.SIGHUP)
+        assert ended.value.status == 128 + signal.SIGHUP, "the status of a process that SIGHUP ended"
+        (draft,) = drafts_on_disk()
+        assert json.loads(draft.text) == {"typed": "just before the hangup"}, "the last keys on disk"
+        lock = main_screen(pilot).draft_keeper.instance_lock
+        assert not lock_path(lock.store.directory, lock.instance).exists(), "the instance's lock released"
+        assert main_screen(pilot).history._disk._shutdown, "the history's writes finished"
+
+
+class ProcessEnded(Exception):
+    """os._exit, faked: the test goes on where the process would have ended."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    @classmethod
+    def raise_it(cls, status: int) -> NoReturn:
+        raise cls(status)
 
 
 async def test_a_draft_whose_item_moved_goes_to_the_conflict_dialog(build_app, other_writer):
