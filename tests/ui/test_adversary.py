@@ -17,6 +17,7 @@ from syncmap_tui.ui.flows import watch as watch_flow
 
 from .conftest import EMBEDDED
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     hold_fetched_items,
@@ -28,7 +29,6 @@ from .helpers import (
     wait_until,
 )
 
-SIZE = (120, 40)
 WATCHED = replace(EMBEDDED, watch=True)
 
 

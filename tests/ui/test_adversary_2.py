@@ -8,9 +8,7 @@ import json
 
 import pytest
 
-from .helpers import SERVICE, hold_fetched_items, leave_a_crashed_runs_draft, main_screen, set_editor_json, settle, wait_until
-
-SIZE = (120, 40)
+from .helpers import SIZE, SERVICE, hold_fetched_items, leave_a_crashed_runs_draft, main_screen, set_editor_json, settle, wait_until
 
 
 async def test_typing_while_undo_last_save_fetches_is_not_wiped(build_app, other_writer):

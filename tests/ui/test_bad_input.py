@@ -48,9 +48,8 @@ from syncmap_tui.sync.validation import RECURSION_LIMIT, ValidationError, check_
 from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, main_screen, record_notifications, settle
+from .helpers import SIZE, SERVICE, main_screen, record_notifications, settle
 
-SIZE = (100, 30)
 KEY = "order-0070"
 
 UI_SETTINGS = settings(

@@ -13,10 +13,8 @@ from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 from syncmap_tui.ui.widgets.navigator import MapEntry
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, answer, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
+from .helpers import SIZE, SERVICE, answer, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
 from .test_flow_errors import fail_once, server_unavailable, started_not_connected
-
-SIZE = (100, 30)
 
 
 def cache_the_tree(services: list, service_sid: str, maps: list) -> None:

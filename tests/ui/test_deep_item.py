@@ -12,9 +12,7 @@ from syncmap_tui.sync.merge import json_equal
 from syncmap_tui.sync.validation import MAX_DATA_BYTES
 from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
-from .helpers import SERVICE, answer, main_screen, settle, wait_until
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, answer, main_screen, settle, wait_until
 
 
 def deepest(extra: str = "", inner: str = "") -> str:

@@ -25,6 +25,7 @@ from syncmap_tui.ui.dialogs.merge import MergeDialog, SideChoice
 from syncmap_tui.ui.widgets.header import NOTICE_MAX_WIDTH, HeaderBar
 
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     main_screen,
@@ -34,9 +35,6 @@ from .helpers import (
     wait_for_screen,
     wait_until,
 )
-
-SIZE = (80, 24)
-"""The smallest size the app is made for: every dialog must work here."""
 
 
 async def orders_sid(client) -> str:

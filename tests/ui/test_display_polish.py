@@ -9,9 +9,7 @@ from datetime import timedelta
 from syncmap_tui.ui import formatting
 
 from .conftest import PINNED_NOW
-from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, settle, wait_for_screen
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, answer, main_screen, open_row, record_notifications, settle, wait_for_screen
 
 
 def expires_cell(table, key: str) -> str:
@@ -117,7 +115,7 @@ async def test_nothing_expires_in_orders_so_no_timer_runs_and_alt_e_shows_the_wh
 
     app = build_app(SERVICE, "orders", "order-0001")
     told = record_notifications(app)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = main_screen(pilot).item_table
         editor = main_screen(pilot).editor

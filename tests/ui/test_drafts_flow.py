@@ -18,9 +18,7 @@ from syncmap_tui.ui.dialogs.drafts import RecoverDraftDialog
 from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.widgets.editor import ItemEditor
 
-from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
 
 
 def drafts_on_disk() -> list[Draft]:

@@ -26,6 +26,7 @@ from syncmap_tui.ui.widgets.navigator import MapEntry
 
 from .conftest import PINNED_NOW
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     main_screen,
@@ -36,7 +37,6 @@ from .helpers import (
     wait_until,
 )
 
-SIZE = (100, 30)
 READ_ONLY = Target(label="read-only test", base_url=None, credentials=None, is_embedded_emulator=True, read_only=True)
 
 

@@ -9,6 +9,7 @@ import httpx
 from syncmap_tui.emulator.faults import WRITE_METHODS
 
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     main_screen,
@@ -19,8 +20,6 @@ from .helpers import (
     wait_for_screen,
     wait_until,
 )
-
-SIZE = (100, 30)
 
 
 async def item_on_server(other_writer, key: str):

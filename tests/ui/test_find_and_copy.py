@@ -26,9 +26,8 @@ from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 from syncmap_tui.ui.flows.find import FindDialog
 
 from .conftest import EMULATOR_URL
-from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
+from .helpers import SIZE, SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
-SIZE = (120, 36)
 CREDENTIALS = Credentials.auth_token(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 
 

@@ -29,9 +29,8 @@ from syncmap_tui.ui.main_screen import MainScreen
 from syncmap_tui.sync.failures import is_expected_failure
 from syncmap_tui.ui.widgets.navigator import Navigator, ServiceEntry
 
-from .helpers import SERVICE, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
+from .helpers import SIZE, SERVICE, leave_a_crashed_runs_draft, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
-SIZE = (100, 30)
 EDIT = '{\n  "kept": "typed before the failure"\n}'
 
 

@@ -16,6 +16,7 @@ from syncmap_tui.ui.help_screen import HelpScreen
 from syncmap_tui.ui.widgets.editor_fields import SizeMeter
 
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     hold_fetched_items,
@@ -27,8 +28,6 @@ from .helpers import (
     wait_for_screen,
     wait_until,
 )
-
-SIZE = (100, 30)
 
 
 async def map_sid(client, name: str) -> str:

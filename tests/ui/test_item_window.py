@@ -11,9 +11,7 @@ import pytest
 
 from syncmap_tui.ui.widgets import item_table
 
-from .helpers import SERVICE, main_screen, settle, wait_until
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, main_screen, settle, wait_until
 
 
 def index_of(key: str) -> int:
@@ -31,7 +29,7 @@ SMALL_MAX_ROWS = 250
 a page plus the rows left below the cursor when the next page is asked for, or the trim drops the
 cursor's own row."""
 TALL = (100, 60)
-"""A page up or down moves about the table's height: at 100x30 it is 7 rows, here more, so the same
+"""A page up or down moves about the table's height: at 80x24 it is a few rows, here more, so the same
 walk takes fewer key presses."""
 
 

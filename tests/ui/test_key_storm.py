@@ -11,9 +11,7 @@ from textual.keys import _character_to_key
 
 from syncmap_tui.ui.widgets.json_area import JsonArea
 
-from .helpers import SERVICE, main_screen, settle
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, main_screen, settle
 
 
 def key_event(character: str) -> events.Key:

@@ -3,9 +3,7 @@ is chosen (a service expands, a map opens), and an item opened from it is in sig
 
 from __future__ import annotations
 
-from .helpers import SERVICE, main_screen, settle, wait_until
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, main_screen, settle, wait_until
 
 
 async def choose(pilot, query: str, expected: str) -> None:

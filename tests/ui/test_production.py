@@ -13,9 +13,8 @@ from syncmap_tui.sync.auth import Credentials
 from syncmap_tui.sync.errors import ItemNotFound
 from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 
-from .helpers import SERVICE, main_screen, notifications, settle, wait_for_screen
+from .helpers import SIZE, SERVICE, main_screen, notifications, settle, wait_for_screen
 
-SIZE = (100, 30)
 PRODUCTION = Target(
     label="acme-prod",
     base_url="https://sync.twilio.com",

@@ -22,10 +22,9 @@ from syncmap_tui.ui.app import DeepLink, make_app
 from syncmap_tui.ui.dialogs.conflict import ConflictDialog
 
 from .conftest import EMBEDDED, EMULATOR_URL
-from .helpers import SERVICE, main_screen, settle, wait_until
+from .helpers import SIZE, SERVICE, main_screen, settle, wait_until
 
 LATENCY = 0.02
-SIZE = (100, 30)
 
 
 @pytest.fixture

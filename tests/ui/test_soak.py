@@ -66,6 +66,7 @@ from syncmap_tui.ui.main_screen import MainScreen
 
 from .conftest import EMBEDDED, EMULATOR_URL, PINNED_NOW, UNLIMITED_WRITES_PER_SECOND
 from .helpers import (
+    SIZE,
     SERVICE,
     answer,
     dialog_takes_keys,
@@ -77,8 +78,6 @@ from .helpers import (
     wait_for_screen,
 )
 
-SIZE = (80, 24)
-"""The smallest size the app is made for: the fewest cells to repaint."""
 CLIENT_TIMEOUT = 0.3
 """The app's request timeout: short, so that latency faults can go past it cheaply."""
 BEYOND_TIMEOUT = 0.45

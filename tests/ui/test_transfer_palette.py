@@ -13,9 +13,7 @@ from syncmap_tui.ui.dialogs.confirm import ConfirmDialog
 from syncmap_tui.ui.dialogs.file_path import FilePathDialog
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
-
-SIZE = (120, 32)
+from .helpers import SIZE, SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
 
 async def give_path(pilot, path) -> None:

@@ -18,9 +18,7 @@ from syncmap_tui.ui.app import make_app
 from syncmap_tui.ui.widgets.navigator import NOT_REFRESHED, REFRESHING, MapEntry, ServiceEntry
 
 from .conftest import EMBEDDED, EMULATOR_URL
-from .helpers import SERVICE, main_screen, settle, wait_until
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, main_screen, settle, wait_until
 
 
 class HeldTransport(httpx.AsyncBaseTransport):

@@ -8,9 +8,7 @@ import pytest
 
 from syncmap_tui.sync.errors import ItemNotFound
 
-from .helpers import SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
-
-SIZE = (120, 40)
+from .helpers import SIZE, SERVICE, answer, main_screen, record_notifications, settle, wait_for_screen, wait_until
 
 
 async def _arrived(other_writer, sid: str, key: str) -> bool:
@@ -119,7 +117,6 @@ async def test_a_delete_and_its_undo_in_flight_finish_and_show_despite_a_jump_an
         emulator.faults.reset()
         assert any(message.startswith("Brought back 'order-0005'") for message in told), told
         assert "order-0005" in table.items, "the row brought back is not in the table"
-
 
 
 OTHER_WINDOW = "b" * 16
@@ -250,7 +247,6 @@ async def test_an_import_and_the_maps_delete_under_way_are_not_cut_short_by_navi
         emulator.faults.reset()
         assert "Deleted map 'empty'." in told, told
         assert screen.current_map is None, "the deleted map stayed open"
-
 
 
 async def test_a_save_asked_for_on_leaving_is_not_cut_short_by_a_refresh(build_app, emulator, other_writer):

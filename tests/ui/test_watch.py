@@ -16,9 +16,8 @@ from syncmap_tui.ui.flows import watch as watch_flow
 from syncmap_tui.ui.dialogs.history import HistoryDialog
 
 from .conftest import EMBEDDED
-from .helpers import SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
+from .helpers import SIZE, SERVICE, answer, main_screen, open_row, record_notifications, set_editor_json, settle, wait_for_screen, wait_until
 
-SIZE = (120, 40)
 WATCHED = replace(EMBEDDED, watch=True)
 ITEM_SECONDS = 0.2
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from .helpers import SERVICE, main_screen, settle
-
-SIZE = (100, 30)
+from .helpers import SIZE, SERVICE, main_screen, settle
 
 
 def notice_text(pilot) -> str:
