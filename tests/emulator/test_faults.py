@@ -3,6 +3,7 @@ in-process and over a real uvicorn socket, set directly or through the control e
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -104,6 +105,33 @@ async def test_latency_past_the_read_timeout_in_process(client, sync_map, faults
         await client.get("/v1/Services", timeout=0.05)
     faults.latency = 0.0
     assert (await client.get("/v1/Services", timeout=5)).status_code == 200  # not a speed check
+
+
+async def test_a_stop_drops_the_requests_waiting_out_their_latency_at_once(client, sync_map, faults: Faults):
+    """What `syncmap-tui emulator` does as it stops (Faults.release_holds): a write held before its
+    commit is dropped and never applied; one held after its commit is dropped and stays applied;
+    a request that comes later waits out its latency as before."""
+    faults.update({"latency": 60, "methods": ["POST"]})
+    before_commit = asyncio.create_task(client.post(ITEMS, data={"Key": "before", "Data": "{}"}))
+    await wait_for_holds(faults, 1)
+    faults.after_commit = True
+    after_commit = asyncio.create_task(client.post(ITEMS, data={"Key": "after", "Data": "{}"}))
+    await wait_for_holds(faults, 2)
+    faults.release_holds()
+    for held in (before_commit, after_commit):
+        with pytest.raises(DROPPED):
+            await asyncio.wait_for(held, 10)  # not the 60 s
+    assert (await client.get(f"{ITEMS}/before")).status_code == 404
+    assert (await client.get(f"{ITEMS}/after")).status_code == 200
+    assert await faults.hold(0.01), "waited out: a later request is not cut short"
+
+
+async def wait_for_holds(faults: Faults, count: int) -> None:
+    for _ in range(1000):
+        if len(faults._holds) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{count} requests never waited out their latency")
 
 
 async def test_timeout_after_commit_in_process(client, sync_map, faults: Faults):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 from typing import NoReturn
 
 import pytest
@@ -97,6 +99,20 @@ async def test_a_draft_is_offered_on_start_and_opens_dirty_and_typing_writes_one
         lock = main_screen(pilot).draft_keeper.instance_lock
         assert not lock_path(lock.store.directory, lock.instance).exists(), "the instance's lock released"
         assert main_screen(pilot).history._disk._shutdown, "the history's writes finished"
+
+
+def test_a_terminal_that_hung_up_is_no_terminal(monkeypatch):
+    """SyncMapApp.terminate's test of a hangup: the terminal, then its master closed (as when the
+    SSH session drops), and standard input that is no terminal or is closed."""
+    master, slave = os.openpty()
+    with os.fdopen(slave, closefd=True) as terminal:
+        monkeypatch.setattr(sys, "__stdin__", terminal)
+        assert app_module.terminal_present()
+        os.close(master)
+        assert not app_module.terminal_present(), "hung up"
+    assert not app_module.terminal_present(), "closed"
+    monkeypatch.setattr(sys, "__stdin__", None)
+    assert not app_module.terminal_present(), "none"
 
 
 class ProcessEnded(Exception):
