@@ -5,14 +5,19 @@ it tells one item from another under the same key. Headless; `sync/session.py` d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from syncmap_tui.sync.conflict import ThreeWay
 from syncmap_tui.sync.editing import SavePlan
 from syncmap_tui.sync.merge import Conflict, Path, Side, json_equal
 from syncmap_tui.sync.models import MapItem, parse_datetime
 from syncmap_tui.sync.validation import check_data
+
+if TYPE_CHECKING:
+    from syncmap_tui.sync.client import SyncClient
 
 ConflictChoice = Literal["overwrite", "theirs", "merge", "back"]
 DeletedChoice = Literal["recreate", "discard", "back"]
@@ -128,3 +133,43 @@ def is_later_version(item: MapItem, than: MapItem) -> bool:
     if item.revision.isascii() and item.revision.isdigit() and than.revision.isascii() and than.revision.isdigit():
         return int(item.revision) > int(than.revision)
     return item.date_updated >= than.date_updated
+
+
+class SessionCore:
+    """What `EditSession` (sync/session.py) holds and does, declared for the flows it inherits
+    (`ConflictFlows`, `RecoveryFlows`), which decide with its state: declarations only."""
+
+    client: SyncClient
+    service_sid: str
+    map_sid: str
+    base: MapItem
+    buffer: Buffer
+    prompter: Prompter
+    now: Callable[[], datetime]
+    seen: Seen
+    in_flight: Sent | None
+    newer: MapItem | None
+    kept: Kept | None
+    gone: bool
+    discarded: bool
+    left: bool
+    read_only: bool
+
+    if TYPE_CHECKING:
+        @property
+        def key(self) -> str: ...
+        @property
+        def expired(self) -> bool: ...
+        def modified(self, mine: Mine | None = None) -> bool: ...
+        def left_meanwhile(self, doing: str) -> bool: ...
+        def _rebase(self, item: MapItem, mine: Mine | None = None) -> None: ...
+        def _refuse_write(self) -> bool: ...
+        def _refuse_write_after_dialog(self) -> bool: ...
+        def _plan(self, mine: Mine) -> SavePlan | None: ...
+        async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool | None: ...
+        def _landed(self, saved: MapItem, sent: Sent) -> None: ...
+        def _settled(self) -> None: ...
+        def _failed(self, doing: str, error: BaseException) -> bool: ...
+        async def _resolve(self, theirs: MapItem, *, saving: bool = True) -> bool: ...
+        async def _look_then_resolve(self, *, expired: bool = False) -> bool: ...
+        async def _deleted(self, *, expired: bool) -> bool: ...

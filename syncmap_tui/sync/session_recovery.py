@@ -6,20 +6,15 @@ with If-Match on a version the user was shown, or as a create that a 409 refuses
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from syncmap_tui.sync.editing import SavePlan, parse_optional_ttl
 from syncmap_tui.sync.errors import AlreadyExists, ItemNotFound
 from syncmap_tui.sync.failures import EXPECTED_FAILURES, describe_failure
 from syncmap_tui.sync.merge import json_equal, three_way_merge
 from syncmap_tui.sync.models import MapItem
-from syncmap_tui.sync.session_parts import Buffer, Kept, Mine, Prompter, Seen, Sent, same_item
+from syncmap_tui.sync.session_parts import Mine, Sent, SessionCore, same_item
 from syncmap_tui.sync.validation import ValidationError, check_data, format_data
-
-if TYPE_CHECKING:
-    from syncmap_tui.sync.client import SyncClient
 
 STORAGE_ERRORS = EXPECTED_FAILURES
 """What a flow reports and survives with the edit kept (the embedded emulator's disk, too)."""
@@ -27,38 +22,8 @@ describe = describe_failure
 """The words for a failure: sync/failures.py, shared with the UI's worker policy."""
 
 
-class RecoveryFlows:
-    """Mixed into `EditSession`; the declarations below are what it provides."""
-
-    client: SyncClient
-    service_sid: str
-    map_sid: str
-    base: MapItem
-    buffer: Buffer
-    prompter: Prompter
-    now: Callable[[], datetime]
-    seen: Seen
-    in_flight: Sent | None
-    newer: MapItem | None
-    kept: Kept | None
-    gone: bool
-    discarded: bool
-    left: bool
-
-    if TYPE_CHECKING:
-        @property
-        def key(self) -> str: ...
-        def modified(self, mine: Mine | None = None) -> bool: ...
-        def left_meanwhile(self, doing: str) -> bool: ...
-        def _rebase(self, item: MapItem, mine: Mine | None = None) -> None: ...
-        def _refuse_write(self) -> bool: ...
-        def _refuse_write_after_dialog(self) -> bool: ...
-        def _plan(self, mine: Mine) -> SavePlan | None: ...
-        async def _send(self, mine: Mine, plan: SavePlan, on: MapItem) -> bool | None: ...
-        def _settled(self) -> None: ...
-        def _failed(self, doing: str, error: BaseException) -> bool: ...
-        async def _resolve(self, theirs: MapItem, *, saving: bool = True) -> bool: ...
-        async def _look_then_resolve(self, *, expired: bool = False) -> bool: ...
+class RecoveryFlows(SessionCore):
+    """Mixed into `EditSession`, whose state and steps `SessionCore` declares."""
 
     # -- undo and restore ----------------------------------------------------------------------
 
