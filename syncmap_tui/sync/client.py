@@ -38,7 +38,8 @@ KEEPALIVE_SECONDS = 50.0
 """Decision: how long an idle connection is kept for the next request. httpx's default, 5 s, made
 a save after a pause pay a new TCP and TLS handshake first (two round trips more, 200-600 ms far
 from Twilio). A server that closes an idle connection sooner costs nothing: the pool sees the
-closed socket before reusing it and opens another. No keep-alive request is sent while idle:
+closed socket before reusing it and opens another (and a GET sent just as it closes goes again:
+`SyncClient._request`). No keep-alive request is sent while idle:
 each would be an API request counted against the account's limits, to save a handshake only
 after 50 s without any."""
 MAX_CONNECTIONS = 8
@@ -82,6 +83,8 @@ class Page(Generic[T]):
 
 WRITE_MAY_HAVE_BEEN_APPLIED = " (the write may have been applied)"
 
+CLOSED_BEFORE_ANSWER = "Server disconnected without sending a response"
+"""httpcore's words when the connection closed before any byte of the answer came."""
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 """Transport failures that happen before a request leaves: a write that met one was not applied."""
 
@@ -164,7 +167,7 @@ class SyncClient:
         attempts = 1 if is_write else retry.attempts
         for attempt in range(attempts):
             try:
-                response = await self._http.request(method, url, params=params, data=data, headers=headers)
+                response = await self._request(method, url, params=params, data=data, headers=headers)
                 if response.is_success:
                     return response
                 raise error_from_response(response.status_code, _json_or_none(response), response.headers)
@@ -201,6 +204,20 @@ class SyncClient:
                     may_have_been_applied=is_write,
                 ) from exc
         raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request. Decision: a GET that meets a connection closed before any answer goes again
+        at once, on a new connection, whatever the retry policy (RFC 9112 §9.3.1.1 allows it for
+        idempotent requests). A server closes an idle kept-alive connection when it chooses; a
+        request sent as it does is lost unread. The emulator's keep-alive (uvicorn: 5 s) equals the
+        watch's interval (5 s), the worst case for that race, and a watch poll lost so held the next
+        one back 10 s. A write is never sent twice: its outcome is unknown (NetworkError says so)."""
+        try:
+            return await self._http.request(method, url, **kwargs)
+        except httpx.RemoteProtocolError as exc:
+            if method != "GET" or not str(exc).startswith(CLOSED_BEFORE_ANSWER):
+                raise
+            return await self._http.request(method, url, **kwargs)
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = await self._send(method, url, **kwargs)

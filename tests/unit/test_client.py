@@ -9,9 +9,11 @@ The only socket is a refused connection to a closed port on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
+import re
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -731,6 +733,62 @@ async def test_reads_retry_dropped_connections(emulator: Emulator) -> None:
         emulator.faults.update({"drop_next": 2})
         assert [service.unique_name async for service in client.list_services()] == ["svc"]
     assert len(recorder.requests) == 3 and len(emulator.sleep.delays) == 2
+
+
+class ClosingKeptAliveServer:
+    """A loopback HTTP/1.1 server that answers the first request of each connection, keeps the
+    connection alive, and closes it unanswered when the next request arrives on it: what a server
+    whose keep-alive timeout fires just as a request comes looks like to the client."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answered = False
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                request_line = head.split(b"\r\n", 1)[0].decode()
+                self.requests.append(request_line)
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1]) if b"ength:" in head else 0
+                await reader.readexactly(length)
+                if answered:
+                    break  # the keep-alive timeout fired as this request came: closed unread
+                body = json.dumps(item_json()).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await writer.drain()
+                answered = True
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def test_a_read_on_a_kept_alive_connection_closed_as_it_was_sent_goes_again_at_once() -> None:
+    """Even under NO_RETRY (the watch's polls): the GET is sent once more, on a new connection. A
+    write met the same way is not sent again; its outcome is unknown."""
+    server = ClosingKeptAliveServer()
+    async with server as base_url:
+        credentials = Credentials.auth_token(ACCOUNT_SID, AUTH_TOKEN)
+        async with SyncClient(credentials, base_url=base_url, retry=NO_RETRY) as client:
+            sids = ("IS" + "0" * 32, "MP" + "0" * 32)
+            await client.fetch_item(*sids, "k", retry=NO_RETRY)
+            await client.fetch_item(*sids, "k", retry=NO_RETRY)  # met the closing connection
+            assert [line.split()[0] for line in server.requests] == ["GET", "GET", "GET"]
+            with raises(NetworkError) as lost:
+                await client.update_item(*sids, "k", data={"a": 1}, if_match="0")
+            assert lost.value.may_have_been_applied
+            assert [line.split()[0] for line in server.requests] == ["GET", "GET", "GET", "POST"]
 
 
 async def test_reads_give_up_after_the_policy_attempts(emulator: Emulator) -> None:
